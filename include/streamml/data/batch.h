@@ -1,0 +1,76 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+//
+// Batch: decoded records as contiguous float rows, ready to become tensors
+// (the model layer wraps them without copying). BatchSource: the pull
+// interface every data source implements (Kafka ranges, consumer groups,
+// online mini-batches, files, memory) and that training, evaluation,
+// prediction and serving consume. No LibTorch types here on purpose: the data
+// layer stays out of LibTorch's compile cost.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "streamml/kafka/types.h"
+
+namespace streamml::data {
+
+// Where a record came from. For Kafka records: topic, partition, offset,
+// timestamp, key and headers. For file records: topic holds the file path and
+// offset the 1-based line number (partition is -1).
+struct RecordMeta {
+  std::string topic;
+  int32_t partition = -1;
+  int64_t offset = -1;
+  int64_t timestamp_ms = -1;
+  bool has_key = false;
+  std::string key;  // empty when the key is null (has_key == false)
+  kafka::Headers headers;
+
+  // "topic:partition:offset" or "file:line", for error messages.
+  std::string location() const;
+};
+
+struct Batch {
+  size_t size = 0;          // rows
+  size_t num_features = 0;  // columns of `features`
+  size_t num_labels = 0;    // columns of `labels` (0 when unlabeled)
+  std::vector<float> features;   // row-major [size, num_features]
+  std::vector<float> labels;     // row-major [size, num_labels]
+  std::vector<RecordMeta> meta;  // one per row
+
+  bool empty() const { return size == 0; }
+  const float* row(size_t i) const { return features.data() + i * num_features; }
+  // Appends the rows of `other` (same widths).
+  void append(const Batch& other);
+};
+
+// A pull source of batches. Not thread-safe: one consumer thread.
+class BatchSource {
+ public:
+  virtual ~BatchSource() = default;
+
+  // The next batch, or nullopt at the end of the epoch (bounded sources) or
+  // when the stream stopped (stream timeout, shutdown). Never an empty batch.
+  virtual std::optional<Batch> next() = 0;
+
+  // Starts the next epoch. Bounded sources replay exactly the same records;
+  // unbounded sources throw ConfigError (they have no epochs).
+  virtual void reset() = 0;
+
+  // The caller has finished with every batch returned so far (trained on it,
+  // or its predictions were written): sources that track offsets commit them.
+  virtual void commit() {}
+
+  virtual size_t num_features() const = 0;
+  virtual size_t num_labels() const = 0;
+  virtual std::vector<std::string> feature_names() const = 0;
+
+  // Canonical decoder spec of the records (stored in model files), or "".
+  virtual std::string decoder_spec() const { return {}; }
+};
+
+}  // namespace streamml::data

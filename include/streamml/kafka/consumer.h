@@ -1,0 +1,111 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+//
+// Consumer: a high-level librdkafka consumer. Either assign explicit
+// partitions (with start offsets) or subscribe with a group (group.id); poll
+// one message or a batch; commit explicit offsets (sync or async); seek;
+// query watermarks and offsets for a timestamp; observe rebalances.
+//
+// Offsets passed to commit() are the *next* offsets to read (Kafka's
+// convention), i.e. last processed offset + 1.
+//
+// enable.auto.commit defaults to false here: offsets are committed only when
+// the caller says its records are done (commit()), so a crash never skips a
+// record. Set it explicitly to opt back in.
+//
+// Thread-safety: one thread should own a Consumer (poll, commit, seek);
+// watermark and metadata queries are safe from other threads. close() leaves
+// the group; the destructor calls it and never throws.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "streamml/kafka/config.h"
+#include "streamml/kafka/error.h"
+#include "streamml/kafka/handle.h"
+#include "streamml/kafka/message.h"
+#include "streamml/kafka/types.h"
+
+struct rd_kafka_consumer_group_metadata_s;
+
+namespace streamml::kafka {
+
+enum class RebalanceEvent { kAssigned, kRevoked, kLost };
+
+// Called on the polling thread during a rebalance, after the assignment was
+// applied (kAssigned) or before it is removed (kRevoked / kLost).
+using RebalanceCallback =
+    std::function<void(RebalanceEvent, const std::vector<TopicPartitionOffset>&)>;
+
+class Consumer {
+ public:
+  // Throws ConfigError / KafkaException.
+  explicit Consumer(Config config);
+  ~Consumer();
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+
+  // Explicit assignment. offset may be a real offset, kOffsetBeginning,
+  // kOffsetEnd or kOffsetStored. Replaces any previous assignment.
+  void assign(const std::vector<TopicPartitionOffset>& partitions);
+  void unassign();
+  std::vector<TopicPartition> assignment() const;
+
+  // Joins the group named by group.id (ConfigError if unset).
+  void subscribe(const std::vector<std::string>& topics, RebalanceCallback on_rebalance = {});
+  void unsubscribe();
+
+  // One message, an event (error / end of partition), or an empty Message on
+  // timeout.
+  Message poll(milliseconds timeout);
+  // Up to `max` messages; returns early when `timeout` expires. Events (errors,
+  // end of partition) are included as Messages whose error() is set.
+  std::vector<Message> poll_batch(size_t max, milliseconds timeout);
+
+  // Commits explicit offsets (next offset to read). Async returns at once.
+  KafkaError commit(const std::vector<TopicPartitionOffset>& offsets, bool async = false);
+  // Committed offsets of the group for these partitions.
+  std::vector<TopicPartitionOffset> committed(const std::vector<TopicPartition>& partitions,
+                                              milliseconds timeout = kDefaultTimeout) const;
+  // The next offset to be fetched for each assigned partition.
+  std::vector<TopicPartitionOffset> position(const std::vector<TopicPartition>& partitions) const;
+
+  // Moves the fetch position of an assigned partition.
+  KafkaError seek(const TopicPartitionOffset& to, milliseconds timeout = kDefaultTimeout);
+
+  // Asks the partition leader. Throws KafkaException on failure.
+  Watermarks query_watermarks(const std::string& topic, int32_t partition,
+                              milliseconds timeout = kDefaultTimeout) const;
+  // For each partition, the first offset whose timestamp is >= the given
+  // timestamp (ms), or the high watermark when there is none.
+  std::vector<TopicPartitionOffset> offsets_for_times(
+      const std::vector<TopicPartitionOffset>& timestamps,
+      milliseconds timeout = kDefaultTimeout) const;
+  // Partition ids of a topic, from metadata. Throws KafkaException when the
+  // topic does not exist.
+  std::vector<int32_t> partitions_of(const std::string& topic,
+                                     milliseconds timeout = kDefaultTimeout) const;
+
+  // For transactional producers (send_offsets_to_transaction).
+  rd_kafka_consumer_group_metadata_s* group_metadata() const;
+
+  // Leaves the group and stops fetching. Idempotent; never throws.
+  void close() noexcept;
+
+  const std::string& name() const { return name_; }
+  rd_kafka_s* handle() const { return handle_.get(); }
+
+ private:
+  static void rebalance_trampoline(rd_kafka_s*, int, rd_kafka_topic_partition_list_s*, void*);
+  void handle_rebalance(int err, rd_kafka_topic_partition_list_s* partitions);
+
+  HandlePtr handle_;
+  QueuePtr queue_;  // the consumer queue, for batch polls
+  std::string name_;
+  RebalanceCallback on_rebalance_;
+  bool closed_ = false;
+};
+
+}  // namespace streamml::kafka
