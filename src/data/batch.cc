@@ -1,0 +1,30 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+#include "streamml/data/batch.h"
+
+#include "streamml/common/error.h"
+
+namespace streamml::data {
+
+std::string RecordMeta::location() const {
+  if (partition < 0) return topic + ":" + std::to_string(offset);
+  return topic + ":" + std::to_string(partition) + ":" + std::to_string(offset);
+}
+
+void Batch::append(const Batch& other) {
+  if (other.size == 0) return;
+  if (size == 0 && features.empty()) {
+    num_features = other.num_features;
+    num_labels = other.num_labels;
+  }
+  if (other.num_features != num_features || other.num_labels != num_labels) {
+    throw InputError("cannot append a batch of " + std::to_string(other.num_features) +
+                     " features / " + std::to_string(other.num_labels) + " labels to one of " +
+                     std::to_string(num_features) + " / " + std::to_string(num_labels));
+  }
+  features.insert(features.end(), other.features.begin(), other.features.end());
+  labels.insert(labels.end(), other.labels.begin(), other.labels.end());
+  meta.insert(meta.end(), other.meta.begin(), other.meta.end());
+  size += other.size;
+}
+
+}  // namespace streamml::data
