@@ -32,8 +32,10 @@ int main(int argc, char** argv) {
   CLI::App app{"streamml: real-time machine learning on Apache Kafka streams"};
   app.set_version_flag("--version", std::string("streamml ") + kVersion);
   app.require_subcommand(1);
-  std::string log_level = "info";
-  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")->capture_default_str();
+  app.fallthrough();  // --log-level may follow the sub-command
+  std::string log_level;
+  app.add_option("--log-level", log_level,
+                 "trace|debug|info|warn|error|off (default: $STREAMML_LOG_LEVEL or info)");
 
   auto commands = cli::registered_commands();
   std::stable_sort(commands.begin(), commands.end(),
@@ -51,7 +53,7 @@ int main(int argc, char** argv) {
   }
 
   try {
-    set_log_level(parse_log_level(log_level));
+    if (!log_level.empty()) set_log_level(parse_log_level(log_level));
     for (auto& [sub, run] : runs) {
       if (sub->parsed()) return run();
     }

@@ -98,7 +98,7 @@ class Consumer {
   rd_kafka_s* handle() const { return handle_.get(); }
 
  private:
-  static void rebalance_trampoline(rd_kafka_s*, int, rd_kafka_topic_partition_list_s*, void*);
+  friend struct ConsumerCallbacks;
   void handle_rebalance(int err, rd_kafka_topic_partition_list_s* partitions);
 
   HandlePtr handle_;
@@ -106,6 +106,7 @@ class Consumer {
   std::string name_;
   RebalanceCallback on_rebalance_;
   bool closed_ = false;
+  bool no_group_ = false;  // group.id was not configured
 };
 
 }  // namespace streamml::kafka

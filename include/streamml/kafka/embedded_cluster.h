@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "streamml/kafka/config.h"
 #include "streamml/kafka/types.h"
 
 namespace streamml::kafka {
@@ -94,6 +95,16 @@ class EmbeddedCluster {
   // The control socket published by a cluster (in any process on this
   // machine) listening on `address`, or "" when there is none.
   static std::string find_control_socket(const std::string& address);
+  // True when any address of `bootstrap_servers` is an embedded cluster, in
+  // this process or published by another (`streamml broker`).
+  static bool is_embedded(const std::string& bootstrap_servers);
+  // Consumer defaults the mock cluster needs, applied by Consumer when it
+  // talks to an embedded cluster (only where the config does not set them):
+  // fetch.wait.max.ms=1 (the mock answers a fetch only when this expires),
+  // session.timeout.ms=6000, heartbeat.interval.ms=1000 and
+  // max.poll.interval.ms=10000 (the mock waits this long for departed
+  // members before it completes a rebalance).
+  static void apply_consumer_defaults(Config& config);
   // Sends "create <topic> <partitions> <rf>" to a control socket.
   // Throws KafkaException with the cluster's answer on failure.
   static void create_topic_via_socket(const std::string& socket_path, const std::string& name,

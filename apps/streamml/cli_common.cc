@@ -1,0 +1,63 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+#include "cli_common.h"
+
+#include <csignal>
+
+#include "streamml/common/error.h"
+#include "streamml/common/logging.h"
+#include "streamml/kafka/admin.h"
+
+namespace streamml::cli {
+namespace {
+
+volatile sig_atomic_t g_stop = 0;
+
+void on_signal(int) { g_stop = 1; }
+
+}  // namespace
+
+void KafkaOptions::add_to(CLI::App& app, bool brokers_required) {
+  auto* b = app.add_option("-b,--brokers", brokers,
+                           "Bootstrap servers host:port[,...], or 'embedded' for an in-process cluster");
+  if (brokers_required) b->required();
+  app.add_option("-X", properties, "librdkafka property key=value (repeatable)");
+  app.add_option("--timeout", timeout_ms, "Milliseconds to wait for the cluster to answer")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+}
+
+kafka::Config KafkaOptions::make_config() {
+  kafka::Config config;
+  if (brokers == "embedded") {
+    embedded = std::make_unique<kafka::EmbeddedCluster>();
+    config.set("bootstrap.servers", embedded->bootstrap_servers());
+    log_info("started an embedded Kafka cluster at {}", embedded->bootstrap_servers());
+  } else {
+    config.set("bootstrap.servers", brokers);
+  }
+  for (const auto& p : properties) config.set_property(p);
+  // Fail fast and clearly when nobody answers at the bootstrap address.
+  kafka::Config probe = config;
+  probe.set_default("socket.connection.setup.timeout.ms", std::to_string(std::max(timeout_ms, 1000)));
+  kafka::Admin admin(probe);
+  try {
+    admin.brokers(timeout());
+  } catch (const KafkaException& e) {
+    throw KafkaException(e.code(), "cannot reach Kafka at '" + brokers + "' within " +
+                                       std::to_string(timeout_ms) + " ms (--timeout): " + e.what());
+  }
+  log_debug("Kafka config: {}", config.to_string());
+  return config;
+}
+
+void install_stop_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = &on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+bool stop_requested() { return g_stop != 0; }
+
+}  // namespace streamml::cli

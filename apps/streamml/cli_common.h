@@ -1,0 +1,44 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+//
+// Options shared by the commands that talk to Kafka: -b BROKERS (or
+// `-b embedded`, an embedded cluster inside this one command), repeated
+// -X key=value librdkafka properties (passed through untouched, as kcat does),
+// and --timeout for reaching the cluster.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "streamml/kafka/config.h"
+#include "streamml/kafka/embedded_cluster.h"
+
+namespace streamml::cli {
+
+struct KafkaOptions {
+  std::string brokers;                  // -b
+  std::vector<std::string> properties;  // -X key=value
+  int timeout_ms = 10000;               // --timeout
+
+  // Adds -b, -X and --timeout to `app`.
+  void add_to(CLI::App& app, bool brokers_required = true);
+
+  // Builds the librdkafka config (bootstrap.servers plus -X, validated: a bad
+  // property is a ConfigError naming it). Starts the embedded cluster when
+  // -b is `embedded`. Then checks, within --timeout, that the cluster answers
+  // (KafkaException naming the address otherwise).
+  kafka::Config make_config();
+
+  kafka::milliseconds timeout() const { return kafka::milliseconds(timeout_ms); }
+
+  // Set when -b embedded started a cluster for this command.
+  std::unique_ptr<kafka::EmbeddedCluster> embedded;
+};
+
+// Installs SIGINT/SIGTERM handlers; stop_requested() turns true on either.
+void install_stop_signals();
+bool stop_requested();
+
+}  // namespace streamml::cli

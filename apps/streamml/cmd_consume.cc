@@ -1,0 +1,184 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+//
+// streamml consume: read ranges (topic[:partition[:start[:end]]], end
+// inclusive) or a consumer group, and print records with kcat-style format
+// tokens.
+#include <algorithm>
+#include <climits>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "cli_common.h"
+#include "command.h"
+#include "streamml/common/error.h"
+#include "streamml/common/logging.h"
+#include "streamml/kafka/consumer.h"
+#include "streamml/kafka/range_spec.h"
+
+namespace streamml::cli {
+namespace {
+
+struct ConsumeOptions {
+  KafkaOptions kafka;
+  std::vector<std::string> specs;
+  std::string group;
+  bool exit_at_end = false;
+  int64_t count = -1;
+  std::string format = "%s\\n";
+};
+
+// Writes one record according to the format (%t %p %o %k %s %T %h %S %%, \n \t \\).
+void print(const std::string& format, const kafka::Message& m) {
+  std::string out;
+  for (size_t i = 0; i < format.size(); ++i) {
+    char c = format[i];
+    if (c == '\\' && i + 1 < format.size()) {
+      char n = format[++i];
+      out += n == 'n' ? '\n' : n == 't' ? '\t' : n == 'r' ? '\r' : n == '0' ? '\0' : n;
+      continue;
+    }
+    if (c != '%' || i + 1 >= format.size()) {
+      out += c;
+      continue;
+    }
+    switch (format[++i]) {
+      case 't': out += m.topic(); break;
+      case 'p': out += std::to_string(m.partition()); break;
+      case 'o': out += std::to_string(m.offset()); break;
+      case 'k': out += m.key(); break;
+      case 's': out += m.value(); break;
+      case 'S': out += std::to_string(m.value().size()); break;
+      case 'T': out += std::to_string(m.timestamp_ms()); break;
+      case 'h': {
+        std::string h;
+        for (const auto& header : m.headers()) {
+          if (!h.empty()) h += ',';
+          h += header.name + "=" + header.value.value_or("");
+        }
+        out += h;
+        break;
+      }
+      case '%': out += '%'; break;
+      default: out += '%'; out += format[i]; break;
+    }
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+}
+
+int run(ConsumeOptions& o) {
+  std::vector<kafka::RangeSpec> specs;
+  for (const auto& s : o.specs) specs.push_back(kafka::parse_range_spec(s));
+  kafka::Config config = o.kafka.make_config();
+  config.set_default("fetch.wait.max.ms", "10");
+  const bool group_mode = !o.group.empty();
+  if (group_mode) {
+    config.set("group.id", o.group);
+    config.set_default("auto.offset.reset", "earliest");
+  } else {
+    // Never jump silently when a requested offset is gone.
+    config.set_default("auto.offset.reset", "error");
+  }
+  if (o.exit_at_end) config.set("enable.partition.eof", "true");
+  install_stop_signals();
+  kafka::Consumer consumer(config);
+
+  // Partitions still to finish, with their exclusive end (INT64_MAX: open).
+  std::map<kafka::TopicPartition, int64_t> open;
+  std::map<kafka::TopicPartition, int64_t> next_commit;
+  if (group_mode) {
+    std::set<std::string> topics;
+    for (const auto& s : specs) {
+      if (s.partition || s.start != kafka::OffsetSpec::beginning() || s.end != kafka::OffsetSpec::end()) {
+        throw ConfigError("with -G the group's committed offsets decide where to start: give topic names only ('" +
+                          s.to_string() + "')");
+      }
+      consumer.partitions_of(s.topic, o.kafka.timeout());  // clear error when it does not exist
+      topics.insert(s.topic);
+    }
+    consumer.subscribe({topics.begin(), topics.end()});
+  } else {
+    std::vector<kafka::TopicPartitionOffset> assignment;
+    for (const auto& spec : specs) {
+      // An explicit end (offset or time) bounds the range; otherwise it is open.
+      const bool bounded = spec.end.kind != kafka::OffsetSpec::Kind::kEnd;
+      for (const auto& r : kafka::resolve_ranges(consumer, {spec}, o.kafka.timeout())) {
+        kafka::TopicPartition tp{r.topic, r.partition};
+        if (open.count(tp)) {
+          throw ConfigError("partition " + r.topic + ":" + std::to_string(r.partition) + " is given twice");
+        }
+        if (bounded && r.size() == 0) continue;
+        open[tp] = bounded ? r.end : INT64_MAX;
+        assignment.push_back({r.topic, r.partition, r.start});
+      }
+    }
+    if (!assignment.empty()) consumer.assign(assignment);
+  }
+
+  int64_t printed = 0;
+  bool done = !group_mode && open.empty();
+  std::set<kafka::TopicPartition> at_end;  // group mode with -e
+  while (!done && !stop_requested()) {
+    for (auto& m : consumer.poll_batch(1000, kafka::milliseconds(100))) {
+      kafka::TopicPartition tp{m.topic(), m.partition()};
+      if (m.is_eof()) {
+        if (o.exit_at_end && !group_mode) open.erase(tp);
+        if (o.exit_at_end && group_mode) {
+          at_end.insert(tp);
+          auto assigned = consumer.assignment();
+          done = !assigned.empty() && std::all_of(assigned.begin(), assigned.end(),
+                                                  [&](const auto& a) { return at_end.count(a) > 0; });
+        }
+        continue;
+      }
+      if (kafka::KafkaError err = m.error()) {
+        if (err.code() == -140 /* _AUTO_OFFSET_RESET */ || err.code() == 1 /* OFFSET_OUT_OF_RANGE */) {
+          throw DataLossError("requested records of " + tp.topic + ":" + std::to_string(tp.partition) +
+                              " are no longer in the log: " + err.message());
+        }
+        if (err.is_fatal()) throw KafkaException(err.code(), err.message());
+        log_warn("consumer: {}", err.message());
+        continue;
+      }
+      auto it = open.find(tp);
+      if (!group_mode && (it == open.end() || m.offset() >= it->second)) continue;
+      print(o.format, m);
+      next_commit[tp] = m.offset() + 1;
+      at_end.erase(tp);
+      if (!group_mode && m.offset() + 1 >= it->second) open.erase(it);
+      if (o.count >= 0 && ++printed >= o.count) {
+        done = true;
+        break;
+      }
+    }
+    if (!group_mode && open.empty()) done = true;
+  }
+  std::fflush(stdout);
+  if (group_mode && !next_commit.empty()) {
+    std::vector<kafka::TopicPartitionOffset> offsets;
+    for (const auto& [tp, off] : next_commit) offsets.push_back({tp.topic, tp.partition, off});
+    kafka::throw_if_error(consumer.commit(offsets), "committing offsets of group '" + o.group + "'");
+  }
+  consumer.close();
+  return kExitOk;
+}
+
+RunFunction setup(CLI::App& sub) {
+  auto o = std::make_shared<ConsumeOptions>();
+  o->kafka.add_to(sub);
+  sub.add_option("specs", o->specs, "topic[:partition[:start[:end]]] (end inclusive; beginning|end|N|@unix-ms)")
+      ->required();
+  sub.add_option("-G,--group", o->group, "Consume as this consumer group (commits what it printed)");
+  sub.add_flag("-e", o->exit_at_end, "Exit at the end of each partition");
+  sub.add_option("-c,--count", o->count, "Exit after this many messages");
+  sub.add_option("-f,--format", o->format, "Output format: %t topic %p partition %o offset %k key %s value "
+                                           "%S size %T timestamp %h headers, \\n \\t")
+      ->capture_default_str();
+  return [o] { return run(*o); };
+}
+
+}  // namespace
+
+STREAMML_REGISTER_COMMAND("consume", "Print records of topic ranges or a consumer group", 40, setup);
+
+}  // namespace streamml::cli

@@ -1,0 +1,213 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+#include "streamml/kafka/consumer.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "internal.h"
+#include "streamml/common/error.h"
+#include "streamml/common/logging.h"
+#include "streamml/kafka/embedded_cluster.h"
+
+namespace streamml::kafka {
+
+struct ConsumerCallbacks {
+  static void rebalance(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
+                        void* opaque) {
+    static_cast<Consumer*>(opaque)->handle_rebalance(err, partitions);
+  }
+};
+
+Consumer::Consumer(Config config) {
+  config.set_default("enable.auto.commit", "false");
+  EmbeddedCluster::apply_consumer_defaults(config);
+  if (!config.contains("group.id")) {
+    // librdkafka's high-level consumer needs a group id even for explicit
+    // assignment; without subscribe() it never joins, and nothing commits.
+    no_group_ = true;
+    config.set("group.id", "streamml-unmanaged");
+  }
+  ConfPtr conf = internal::make_conf(config);
+  rd_kafka_conf_set_opaque(conf.get(), this);
+  rd_kafka_conf_set_rebalance_cb(conf.get(), &ConsumerCallbacks::rebalance);
+  handle_ = internal::make_handle(RD_KAFKA_CONSUMER, std::move(conf));
+  name_ = rd_kafka_name(handle_.get());
+  rd_kafka_poll_set_consumer(handle_.get());
+  queue_.reset(rd_kafka_queue_get_consumer(handle_.get()));
+}
+
+Consumer::~Consumer() { close(); }
+
+void Consumer::assign(const std::vector<TopicPartitionOffset>& partitions) {
+  PartitionListPtr list = internal::to_list(partitions);
+  internal::check(rd_kafka_assign(handle_.get(), list.get()), "assign");
+}
+
+void Consumer::unassign() { internal::check(rd_kafka_assign(handle_.get(), nullptr), "unassign"); }
+
+std::vector<TopicPartition> Consumer::assignment() const {
+  rd_kafka_topic_partition_list_t* list = nullptr;
+  internal::check(rd_kafka_assignment(handle_.get(), &list), "assignment");
+  PartitionListPtr owned(list);
+  std::vector<TopicPartition> out;
+  for (const auto& tpo : internal::from_list(list)) out.push_back({tpo.topic, tpo.partition});
+  return out;
+}
+
+void Consumer::subscribe(const std::vector<std::string>& topics, RebalanceCallback on_rebalance) {
+  if (no_group_) {
+    throw ConfigError("subscribing needs a consumer group: set group.id (-G GROUP)");
+  }
+  on_rebalance_ = std::move(on_rebalance);
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+  for (const auto& topic : topics) {
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  internal::check(rd_kafka_subscribe(handle_.get(), list.get()), "subscribe");
+}
+
+void Consumer::unsubscribe() { internal::check(rd_kafka_unsubscribe(handle_.get()), "unsubscribe"); }
+
+
+void Consumer::handle_rebalance(int err, rd_kafka_topic_partition_list_s* partitions) {
+  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(handle_.get()), "COOPERATIVE") == 0;
+  auto offsets = internal::from_list(partitions);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    if (cooperative) {
+      ErrorPtr e(rd_kafka_incremental_assign(handle_.get(), partitions));
+      if (e) log_error("incremental assign failed: {}", rd_kafka_error_string(e.get()));
+    } else {
+      rd_kafka_resp_err_t e = rd_kafka_assign(handle_.get(), partitions);
+      if (e) log_error("assign failed: {}", rd_kafka_err2str(e));
+    }
+    log_info("consumer {}: assigned {} partition(s)", name_, offsets.size());
+    if (on_rebalance_) on_rebalance_(RebalanceEvent::kAssigned, offsets);
+    return;
+  }
+  // Revoked or lost: let the owner finish (commit) before the partitions go.
+  const bool lost = rd_kafka_assignment_lost(handle_.get()) != 0;
+  log_info("consumer {}: {} {} partition(s)", name_, lost ? "lost" : "revoked", offsets.size());
+  if (on_rebalance_) on_rebalance_(lost ? RebalanceEvent::kLost : RebalanceEvent::kRevoked, offsets);
+  if (cooperative) {
+    ErrorPtr e(rd_kafka_incremental_unassign(handle_.get(), partitions));
+  } else {
+    rd_kafka_assign(handle_.get(), nullptr);
+  }
+}
+
+Message Consumer::poll(milliseconds timeout) {
+  return Message(rd_kafka_consumer_poll(handle_.get(), static_cast<int>(timeout.count())));
+}
+
+std::vector<Message> Consumer::poll_batch(size_t max, milliseconds timeout) {
+  std::vector<rd_kafka_message_t*> raw(max);
+  ssize_t n = rd_kafka_consume_batch_queue(queue_.get(), static_cast<int>(timeout.count()), raw.data(), max);
+  std::vector<Message> out;
+  if (n <= 0) return out;
+  out.reserve(static_cast<size_t>(n));
+  for (ssize_t i = 0; i < n; ++i) out.emplace_back(raw[i]);
+  return out;
+}
+
+KafkaError Consumer::commit(const std::vector<TopicPartitionOffset>& offsets, bool async) {
+  if (offsets.empty()) return {};
+  if (no_group_) return internal::to_error(RD_KAFKA_RESP_ERR__INVALID_ARG, "commit needs group.id");
+  PartitionListPtr list = internal::to_list(offsets);
+  rd_kafka_resp_err_t err = rd_kafka_commit(handle_.get(), list.get(), async ? 1 : 0);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    // Per-partition errors are reported in the list after a sync commit.
+    for (int i = 0; i < list->cnt; ++i) {
+      if (list->elems[i].err) {
+        return internal::to_error(list->elems[i].err,
+                                  std::string("commit ") + list->elems[i].topic + ":" +
+                                      std::to_string(list->elems[i].partition));
+      }
+    }
+  }
+  return internal::to_error(err, "commit");
+}
+
+std::vector<TopicPartitionOffset> Consumer::committed(const std::vector<TopicPartition>& partitions,
+                                                      milliseconds timeout) const {
+  PartitionListPtr list = internal::to_list(partitions);
+  internal::check(rd_kafka_committed(handle_.get(), list.get(), static_cast<int>(timeout.count())),
+                  "fetching committed offsets");
+  return internal::from_list(list.get());
+}
+
+std::vector<TopicPartitionOffset> Consumer::position(const std::vector<TopicPartition>& partitions) const {
+  PartitionListPtr list = internal::to_list(partitions);
+  internal::check(rd_kafka_position(handle_.get(), list.get()), "position");
+  return internal::from_list(list.get());
+}
+
+KafkaError Consumer::seek(const TopicPartitionOffset& to, milliseconds timeout) {
+  PartitionListPtr list = internal::to_list(std::vector<TopicPartitionOffset>{to});
+  ErrorPtr error(rd_kafka_seek_partitions(handle_.get(), list.get(), static_cast<int>(timeout.count())));
+  if (error) return internal::to_error(error.get());
+  if (list->elems[0].err) return internal::to_error(list->elems[0].err, "seek " + to.topic);
+  return {};
+}
+
+Watermarks Consumer::query_watermarks(const std::string& topic, int32_t partition,
+                                      milliseconds timeout) const {
+  Watermarks w;
+  internal::check(rd_kafka_query_watermark_offsets(handle_.get(), topic.c_str(), partition, &w.low, &w.high,
+                                                   static_cast<int>(timeout.count())),
+                  "watermarks of " + topic + ":" + std::to_string(partition));
+  return w;
+}
+
+std::vector<TopicPartitionOffset> Consumer::offsets_for_times(
+    const std::vector<TopicPartitionOffset>& timestamps, milliseconds timeout) const {
+  PartitionListPtr list = internal::to_list(timestamps);
+  internal::check(rd_kafka_offsets_for_times(handle_.get(), list.get(), static_cast<int>(timeout.count())),
+                  "offsets for times");
+  auto out = internal::from_list(list.get());
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (list->elems[i].err) {
+      internal::check(list->elems[i].err, "offset for time of " + out[i].topic + ":" +
+                                              std::to_string(out[i].partition));
+    }
+    if (out[i].offset < 0) {  // no record at or after the time: the end
+      out[i].offset = query_watermarks(out[i].topic, out[i].partition, timeout).high;
+    }
+  }
+  return out;
+}
+
+std::vector<int32_t> Consumer::partitions_of(const std::string& topic, milliseconds timeout) const {
+  // All-topics metadata: asking for one topic by name may auto-create it.
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(handle_.get(), 1, nullptr, &md, static_cast<int>(timeout.count()));
+  internal::check(err, "metadata for topic '" + topic + "'");
+  std::vector<int32_t> out;
+  rd_kafka_resp_err_t topic_err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    if (topic != md->topics[i].topic) continue;
+    topic_err = md->topics[i].err;
+    for (int p = 0; p < md->topics[i].partition_cnt; ++p) out.push_back(md->topics[i].partitions[p].id);
+  }
+  rd_kafka_metadata_destroy(md);
+  if (topic_err != RD_KAFKA_RESP_ERR_NO_ERROR || out.empty()) {
+    throw KafkaException(topic_err, "topic '" + topic + "' does not exist (" + rd_kafka_err2str(topic_err) + ")");
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+rd_kafka_consumer_group_metadata_s* Consumer::group_metadata() const {
+  return rd_kafka_consumer_group_metadata(handle_.get());
+}
+
+void Consumer::close() noexcept {
+  if (closed_ || !handle_) return;
+  closed_ = true;
+  rd_kafka_resp_err_t err = rd_kafka_consumer_close(handle_.get());
+  if (err) log_warn("consumer {} close: {}", name_, rd_kafka_err2str(err));
+  queue_.reset();
+}
+
+}  // namespace streamml::kafka

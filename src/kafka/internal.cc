@@ -1,0 +1,146 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+#include "internal.h"
+
+#include "streamml/common/error.h"
+#include "streamml/common/logging.h"
+
+namespace streamml::kafka {
+
+void HandleDeleter::operator()(rd_kafka_s* rk) const noexcept { rd_kafka_destroy(rk); }
+void ConfDeleter::operator()(rd_kafka_conf_s* conf) const noexcept { rd_kafka_conf_destroy(conf); }
+void PartitionListDeleter::operator()(rd_kafka_topic_partition_list_s* list) const noexcept {
+  rd_kafka_topic_partition_list_destroy(list);
+}
+void QueueDeleter::operator()(rd_kafka_queue_s* queue) const noexcept { rd_kafka_queue_destroy(queue); }
+void ErrorDeleter::operator()(rd_kafka_error_s* error) const noexcept { rd_kafka_error_destroy(error); }
+
+namespace internal {
+namespace {
+
+void log_callback(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
+  // syslog levels: 0-3 error, 4 warning, 5-6 notice/info, 7 debug.
+  LogLevel ours = level <= 3 ? LogLevel::kError
+                  : level == 4 ? LogLevel::kWarn
+                  : level <= 6 ? LogLevel::kInfo
+                               : LogLevel::kDebug;
+  // librdkafka is chatty at notice level about reconnects; keep those at debug
+  // unless they are warnings or worse.
+  if (ours == LogLevel::kInfo) ours = LogLevel::kDebug;
+  log(ours, "librdkafka {} [{}]: {}", rk != nullptr ? rd_kafka_name(rk) : "-", facility, message);
+}
+
+}  // namespace
+
+ConfPtr make_conf(const Config& config) {
+  ConfPtr conf(rd_kafka_conf_new());
+  char errstr[512];
+  for (const auto& [key, value] : config.entries()) {
+    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), errstr, sizeof errstr) !=
+        RD_KAFKA_CONF_OK) {
+      throw ConfigError("invalid Kafka property '" + key + "': " + errstr);
+    }
+  }
+  rd_kafka_conf_set_log_cb(conf.get(), &log_callback);
+  return conf;
+}
+
+HandlePtr make_handle(rd_kafka_type_t type, ConfPtr conf) {
+  char errstr[512];
+  rd_kafka_t* rk = rd_kafka_new(type, conf.get(), errstr, sizeof errstr);
+  if (rk == nullptr) {
+    throw KafkaException(RD_KAFKA_RESP_ERR__INVALID_ARG,
+                         std::string("cannot create Kafka client: ") + errstr);
+  }
+  conf.release();  // owned by rk now
+  return HandlePtr(rk);
+}
+
+KafkaError to_error(rd_kafka_resp_err_t err, std::string detail) {
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+  bool retriable = err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR__TRANSPORT ||
+                   err == RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT ||
+                   err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
+                   err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+                   err == RD_KAFKA_RESP_ERR__QUEUE_FULL ||
+                   err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR ||
+                   err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE ||
+                   err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
+  bool fatal = err == RD_KAFKA_RESP_ERR__FATAL || err == RD_KAFKA_RESP_ERR__FENCED ||
+               err == RD_KAFKA_RESP_ERR_PRODUCER_FENCED;
+  return KafkaError(err, std::move(detail), fatal, retriable);
+}
+
+KafkaError to_error(rd_kafka_error_t* error) {
+  if (error == nullptr) return {};
+  return KafkaError(rd_kafka_error_code(error), rd_kafka_error_string(error),
+                    rd_kafka_error_is_fatal(error) != 0, rd_kafka_error_is_retriable(error) != 0);
+}
+
+void check(rd_kafka_resp_err_t err, const std::string& what) {
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) throw_if_error(to_error(err), what);
+}
+
+PartitionListPtr to_list(const std::vector<TopicPartitionOffset>& offsets) {
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  for (const auto& tpo : offsets) {
+    rd_kafka_topic_partition_list_add(list.get(), tpo.topic.c_str(), tpo.partition)->offset = tpo.offset;
+  }
+  return list;
+}
+
+PartitionListPtr to_list(const std::vector<TopicPartition>& partitions) {
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (const auto& tp : partitions) {
+    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
+  }
+  return list;
+}
+
+std::vector<TopicPartitionOffset> from_list(const rd_kafka_topic_partition_list_t* list) {
+  std::vector<TopicPartitionOffset> out;
+  if (list == nullptr) return out;
+  out.reserve(list->cnt);
+  for (int i = 0; i < list->cnt; ++i) {
+    out.push_back({list->elems[i].topic, list->elems[i].partition, list->elems[i].offset});
+  }
+  return out;
+}
+
+std::vector<std::string> split_bootstrap(const std::string& servers) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= servers.size()) {
+    size_t comma = servers.find(',', start);
+    if (comma == std::string::npos) comma = servers.size();
+    std::string item = servers.substr(start, comma - start);
+    // Strip an optional "PLAINTEXT://" style prefix and spaces.
+    if (auto pos = item.find("://"); pos != std::string::npos) item = item.substr(pos + 3);
+    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (!item.empty()) out.push_back(item);
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace internal
+
+// error.h
+std::string KafkaError::name() const {
+  return rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(code_));
+}
+
+std::string KafkaError::message() const {
+  std::string text = name() + ": " + rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(code_));
+  if (!detail_.empty() && detail_ != rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(code_))) {
+    text += ": " + detail_;
+  }
+  return text;
+}
+
+void throw_if_error(const KafkaError& err, const std::string& what) {
+  if (err.ok()) return;
+  throw KafkaException(err.code(), what + ": " + err.message());
+}
+
+}  // namespace streamml::kafka

@@ -1,0 +1,163 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+#include "streamml/kafka/producer.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+
+#include "internal.h"
+#include "streamml/common/error.h"
+#include "streamml/common/logging.h"
+#include "streamml/kafka/consumer.h"
+
+namespace streamml::kafka {
+
+Producer::Producer(Config config, DeliveryCallback on_delivery) : on_delivery_(std::move(on_delivery)) {
+  config.set_default("enable.idempotence", "true");
+  ConfPtr conf = internal::make_conf(config);
+  rd_kafka_conf_set_opaque(conf.get(), this);
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), &Producer::on_delivery_trampoline);
+  handle_ = internal::make_handle(RD_KAFKA_PRODUCER, std::move(conf));
+  name_ = rd_kafka_name(handle_.get());
+}
+
+Producer::~Producer() { close(); }
+
+void Producer::on_delivery_trampoline(rd_kafka_s*, const rd_kafka_message_s* msg, void* opaque) {
+  static_cast<Producer*>(opaque)->handle_delivery(msg);
+}
+
+void Producer::handle_delivery(const rd_kafka_message_s* msg) {
+  if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    delivered_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    failed_.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (!on_delivery_) {
+    if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      log_warn("delivery to {}:{} failed: {}", msg->rkt ? rd_kafka_topic_name(msg->rkt) : "?",
+               msg->partition, rd_kafka_err2str(msg->err));
+    }
+    return;
+  }
+  DeliveryReport report;
+  report.error = internal::to_error(msg->err);
+  report.topic = msg->rkt ? rd_kafka_topic_name(msg->rkt) : "";
+  report.partition = msg->partition;
+  report.offset = msg->offset;
+  report.opaque = reinterpret_cast<uint64_t>(msg->_private);
+  on_delivery_(report);
+}
+
+KafkaError Producer::produce(const ProduceRecord& record, milliseconds block_timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + block_timeout;
+  std::string topic(record.topic);
+  while (true) {
+    rd_kafka_headers_t* headers = nullptr;
+    if (!record.headers.empty()) {
+      headers = rd_kafka_headers_new(record.headers.size());
+      for (const auto& h : record.headers) {
+        rd_kafka_header_add(headers, h.name.data(), static_cast<ssize_t>(h.name.size()),
+                            h.value ? h.value->data() : nullptr,
+                            h.value ? static_cast<ssize_t>(h.value->size()) : 0);
+      }
+    }
+    const void* key = record.key ? record.key->data() : nullptr;
+    size_t key_len = record.key ? record.key->size() : 0;
+    // An empty non-null key must stay non-null.
+    static const char kEmpty = '\0';
+    if (record.key && key == nullptr) key = &kEmpty;
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        handle_.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(record.partition),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
+        RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_TIMESTAMP(record.timestamp_ms),
+        RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(record.opaque)),
+        RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+    if (headers != nullptr) rd_kafka_headers_destroy(headers);  // not consumed on failure
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || std::chrono::steady_clock::now() >= deadline) {
+      return internal::to_error(err, "producing to " + topic);
+    }
+    if (!poll_thread_.joinable()) {
+      rd_kafka_poll(handle_.get(), 10);
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+}
+
+int Producer::poll(milliseconds timeout) {
+  return rd_kafka_poll(handle_.get(), static_cast<int>(timeout.count()));
+}
+
+FlushResult Producer::flush(milliseconds timeout) {
+  rd_kafka_flush(handle_.get(), static_cast<int>(timeout.count()));
+  FlushResult result;
+  result.still_queued = rd_kafka_outq_len(handle_.get());
+  result.failed = failed_.load();
+  return result;
+}
+
+void Producer::start_poll_thread() {
+  if (poll_thread_.joinable()) return;
+  stop_poll_ = false;
+  poll_thread_ = std::thread([this] {
+    while (!stop_poll_.load(std::memory_order_relaxed)) rd_kafka_poll(handle_.get(), 50);
+  });
+}
+
+int64_t Producer::in_flight() const { return rd_kafka_outq_len(handle_.get()); }
+
+void Producer::throw_txn_error(rd_kafka_error_s* error, const char* what) {
+  if (error == nullptr) return;
+  ErrorPtr owned(error);
+  KafkaError err = internal::to_error(error);
+  std::string message = std::string(what) + ": " + err.message();
+  if (rd_kafka_error_txn_requires_abort(error)) message += " (transaction must be aborted)";
+  throw KafkaException(err.code(), message);
+}
+
+void Producer::init_transactions(milliseconds timeout) {
+  throw_txn_error(rd_kafka_init_transactions(handle_.get(), static_cast<int>(timeout.count())),
+                  "init_transactions");
+}
+
+void Producer::begin_transaction() {
+  throw_txn_error(rd_kafka_begin_transaction(handle_.get()), "begin_transaction");
+}
+
+void Producer::send_offsets_to_transaction(const std::vector<TopicPartitionOffset>& offsets,
+                                           const Consumer& consumer, milliseconds timeout) {
+  PartitionListPtr list = internal::to_list(offsets);
+  rd_kafka_consumer_group_metadata_t* metadata = consumer.group_metadata();
+  rd_kafka_error_t* error = rd_kafka_send_offsets_to_transaction(
+      handle_.get(), list.get(), metadata, static_cast<int>(timeout.count()));
+  rd_kafka_consumer_group_metadata_destroy(metadata);
+  throw_txn_error(error, "send_offsets_to_transaction");
+}
+
+void Producer::commit_transaction(milliseconds timeout) {
+  throw_txn_error(rd_kafka_commit_transaction(handle_.get(), static_cast<int>(timeout.count())),
+                  "commit_transaction");
+}
+
+void Producer::abort_transaction(milliseconds timeout) {
+  throw_txn_error(rd_kafka_abort_transaction(handle_.get(), static_cast<int>(timeout.count())),
+                  "abort_transaction");
+}
+
+void Producer::close(milliseconds timeout) noexcept {
+  if (closed_) return;
+  closed_ = true;
+  if (poll_thread_.joinable()) {
+    stop_poll_ = true;
+    poll_thread_.join();
+  }
+  if (!handle_) return;
+  rd_kafka_flush(handle_.get(), static_cast<int>(timeout.count()));
+  int left = rd_kafka_outq_len(handle_.get());
+  if (left > 0) log_warn("producer {} closed with {} undelivered record(s)", name_, left);
+}
+
+}  // namespace streamml::kafka
