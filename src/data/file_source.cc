@@ -74,7 +74,21 @@ bool FileSource::open_file(size_t index) {
   auto names = split_csv_line(header_line, internal::csv_delimiter(spec), &error);
   if (!names) throw InputError(fmt::format("{}:{}: unusable header: {}", path, header_at, error));
   try {
-    file_decoder_ = make_decoder(options_.decoder_spec, *names);
+    const auto* first = dynamic_cast<const CsvDecoder*>(decoder_.get());
+    if (first == nullptr) {
+      file_decoder_ = make_decoder(options_.decoder_spec, *names);
+    } else {
+      // Later files (and later epochs) select the first file's columns by
+      // name, so files may order their columns differently.
+      CsvOptions csv = first->options();
+      csv.names = std::move(*names);
+      csv.num_columns = 0;
+      csv.features.clear();
+      csv.labels.clear();
+      for (std::string& name : first->feature_names()) csv.features.push_back(ColumnRef::named(std::move(name)));
+      for (std::string& name : first->label_names()) csv.labels.push_back(ColumnRef::named(std::move(name)));
+      file_decoder_ = std::make_unique<CsvDecoder>(std::move(csv));
+    }
   } catch (const ConfigError& e) {
     throw InputError(fmt::format("{}:{}: the header does not fit the decoder spec: {}", path,
                                  header_at, e.what()));
