@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -32,6 +33,7 @@ namespace {
 constexpr std::string_view kAvroForm =
     "avro:schema=PATH|schema64=BASE64URL[,confluent][,schema_id=N][,features=F+..]"
     "[,label=F+..][,missing=error|zero|nan] where F is a field, arr[2] or arr[0..7]";
+constexpr uintmax_t kMaxSchemaBytes = 16u << 20;
 constexpr size_t kNoElement = std::numeric_limits<size_t>::max();
 
 enum class Kind { kNull, kBoolean, kInt, kLong, kFloat, kDouble, kString, kBytes, kArray };
@@ -633,6 +635,16 @@ std::unique_ptr<Decoder> make_avro_decoder(const DecoderSpec& spec) {
   auto inline_schema = reader.scalar("schema64");
   if (path && inline_schema) reader.fail("schema64", "give either schema=PATH or schema64=, not both");
   if (path) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(*path, ec);
+    if (ec || !std::filesystem::is_regular_file(*path, ec)) {
+      reader.fail("schema", "cannot read schema file \"" + *path + "\": " +
+                                (ec ? ec.message() : std::string("not a regular file")));
+    }
+    if (size > kMaxSchemaBytes) {
+      reader.fail("schema", fmt::format("schema file \"{}\" has {} bytes (more than {})", *path,
+                                        size, kMaxSchemaBytes));
+    }
     std::ifstream in(*path, std::ios::binary);
     if (!in) reader.fail("schema", "cannot read schema file \"" + *path + "\": " + std::strerror(errno));
     std::ostringstream text;
