@@ -14,6 +14,11 @@
 
 namespace streamml::data {
 
+namespace {
+// Longest CSV record, in bytes, that quoted line breaks may build.
+constexpr size_t kMaxJoinedRecordBytes = 1 << 20;
+}  // namespace
+
 FileSource::FileSource(FileSourceOptions options)
     : options_(std::move(options)), bad_(options_.max_reported) {
   if (options_.paths.empty()) throw ConfigError("file source: no input file given");
@@ -117,7 +122,10 @@ bool FileSource::read_record(std::string& record, int64_t& line_number) {
     if (!record.empty() && record.back() == '\r') record.pop_back();
     if (record.empty()) continue;  // blank lines separate nothing
     // A quoted CSV field may hold line breaks: the record goes on.
-    while (csv_ && csv_line_is_open(record) && std::getline(in_, line_buffer_)) {
+    // Bounded: an unmatched quote cannot pull the rest of the file into one
+    // record; past the bound the decoder reports the unterminated field.
+    while (csv_ && record.size() < kMaxJoinedRecordBytes && csv_line_is_open(record) &&
+           std::getline(in_, line_buffer_)) {
       ++line_;
       if (!line_buffer_.empty() && line_buffer_.back() == '\r') line_buffer_.pop_back();
       record += '\n';

@@ -92,6 +92,26 @@ TEST_F(FileSourceTest, QuotedCsvRecordsSpanLines) {
   EXPECT_EQ(all.meta[1].offset, 4);
 }
 
+TEST_F(FileSourceTest, UnmatchedQuoteIsBoundedAndReported) {
+  std::string content = "a,y\n1,\"open\n";
+  for (int i = 0; i < 2000; ++i) content += std::string(1000, 'x') + "\n";
+  const std::string a = write("open.csv", content);
+  FileSourceOptions options;
+  options.paths = {a};
+  options.decoder_spec = "csv:header,label=y,missing=zero";
+  options.bad_records = BadRecordPolicy::kSkip;
+  FileSource source(options);
+  Batch all = drain(source);
+  BadRecordReport report = source.report();
+  ASSERT_GE(report.count, 1u);
+  EXPECT_EQ(report.examples[0].location, a + ":2");
+  EXPECT_NE(report.examples[0].reason.find("unterminated quoted field"), std::string::npos)
+      << report.examples[0].reason;
+  // The lines after the bound are decoded on their own (as zeros here).
+  EXPECT_GT(all.size, 0u);
+  EXPECT_LT(all.size, 2000u);
+}
+
 TEST_F(FileSourceTest, JsonLines) {
   const std::string a = write("a.jsonl", "{\"a\": 1, \"y\": 0}\n{\"a\": 2, \"y\": 1}\n");
   FileSourceOptions options;
