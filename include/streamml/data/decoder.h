@@ -4,22 +4,38 @@
 // raw bytes) into a row of float features and labels. Decoders are immutable
 // after construction, so decode() is safe to call from several threads.
 //
-// Spec strings (the same on the command line, in model files and in code):
-//   csv:label=COL[,...]      see decoders' documentation in docs/decoders.md
-//   json:...
-//   avro:...
-//   raw:...
+// Spec strings (the same on the command line, in model files and in code;
+// grammar in decoder_spec.h, every option in docs/decoders.md):
+//   csv:names=a+b+y,label=y,delim=;,missing=zero
+//   json:features=a+b.c+d[0..3],label=y
+//   avro:schema=path.avsc,confluent,label=f2
+//   raw:bytes=16,scale=255
 // make_decoder() throws ConfigError naming the option when a spec is invalid.
 #pragma once
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace streamml::data {
 
+// What a decoder does with a selected field that is missing, empty, null or
+// not a number (spec option `missing=error|zero|nan`).
+enum class MissingPolicy {
+  kError,  // the record is undecodable; the reason names the field
+  kZero,   // the value becomes 0
+  kNan,    // the value becomes NaN
+};
+
+// Parses "error|zero|nan"; throws ConfigError naming the value.
+MissingPolicy parse_missing_policy(std::string_view name);
+std::string_view to_string(MissingPolicy policy);
+
+// Thread-safety: implementations are immutable after construction; every
+// const method may be called from several threads at once.
 class Decoder {
  public:
   virtual ~Decoder() = default;
@@ -43,6 +59,13 @@ class Decoder {
   virtual std::string spec() const = 0;
 };
 
+// Builds the decoder a spec describes. Throws ConfigError naming the bad
+// option (and showing its expected form) when the spec is invalid.
 std::unique_ptr<Decoder> make_decoder(std::string_view spec);
+
+// Same, for CSV records whose column names come from a header line (files
+// whose spec has the `header` flag): names in features=/label= resolve
+// against `header`. Other formats ignore `header`.
+std::unique_ptr<Decoder> make_decoder(std::string_view spec, std::span<const std::string> header);
 
 }  // namespace streamml::data

@@ -1,0 +1,369 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+#include "streamml/data/csv_decoder.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "data/decoder_factories.h"
+#include "data/spec_reader.h"
+#include "streamml/common/error.h"
+
+namespace streamml::data {
+
+namespace {
+
+constexpr std::string_view kCsvForm =
+    "csv:[delim=C,][header,][names=A+B+..,][columns=N,][features=SEL+..,][label=SEL+..,]"
+    "[missing=error|zero|nan] where SEL is an index, a range 0..29 or a column name";
+
+struct NamedDelimiter {
+  std::string_view name;
+  char c;
+};
+constexpr NamedDelimiter kDelimiters[] = {
+    {"comma", ','}, {"tab", '\t'}, {"semicolon", ';'}, {"pipe", '|'}, {"space", ' '}};
+
+std::string delimiter_spec(char c) {
+  for (const auto& d : kDelimiters) {
+    if (d.c == c) return std::string(d.name);
+  }
+  return spec_escape(std::string_view(&c, 1));
+}
+
+[[noreturn]] void config_error(std::string_view option, const std::string& why) {
+  throw ConfigError("csv decoder: option '" + std::string(option) + "': " + why +
+                    " (expected: " + std::string(kCsvForm) + ")");
+}
+
+}  // namespace
+
+CsvDecoder::CsvDecoder(CsvOptions options) : options_(std::move(options)) {
+  const char d = options_.delimiter;
+  if (d == '"' || d == '\n' || d == '\r' || d == '\0') {
+    config_error("delim", "the delimiter cannot be a quote, NUL or a line break");
+  }
+  size_t num_columns = options_.num_columns;
+  if (!options_.names.empty()) {
+    if (num_columns != 0 && num_columns != options_.names.size()) {
+      config_error("columns", fmt::format("columns={} but {} column names are given", num_columns,
+                                          options_.names.size()));
+    }
+    num_columns = options_.names.size();
+    for (size_t i = 0; i < options_.names.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (options_.names[i] == options_.names[j] && !options_.names[i].empty()) {
+          config_error("names", "column name \"" + options_.names[i] + "\" appears twice");
+        }
+      }
+    }
+  }
+  options_.num_columns = num_columns;
+
+  auto resolve = [&](const ColumnRef& ref, std::string_view option) -> size_t {
+    if (!ref.name.empty()) {
+      if (options_.names.empty()) {
+        config_error(option, "column \"" + ref.name +
+                                 "\" is named but column names are unknown; give names=, "
+                                 "read a header (header flag) or use a 0-based index");
+      }
+      auto it = std::find(options_.names.begin(), options_.names.end(), ref.name);
+      if (it == options_.names.end()) {
+        std::string known;
+        for (const auto& n : options_.names) known += (known.empty() ? "" : ", ") + n;
+        config_error(option, "no column named \"" + ref.name + "\" (columns: " + known + ")");
+      }
+      return static_cast<size_t>(it - options_.names.begin());
+    }
+    if (num_columns != 0 && ref.index >= num_columns) {
+      config_error(option, fmt::format("column index {} is out of range: records have {} columns",
+                                       ref.index, num_columns));
+    }
+    return ref.index;
+  };
+
+  for (const ColumnRef& ref : options_.labels) label_columns_.push_back(resolve(ref, "label"));
+  if (options_.features.empty()) {
+    if (num_columns == 0) {
+      config_error("features",
+                   "cannot default to every column but the labels: the number of columns is "
+                   "unknown; give features=, names=, columns= or the header flag");
+    }
+    for (size_t c = 0; c < num_columns; ++c) {
+      if (std::find(label_columns_.begin(), label_columns_.end(), c) == label_columns_.end()) {
+        feature_columns_.push_back(c);
+      }
+    }
+  } else {
+    for (const ColumnRef& ref : options_.features) {
+      feature_columns_.push_back(resolve(ref, "features"));
+    }
+  }
+  if (feature_columns_.empty()) config_error("features", "no feature column is left");
+
+  size_t max_column = 0;
+  for (size_t c : feature_columns_) max_column = std::max(max_column, c);
+  for (size_t c : label_columns_) max_column = std::max(max_column, c);
+  slot_of_column_.assign(max_column + 1, -1);
+  auto assign = [&](size_t column, size_t slot, std::string_view option) {
+    if (slot_of_column_[column] >= 0) {
+      config_error(option, "column " + column_name(column) + " is selected twice");
+    }
+    slot_of_column_[column] = static_cast<int32_t>(slot);
+  };
+  for (size_t i = 0; i < feature_columns_.size(); ++i) assign(feature_columns_[i], i, "features");
+  for (size_t i = 0; i < label_columns_.size(); ++i) {
+    assign(label_columns_[i], feature_columns_.size() + i, "label");
+  }
+}
+
+std::string CsvDecoder::column_name(size_t column) const {
+  if (column < options_.names.size()) {
+    return fmt::format("'{}' (index {})", options_.names[column], column);
+  }
+  return std::to_string(column);
+}
+
+std::vector<std::string> CsvDecoder::feature_names() const {
+  std::vector<std::string> names;
+  for (size_t c : feature_columns_) {
+    names.push_back(c < options_.names.size() ? options_.names[c] : "c" + std::to_string(c));
+  }
+  return names;
+}
+
+std::vector<std::string> CsvDecoder::label_names() const {
+  std::vector<std::string> names;
+  for (size_t c : label_columns_) {
+    names.push_back(c < options_.names.size() ? options_.names[c] : "c" + std::to_string(c));
+  }
+  return names;
+}
+
+std::optional<std::string> CsvDecoder::decode(std::string_view line, float* features,
+                                              float* labels) const {
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  const int32_t num_features = static_cast<int32_t>(feature_columns_.size());
+  const size_t needed = slot_of_column_.size();
+  const char delimiter = options_.delimiter;
+  const MissingPolicy policy = options_.missing;
+  const char* p = line.data();
+  const char* const end = p + line.size();
+  size_t column = 0;
+  bool more = true;
+  while (more && column < needed) {
+    const char* field_begin;
+    const char* field_end;
+    bool escaped = false;
+    if (p < end && *p == '"') {
+      const char* q = p + 1;
+      while (true) {
+        q = static_cast<const char*>(std::memchr(q, '"', static_cast<size_t>(end - q)));
+        if (q == nullptr) return "column " + column_name(column) + ": unterminated quoted field";
+        if (q + 1 < end && q[1] == '"') {
+          escaped = true;
+          q += 2;
+          continue;
+        }
+        break;
+      }
+      field_begin = p + 1;
+      field_end = q;
+      p = q + 1;
+      if (p < end && *p != delimiter) {
+        return "column " + column_name(column) + ": unexpected " +
+               internal::quote_value(std::string_view(p, 1)) + " after a closing quote";
+      }
+    } else {
+      const char* d =
+          static_cast<const char*>(std::memchr(p, delimiter, static_cast<size_t>(end - p)));
+      field_begin = p;
+      field_end = d != nullptr ? d : end;
+      p = field_end;
+    }
+    const int32_t slot = slot_of_column_[column];
+    if (slot >= 0) {
+      const std::string_view text(field_begin, static_cast<size_t>(field_end - field_begin));
+      float value;
+      if (escaped || !internal::parse_float(text, value)) {
+        if (policy == MissingPolicy::kError) {
+          if (internal::is_blank(text)) return "column " + column_name(column) + " is empty";
+          return "column " + column_name(column) + ": not a number: " + internal::quote_value(text);
+        }
+        value = internal::missing_value(policy);
+      }
+      if (slot < num_features) {
+        features[slot] = value;
+      } else {
+        labels[slot - num_features] = value;
+      }
+    }
+    ++column;
+    if (p < end) {
+      ++p;  // the delimiter
+    } else {
+      more = false;
+    }
+  }
+  for (; column < needed; ++column) {
+    const int32_t slot = slot_of_column_[column];
+    if (slot < 0) continue;
+    if (policy == MissingPolicy::kError) {
+      return fmt::format("column {} is missing: the record has {} fields", column_name(column),
+                         column);
+    }
+    if (slot < num_features) {
+      features[slot] = internal::missing_value(policy);
+    } else {
+      labels[slot - num_features] = internal::missing_value(policy);
+    }
+  }
+  return std::nullopt;
+}
+
+std::string CsvDecoder::spec() const {
+  std::string out = "csv:";
+  if (options_.delimiter != ',') out += "delim=" + delimiter_spec(options_.delimiter) + ",";
+  if (options_.header) out += "header,";
+  if (!options_.names.empty()) {
+    out += "names=" + internal::join_items(options_.names) + ",";
+  } else if (options_.num_columns != 0) {
+    out += fmt::format("columns={},", options_.num_columns);
+  }
+  out += "features=" + internal::format_index_list(feature_columns_) + ",";
+  if (!label_columns_.empty()) out += "label=" + internal::format_index_list(label_columns_) + ",";
+  out += "missing=" + std::string(to_string(options_.missing));
+  return out;
+}
+
+std::optional<std::vector<std::string>> split_csv_line(std::string_view line, char delimiter,
+                                                       std::string* error) {
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  std::vector<std::string> fields;
+  size_t i = 0;
+  while (true) {
+    std::string field;
+    if (i < line.size() && line[i] == '"') {
+      ++i;
+      while (true) {
+        if (i >= line.size()) {
+          if (error != nullptr) *error = fmt::format("field {}: unterminated quoted field", fields.size());
+          return std::nullopt;
+        }
+        if (line[i] == '"') {
+          if (i + 1 < line.size() && line[i + 1] == '"') {
+            field.push_back('"');
+            i += 2;
+            continue;
+          }
+          ++i;
+          break;
+        }
+        field.push_back(line[i++]);
+      }
+      if (i < line.size() && line[i] != delimiter) {
+        if (error != nullptr) *error = fmt::format("field {}: unexpected character after a closing quote", fields.size());
+        return std::nullopt;
+      }
+    } else {
+      const size_t d = line.find(delimiter, i);
+      const size_t stop = d == std::string_view::npos ? line.size() : d;
+      field.assign(line.substr(i, stop - i));
+      i = stop;
+    }
+    fields.push_back(std::move(field));
+    if (i >= line.size()) break;
+    ++i;  // delimiter
+  }
+  return fields;
+}
+
+bool csv_line_is_open(std::string_view line) {
+  bool in_quotes = false;
+  for (char c : line) {
+    if (c == '"') in_quotes = !in_quotes;
+  }
+  return in_quotes;
+}
+
+namespace internal {
+
+char csv_delimiter(const DecoderSpec& spec) {
+  const SpecOption* option = spec.find("delim");
+  if (option == nullptr || !option->has_value) return ',';
+  const std::string delim = spec_unescape(option->value);
+  for (const auto& d : kDelimiters) {
+    if (delim == d.name) return d.c;
+  }
+  if (delim.size() != 1) {
+    throw ConfigError(spec_context(spec.text()) + "option 'delim': " + quote_value(delim) +
+                      " is not one character nor comma, tab, semicolon, pipe or space");
+  }
+  return delim[0];
+}
+
+std::unique_ptr<Decoder> make_csv_decoder(const DecoderSpec& spec,
+                                          std::span<const std::string> header) {
+  SpecReader reader(spec, {"delim", "header", "names", "columns", "features", "label", "missing"},
+                    kCsvForm);
+  CsvOptions options;
+  if (reader.scalar("delim")) options.delimiter = csv_delimiter(spec);
+  options.header = reader.flag("header");
+  if (auto names = reader.list("names")) options.names = std::move(*names);
+  if (!header.empty()) {
+    std::vector<std::string> file_names(header.begin(), header.end());
+    if (!options.names.empty() && options.names != file_names) {
+      reader.fail("names", "the header (" + join_items(file_names) +
+                               ") differs from the column names (" + join_items(options.names) +
+                               ")");
+    }
+    options.names = std::move(file_names);
+  }
+  if (auto columns = reader.size("columns", 1)) options.num_columns = *columns;
+  auto selectors = [&](std::string_view key) {
+    std::vector<ColumnRef> refs;
+    auto items = reader.list(key);
+    if (!items) return refs;
+    for (const std::string& item : *items) {
+      bool bad = false;
+      if (auto range = parse_range(item, &bad)) {
+        if (range->second - range->first > (size_t{1} << 20)) reader.fail(key, "range too large");
+        for (size_t i = range->first; i <= range->second; ++i) refs.push_back(ColumnRef::at(i));
+      } else if (bad) {
+        reader.fail(key, "range " + quote_value(item) + " ends before it starts");
+      } else if (auto index = parse_index(item)) {
+        refs.push_back(ColumnRef::at(*index));
+      } else {
+        refs.push_back(ColumnRef::named(item));
+      }
+    }
+    return refs;
+  };
+  options.features = selectors("features");
+  options.labels = selectors("label");
+  options.missing = reader.missing();
+  reader.finish();
+  if (options.header && options.names.empty()) {
+    // Names come from the file header; without it only indices can resolve.
+    for (const auto* refs : {&options.features, &options.labels}) {
+      for (const ColumnRef& ref : *refs) {
+        if (!ref.name.empty()) {
+          reader.fail(refs == &options.features ? "features" : "label",
+                      "column \"" + ref.name +
+                          "\" is named but the header has not been read (records outside "
+                          "files need names=)");
+        }
+      }
+    }
+  }
+  try {
+    return std::make_unique<CsvDecoder>(std::move(options));
+  } catch (const ConfigError& e) {
+    throw ConfigError(spec_context(spec.text()) + e.what());
+  }
+}
+
+}  // namespace internal
+
+}  // namespace streamml::data

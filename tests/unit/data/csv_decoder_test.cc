@@ -1,0 +1,248 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+#include "streamml/data/csv_decoder.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <thread>
+
+#include "streamml/common/error.h"
+
+namespace streamml::data {
+namespace {
+
+struct Row {
+  std::vector<float> features;
+  std::vector<float> labels;
+  std::optional<std::string> error;
+};
+
+Row decode(const Decoder& d, std::string_view payload) {
+  Row row;
+  row.features.assign(d.num_features(), -999.0f);
+  row.labels.assign(d.num_labels(), -999.0f);
+  row.error = d.decode(payload, row.features.data(), row.labels.empty() ? nullptr : row.labels.data());
+  return row;
+}
+
+std::string config_error_of(std::string_view spec, std::vector<std::string> header = {}) {
+  try {
+    make_decoder(spec, header);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(CsvDecoder, DefaultFeaturesAreEveryColumnButTheLabel) {
+  auto d = make_decoder("csv:names=a+b+y+c,label=y");
+  EXPECT_EQ(d->num_features(), 3u);
+  EXPECT_EQ(d->num_labels(), 1u);
+  EXPECT_EQ(d->feature_names(), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(d->label_names(), (std::vector<std::string>{"y"}));
+  Row r = decode(*d, "1.5,-2,1,4e2\r\n");
+  ASSERT_FALSE(r.error) << *r.error;
+  EXPECT_EQ(r.features, (std::vector<float>{1.5f, -2.0f, 400.0f}));
+  EXPECT_EQ(r.labels, (std::vector<float>{1.0f}));
+}
+
+TEST(CsvDecoder, IndicesRangesAndMultipleLabels) {
+  auto d = make_decoder("csv:features=0..2+5,label=4+3");
+  EXPECT_EQ(d->num_features(), 4u);
+  EXPECT_EQ(d->feature_names(), (std::vector<std::string>{"c0", "c1", "c2", "c5"}));
+  Row r = decode(*d, "0,1,2,3,4,5,6");
+  ASSERT_FALSE(r.error);
+  EXPECT_EQ(r.features, (std::vector<float>{0, 1, 2, 5}));
+  EXPECT_EQ(r.labels, (std::vector<float>{4, 3}));
+}
+
+TEST(CsvDecoder, ColumnsOptionAllowsDefaultFeaturesWithoutNames) {
+  auto d = make_decoder("csv:columns=3,label=0");
+  EXPECT_EQ(d->num_features(), 2u);
+  Row r = decode(*d, "7,8,9");
+  EXPECT_EQ(r.features, (std::vector<float>{8, 9}));
+  EXPECT_EQ(r.labels, (std::vector<float>{7}));
+  EXPECT_NE(config_error_of("csv:label=0").find("option 'features'"), std::string::npos);
+  EXPECT_NE(config_error_of("csv:columns=3,label=3").find("out of range"), std::string::npos);
+  EXPECT_NE(config_error_of("csv:columns=2,names=a+b+c").find("option 'columns'"),
+            std::string::npos);
+}
+
+TEST(CsvDecoder, Delimiters) {
+  for (auto [spec, line] : std::vector<std::pair<std::string, std::string>>{
+           {"csv:delim=;,columns=3", "1;2;3"},
+           {"csv:delim=semicolon,columns=3", "1;2;3"},
+           {"csv:delim=tab,columns=3", "1\t2\t3"},
+           {"csv:delim=pipe,columns=3", "1|2|3"},
+           {"csv:delim=space,columns=3", "1 2 3"},
+           {"csv:delim=comma,columns=3", "1,2,3"},
+           {"csv:delim=%2B,columns=3", "1+2+3"}}) {
+    auto d = make_decoder(spec);
+    Row r = decode(*d, line);
+    ASSERT_FALSE(r.error) << spec << ": " << *r.error;
+    EXPECT_EQ(r.features, (std::vector<float>{1, 2, 3})) << spec;
+    auto again = make_decoder(d->spec());
+    EXPECT_EQ(decode(*again, line).features, r.features) << d->spec();
+  }
+  EXPECT_NE(config_error_of("csv:delim=ab,columns=2").find("option 'delim'"), std::string::npos);
+  EXPECT_NE(config_error_of("csv:delim=\",columns=2").find("option 'delim'"), std::string::npos);
+}
+
+TEST(CsvDecoder, QuotedFields) {
+  auto d = make_decoder("csv:names=id+text+x+y,features=x,label=y,missing=error");
+  Row r = decode(*d, "1,\"hello, \"\"world\"\"\n2nd line\",\"3.5\",\" 7 \"");
+  ASSERT_FALSE(r.error) << *r.error;
+  EXPECT_EQ(r.features, (std::vector<float>{3.5f}));
+  EXPECT_EQ(r.labels, (std::vector<float>{7.0f}));
+  // Escaped quotes never make a number.
+  r = decode(*d, "1,a,\"3\"\"\",1");
+  ASSERT_TRUE(r.error);
+  EXPECT_NE(r.error->find("'x' (index 2): not a number"), std::string::npos) << *r.error;
+  r = decode(*d, "1,\"open,3,1");
+  ASSERT_TRUE(r.error);
+  EXPECT_NE(r.error->find("unterminated quoted field"), std::string::npos) << *r.error;
+  r = decode(*d, "1,\"a\"b,3,1");
+  ASSERT_TRUE(r.error);
+  EXPECT_NE(r.error->find("after a closing quote"), std::string::npos) << *r.error;
+}
+
+TEST(CsvDecoder, MissingPolicyError) {
+  auto d = make_decoder("csv:names=a+b+y,label=y");
+  Row r = decode(*d, "1,,3");
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(*r.error, "column 'b' (index 1) is empty");
+  r = decode(*d, "1,abc,3");
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(*r.error, "column 'b' (index 1): not a number: \"abc\"");
+  r = decode(*d, "1,2");
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(*r.error, "column 'y' (index 2) is missing: the record has 2 fields");
+  r = decode(*d, "1,2x,3");
+  ASSERT_TRUE(r.error);
+  r = decode(*d, std::string("1,2\0,3", 6));
+  ASSERT_TRUE(r.error);
+  EXPECT_NE(r.error->find("\\x00"), std::string::npos) << *r.error;
+}
+
+TEST(CsvDecoder, MissingPolicyZeroAndNan) {
+  auto zero = make_decoder("csv:names=a+b+y,label=y,missing=zero");
+  Row r = decode(*zero, "x,,");
+  ASSERT_FALSE(r.error);
+  EXPECT_EQ(r.features, (std::vector<float>{0, 0}));
+  EXPECT_EQ(r.labels, (std::vector<float>{0}));
+  r = decode(*zero, "5");
+  ASSERT_FALSE(r.error);
+  EXPECT_EQ(r.features, (std::vector<float>{5, 0}));
+  auto nan = make_decoder("csv:names=a+b+y,label=y,missing=nan");
+  r = decode(*nan, "1,oops");
+  ASSERT_FALSE(r.error);
+  EXPECT_EQ(r.features[0], 1.0f);
+  EXPECT_TRUE(std::isnan(r.features[1]));
+  EXPECT_TRUE(std::isnan(r.labels[0]));
+}
+
+TEST(CsvDecoder, NumberForms) {
+  auto d = make_decoder("csv:columns=9");
+  Row r = decode(*d, " 1 ,+2,-3.5,1e-3,true,false,inf,-inf,1e300");
+  ASSERT_FALSE(r.error) << *r.error;
+  EXPECT_EQ(r.features[0], 1.0f);
+  EXPECT_EQ(r.features[1], 2.0f);
+  EXPECT_EQ(r.features[2], -3.5f);
+  EXPECT_FLOAT_EQ(r.features[3], 0.001f);
+  EXPECT_EQ(r.features[4], 1.0f);
+  EXPECT_EQ(r.features[5], 0.0f);
+  EXPECT_TRUE(std::isinf(r.features[6]) && r.features[6] > 0);
+  EXPECT_TRUE(std::isinf(r.features[7]) && r.features[7] < 0);
+  EXPECT_TRUE(std::isinf(r.features[8]));  // beyond float: saturates
+  EXPECT_TRUE(decode(*d, "++1,2,3,4,5,6,7,8,9").error);
+  EXPECT_TRUE(decode(*d, "0x10,2,3,4,5,6,7,8,9").error);
+}
+
+TEST(CsvDecoder, ExtraColumnsAreIgnored) {
+  auto d = make_decoder("csv:features=0,label=1");
+  Row r = decode(*d, "1,2,3,\"unterminated");
+  ASSERT_FALSE(r.error);
+  EXPECT_EQ(r.features, (std::vector<float>{1}));
+}
+
+TEST(CsvDecoder, NamesFromHeader) {
+  std::vector<std::string> header{"x1", "x2", "label"};
+  auto d = make_decoder("csv:header,label=label", header);
+  EXPECT_EQ(d->feature_names(), (std::vector<std::string>{"x1", "x2"}));
+  Row r = decode(*d, "1,2,0");
+  EXPECT_EQ(r.labels, (std::vector<float>{0}));
+  // Without the header the names cannot resolve.
+  EXPECT_NE(config_error_of("csv:header,label=label").find("option 'label'"), std::string::npos);
+  EXPECT_NE(config_error_of("csv:header,label=nope", header).find("no column named \"nope\""),
+            std::string::npos);
+  // A header that contradicts names= is rejected.
+  EXPECT_NE(config_error_of("csv:header,names=a+b+c,label=c", header).find("differs"),
+            std::string::npos);
+}
+
+TEST(CsvDecoder, SelectionErrors) {
+  EXPECT_NE(config_error_of("csv:names=a+b,features=a+a").find("selected twice"), std::string::npos);
+  EXPECT_NE(config_error_of("csv:names=a+b,features=a,label=a").find("selected twice"),
+            std::string::npos);
+  EXPECT_NE(config_error_of("csv:names=a+a").find("appears twice"), std::string::npos);
+  EXPECT_NE(config_error_of("csv:names=y,label=y").find("no feature column"), std::string::npos);
+  EXPECT_NE(config_error_of("csv:features=3..1").find("ends before it starts"), std::string::npos);
+  EXPECT_NE(config_error_of("csv:features=a").find("column names are unknown"), std::string::npos);
+}
+
+TEST(CsvDecoder, CanonicalSpecRoundTrip) {
+  std::vector<std::string> header{"a,1", "b+2", "weird name", "y"};
+  auto d = make_decoder("csv:delim=tab,header,label=y,missing=nan", header);
+  const std::string spec = d->spec();
+  EXPECT_EQ(spec,
+            "csv:delim=tab,header,names=a%2C1+b%2B2+weird%20name+y,features=0..2,label=3,missing=nan");
+  auto again = make_decoder(spec);
+  EXPECT_EQ(again->spec(), spec);
+  EXPECT_EQ(again->feature_names(), d->feature_names());
+  EXPECT_EQ(again->label_names(), d->label_names());
+  for (std::string_view line : {"1\t2\t3\t4", "\"1\"\t\t3\t", "a\tb"}) {
+    Row r1 = decode(*d, line);
+    Row r2 = decode(*again, line);
+    EXPECT_EQ(r1.error, r2.error);
+    for (size_t i = 0; i < r1.features.size(); ++i) {
+      EXPECT_TRUE(r1.features[i] == r2.features[i] ||
+                  (std::isnan(r1.features[i]) && std::isnan(r2.features[i])));
+    }
+  }
+  auto plain = make_decoder("csv:columns=31,label=30");
+  EXPECT_EQ(plain->spec(), "csv:columns=31,features=0..29,label=30,missing=error");
+}
+
+TEST(CsvDecoder, DecodeIsThreadSafe) {
+  auto d = make_decoder("csv:columns=4,label=3");
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 2000; ++i) {
+        std::string line = std::to_string(t) + "," + std::to_string(i) + ",2,3";
+        Row r = decode(*d, line);
+        if (r.error || r.features[0] != static_cast<float>(t) ||
+            r.features[1] != static_cast<float>(i)) {
+          ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+TEST(CsvHelpers, SplitLineAndOpenQuotes) {
+  auto fields = split_csv_line("a,\"b,\"\"c\"\"\",,d\r\n", ',');
+  ASSERT_TRUE(fields);
+  EXPECT_EQ(*fields, (std::vector<std::string>{"a", "b,\"c\"", "", "d"}));
+  std::string error;
+  EXPECT_FALSE(split_csv_line("a,\"b", ',', &error));
+  EXPECT_NE(error.find("unterminated"), std::string::npos);
+  EXPECT_TRUE(csv_line_is_open("a,\"b"));
+  EXPECT_FALSE(csv_line_is_open("a,\"b\"\"c\""));
+}
+
+}  // namespace
+}  // namespace streamml::data
