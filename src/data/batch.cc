@@ -24,6 +24,7 @@ void Batch::append(const Batch& other) {
   features.insert(features.end(), other.features.begin(), other.features.end());
   labels.insert(labels.end(), other.labels.begin(), other.labels.end());
   meta.insert(meta.end(), other.meta.begin(), other.meta.end());
+  payloads.insert(payloads.end(), other.payloads.begin(), other.payloads.end());
   size += other.size;
 }
 

@@ -68,11 +68,22 @@ void Consumer::subscribe(const std::vector<std::string>& topics, RebalanceCallba
   internal::check(rd_kafka_subscribe(handle_.get(), list.get()), "subscribe");
 }
 
+void Consumer::set_start_offsets(const std::vector<TopicPartitionOffset>& offsets) {
+  start_offsets_ = offsets;
+}
+
 void Consumer::unsubscribe() { internal::check(rd_kafka_unsubscribe(handle_.get()), "unsubscribe"); }
 
 
 void Consumer::handle_rebalance(int err, rd_kafka_topic_partition_list_s* partitions) {
   const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(handle_.get()), "COOPERATIVE") == 0;
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    for (const auto& start : start_offsets_) {
+      rd_kafka_topic_partition_t* tp =
+          rd_kafka_topic_partition_list_find(partitions, start.topic.c_str(), start.partition);
+      if (tp != nullptr) tp->offset = start.offset;
+    }
+  }
   auto offsets = internal::from_list(partitions);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     if (cooperative) {

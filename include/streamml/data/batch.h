@@ -41,6 +41,9 @@ struct Batch {
   std::vector<float> features;   // row-major [size, num_features]
   std::vector<float> labels;     // row-major [size, num_labels]
   std::vector<RecordMeta> meta;  // one per row
+  // Raw record payloads, one per row, when the source was asked to keep
+  // them (binary-safe); otherwise empty.
+  std::vector<std::string> payloads;
 
   bool empty() const { return size == 0; }
   const float* row(size_t i) const { return features.data() + i * num_features; }

@@ -57,6 +57,11 @@ class Consumer {
   void subscribe(const std::vector<std::string>& topics, RebalanceCallback on_rebalance = {});
   void unsubscribe();
 
+  // Start offsets to use for these partitions when the group assigns them
+  // to this consumer (instead of the committed offsets). Used to resume from
+  // a checkpoint. Applied on every later assignment until cleared.
+  void set_start_offsets(const std::vector<TopicPartitionOffset>& offsets);
+
   // One message, an event (error / end of partition), or an empty Message on
   // timeout.
   Message poll(milliseconds timeout);
@@ -107,6 +112,7 @@ class Consumer {
   RebalanceCallback on_rebalance_;
   bool closed_ = false;
   bool no_group_ = false;  // group.id was not configured
+  std::vector<TopicPartitionOffset> start_offsets_;  // see set_start_offsets()
 };
 
 }  // namespace streamml::kafka

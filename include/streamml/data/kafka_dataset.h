@@ -1,0 +1,117 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+//
+// KafkaDataset: streams Kafka records into decoded, batched rows (a
+// BatchSource), the C++ counterpart of TensorFlow I/O's KafkaDataset,
+// KafkaGroupIODataset and KafkaBatchIODataset.
+//
+// Sources (exactly one):
+//  * Bounded ranges: `ranges` in the `topic[:partition[:start[:end]]]`
+//    grammar (kafka/range_spec.h; end inclusive; `-1`/`end` is the high
+//    watermark when the dataset is opened). Ranges are read in order, so every
+//    epoch (reset()) replays exactly the same records in the same order.
+//  * Consumer-group streaming: `group` + `topics`. Starts from the group's
+//    committed offsets (auto.offset.reset decides for a new group; it may be
+//    given as `auto.offset.reset` or `topic.auto.offset.reset`). Offsets are
+//    committed only by commit(), for the records already returned by next():
+//    call it after the training step or after predictions were written, so a
+//    crash never loses or skips a record (at-least-once).
+//    With `batch_wait_ms` >= 0 this is the online mini-batch mode: each batch
+//    holds up to batch_size records that arrived within that wait after its
+//    first record; never an empty batch.
+//
+// A background thread reads and decodes ahead into a bounded queue of
+// `prefetch` batches, so memory stays bounded however long the stream.
+// Undecodable records follow `bad_records` (fail: InputError naming
+// topic:partition:offset and the reason; skip: counted in report();
+// dead-letter: original bytes to `dead_letter_topic` with headers, see
+// dead_letter.h). Records that are no longer in the log (retention moved the
+// log start past them) raise DataLossError "records X..Y of t:p are no longer
+// in the log"; they are never skipped silently. On the embedded cluster each
+// partition keeps only about 5 MiB.
+//
+// Thread-safety: a KafkaDataset is used from one thread (next/reset/commit/
+// state); it owns and joins its prefetch thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "streamml/data/bad_record.h"
+#include "streamml/data/batch.h"
+#include "streamml/data/file_source.h"
+#include "streamml/kafka/config.h"
+
+namespace streamml::data {
+
+struct KafkaDatasetOptions {
+  kafka::Config config;              // bootstrap.servers and any librdkafka property
+  std::vector<std::string> ranges;   // bounded source: range specs, read in order
+  std::string group;                 // group source: consumer group id
+  std::vector<std::string> topics;   // group source: topics to subscribe to
+  std::string decoder;               // decoder spec (decoder.h); "" = no decoding, payloads only
+  bool keep_payloads = false;        // also fill Batch::payloads (always on without a decoder)
+  size_t batch_size = 32;            // rows per batch (>= 1)
+  bool drop_remainder = false;       // drop a last batch smaller than batch_size
+  int repeat = 1;                    // bounded: passes over the ranges per epoch (>= 1)
+  int64_t take = -1;                 // stop the epoch after this many records (-1: all)
+  size_t shuffle_buffer = 0;         // bounded: shuffle rows through a buffer of this size (0: off)
+  uint64_t seed = 0;                 // shuffle seed (epoch e uses seed + e)
+  int64_t stream_timeout_ms = -1;    // group: stop when no record arrived for this long (-1: never)
+  int64_t message_poll_timeout_ms = 100;  // how long one poll waits (> 0)
+  int64_t batch_wait_ms = -1;        // group: close a batch this long after its first record (-1: fill it)
+  size_t prefetch = 4;               // batches decoded ahead (>= 1)
+  BadRecordPolicy bad_records = BadRecordPolicy::kFail;  // undecodable records
+  std::string dead_letter_topic;     // with kDeadLetter (or set dead_letter)
+  DeadLetterSink dead_letter;        // with kDeadLetter, instead of a topic
+  std::function<void(Batch&)> map;   // applied to every batch on the prefetch thread
+};
+
+class KafkaDataset final : public BatchSource {
+ public:
+  // Validates the options (ConfigError naming the option, e.g.
+  // "stream_timeout -20 ms is invalid: use -1 (never) or a value >= 0"),
+  // connects, and for bounded ranges resolves them (KafkaException for a
+  // missing topic/partition, DataLossError when a range is gone).
+  explicit KafkaDataset(KafkaDatasetOptions options);
+  ~KafkaDataset() override;
+  KafkaDataset(const KafkaDataset&) = delete;
+  KafkaDataset& operator=(const KafkaDataset&) = delete;
+
+  // Rethrows errors of the prefetch thread (InputError for a bad record under
+  // kFail, DataLossError, KafkaException).
+  std::optional<Batch> next() override;
+  // Bounded: starts the next epoch (the same records). Group: ConfigError.
+  void reset() override;
+  // Group: commits the offsets of every record returned so far. Bounded: no-op.
+  void commit() override;
+
+  size_t num_features() const override;
+  size_t num_labels() const override;
+  std::vector<std::string> feature_names() const override;
+  std::string decoder_spec() const override;
+
+  // The resolved ranges (bounded mode), e.g. for reporting.
+  std::vector<std::string> resolved_ranges() const;
+  // Next offset to read per partition, for the records returned so far.
+  std::vector<kafka::TopicPartitionOffset> positions() const;
+
+  // Iterator state: the position after the last returned record, as text
+  // (bounded: range index and offset within the epoch; group: per-partition
+  // offsets). restore() resumes at the next unconsumed record: nothing
+  // repeated, nothing skipped. Restoring is exact when shuffle is off.
+  std::string state() const;
+  void restore(const std::string& state);
+
+  BadRecordReport report() const;
+  uint64_t records_returned() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace streamml::data

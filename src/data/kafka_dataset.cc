@@ -1,0 +1,567 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+#include "streamml/data/kafka_dataset.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "streamml/common/error.h"
+#include "streamml/common/logging.h"
+#include "streamml/data/dead_letter.h"
+#include "streamml/data/decoder.h"
+#include "streamml/kafka/consumer.h"
+#include "streamml/kafka/message.h"
+#include "streamml/kafka/range_spec.h"
+
+namespace streamml::data {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using kafka::milliseconds;
+
+// How long a group dataset waits for its first assignment on top of the
+// stream timeout (joining a group takes seconds).
+constexpr std::chrono::seconds kJoinGrace{30};
+constexpr int kErrAutoOffsetReset = -140;  // RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET
+constexpr int kErrOffsetOutOfRange = 1;    // RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE
+
+// Moves row `i` of `from` to the end of `to` (same widths); `from` loses it
+// by swapping in its last row.
+void move_row(Batch& from, size_t i, Batch& to) {
+  const size_t f = from.num_features, l = from.num_labels, last = from.size - 1;
+  to.features.insert(to.features.end(), from.features.begin() + i * f, from.features.begin() + (i + 1) * f);
+  to.labels.insert(to.labels.end(), from.labels.begin() + i * l, from.labels.begin() + (i + 1) * l);
+  to.meta.push_back(std::move(from.meta[i]));
+  if (!from.payloads.empty()) to.payloads.push_back(std::move(from.payloads[i]));
+  ++to.size;
+  if (i != last) {
+    std::copy(from.features.begin() + last * f, from.features.begin() + (last + 1) * f, from.features.begin() + i * f);
+    std::copy(from.labels.begin() + last * l, from.labels.begin() + (last + 1) * l, from.labels.begin() + i * l);
+    from.meta[i] = std::move(from.meta[last]);
+    if (!from.payloads.empty()) from.payloads[i] = std::move(from.payloads[last]);
+  }
+  from.features.resize(last * f);
+  from.labels.resize(last * l);
+  from.meta.pop_back();
+  if (!from.payloads.empty()) from.payloads.pop_back();
+  from.size = last;
+}
+
+// Where the bounded reader stands: pass over the ranges, range index, next
+// offset within that range.
+struct BoundedPosition {
+  int pass = 0;
+  size_t range = 0;
+  int64_t offset = -1;  // -1: the range's start
+};
+
+// What the prefetch thread hands to next(): a batch (or the end of the
+// epoch) and the read position after its last record.
+struct Item {
+  std::optional<Batch> batch;  // nullopt: end of epoch
+  std::map<kafka::TopicPartition, int64_t> consumed;  // next offset per partition
+  BoundedPosition position;
+};
+
+}  // namespace
+
+struct KafkaDataset::Impl {
+  KafkaDatasetOptions options;
+  std::unique_ptr<Decoder> decoder;
+  bool group_mode = false;
+  bool keep_payloads = false;
+  std::vector<kafka::ResolvedRange> ranges;
+  std::unique_ptr<kafka::Consumer> consumer;
+  std::unique_ptr<DeadLetterProducer> dead_letters;
+  BadRecordCounter bad;
+
+  // Prefetch queue.
+  std::mutex mu;
+  std::condition_variable not_full, not_empty;
+  std::deque<Item> queue;          // guarded by mu
+  std::exception_ptr error;        // guarded by mu
+  bool stop = false;               // guarded by mu
+  std::thread thread;
+  bool running = false;            // caller thread only
+  bool epoch_done = false;         // caller thread only
+  int epoch = 0;
+
+  // Caller-side progress.
+  mutable std::mutex returned_mu;  // the rebalance callback reads `returned`
+  std::map<kafka::TopicPartition, int64_t> returned;  // guarded by returned_mu
+  BoundedPosition returned_position;
+  BoundedPosition start_position;  // where the next epoch starts (restore())
+  uint64_t returned_count = 0;
+  std::vector<kafka::TopicPartitionOffset> restore_offsets;  // group restore
+
+  // Prefetch-thread state.
+  Batch current;
+  Batch pool;  // shuffle buffer
+  std::mt19937_64 rng;
+  int64_t taken = 0;
+  std::map<kafka::TopicPartition, int64_t> consumed;
+  std::map<kafka::TopicPartition, int64_t> last_seen;  // group mode gap detection
+  BoundedPosition position;
+  std::optional<Clock::time_point> assigned_at;  // last assignment (prefetch thread)
+
+  Batch empty_batch() const {
+    Batch b;
+    b.num_features = decoder ? decoder->num_features() : 0;
+    b.num_labels = decoder ? decoder->num_labels() : 0;
+    return b;
+  }
+
+  // ---- producer (prefetch thread) side ----
+  bool stopping() {
+    std::lock_guard<std::mutex> lock(mu);
+    return stop;
+  }
+
+  // Blocks while the queue is full. Returns false when asked to stop.
+  bool push(Item item) {
+    std::unique_lock<std::mutex> lock(mu);
+    not_full.wait(lock, [&] { return stop || queue.size() < options.prefetch; });
+    if (stop) return false;
+    queue.push_back(std::move(item));
+    not_empty.notify_one();
+    return true;
+  }
+
+  bool emit(Batch batch) {
+    if (options.map) options.map(batch);
+    return push(Item{std::move(batch), consumed, position});
+  }
+
+  // Adds one record; emits a full batch. Returns false to stop.
+  bool add(const kafka::Message& m) {
+    kafka::TopicPartition tp{m.topic(), m.partition()};
+    consumed[tp] = m.offset() + 1;
+    RecordMeta meta;
+    meta.topic = std::move(tp.topic);
+    meta.partition = m.partition();
+    meta.offset = m.offset();
+    meta.timestamp_ms = m.timestamp_ms();
+    meta.has_key = m.has_key();
+    if (meta.has_key) meta.key = std::string(m.key());
+    meta.headers = m.headers();
+    Batch& target = options.shuffle_buffer > 0 ? pool : current;
+    const size_t f = target.num_features, l = target.num_labels, row = target.size;
+    if (decoder) {
+      target.features.resize((row + 1) * f);
+      target.labels.resize((row + 1) * l);
+      std::optional<std::string> reason =
+          decoder->decode(m.value(), target.features.data() + row * f, l ? target.labels.data() + row * l : nullptr);
+      if (reason) {
+        target.features.resize(row * f);
+        target.labels.resize(row * l);
+        return bad_record(meta, m.value(), *reason);
+      }
+    }
+    if (keep_payloads) target.payloads.emplace_back(m.value());
+    target.meta.push_back(std::move(meta));
+    ++target.size;
+    ++taken;
+    if (options.shuffle_buffer > 0 && pool.size > options.shuffle_buffer) {
+      move_row(pool, std::uniform_int_distribution<size_t>(0, pool.size - 1)(rng), current);
+    }
+    if (current.size >= options.batch_size) {
+      Batch full = std::move(current);
+      current = empty_batch();
+      return emit(std::move(full));
+    }
+    return true;
+  }
+
+  bool bad_record(const RecordMeta& meta, std::string_view payload, const std::string& reason) {
+    switch (options.bad_records) {
+      case BadRecordPolicy::kFail:
+        throw InputError("cannot decode record " + meta.location() + ": " + reason);
+      case BadRecordPolicy::kSkip:
+        bad.add(meta.location(), reason);
+        return true;
+      case BadRecordPolicy::kDeadLetter:
+        options.dead_letter(meta, payload, reason);
+        bad.add(meta.location(), reason);
+        return true;
+    }
+    return true;
+  }
+
+  // Flushes the shuffle pool and the partial batch, then the end marker.
+  void finish_epoch() {
+    while (pool.size > 0) {
+      move_row(pool, std::uniform_int_distribution<size_t>(0, pool.size - 1)(rng), current);
+      if (current.size >= options.batch_size) {
+        Batch full = std::move(current);
+        current = empty_batch();
+        if (!emit(std::move(full))) return;
+      }
+    }
+    if (current.size > 0 && !(options.drop_remainder && current.size < options.batch_size)) {
+      Batch last = std::move(current);
+      current = empty_batch();
+      if (!emit(std::move(last))) return;
+    }
+    push(Item{std::nullopt, consumed, position});
+  }
+
+  bool take_done() const { return options.take >= 0 && taken >= options.take; }
+
+  [[noreturn]] void throw_data_loss(const kafka::ResolvedRange& r, int64_t next) {
+    kafka::Watermarks w = consumer->query_watermarks(r.topic, r.partition);
+    throw DataLossError("records " + std::to_string(next) + ".." + std::to_string(std::min(w.low, r.end) - 1) +
+                        " of " + r.topic + ":" + std::to_string(r.partition) +
+                        " are no longer in the log (the log now starts at offset " + std::to_string(w.low) +
+                        "; retention removed them before they were read)");
+  }
+
+  void run_bounded() {
+    position = start_position;
+    for (; position.pass < options.repeat; ++position.pass, position.range = 0, position.offset = -1) {
+      for (; position.range < ranges.size(); ++position.range, position.offset = -1) {
+        const kafka::ResolvedRange& r = ranges[position.range];
+        int64_t next = position.offset >= 0 ? position.offset : r.start;
+        position.offset = next;
+        if (next >= r.end) continue;
+        consumer->assign({{r.topic, r.partition, next}});
+        while (next < r.end) {
+          if (stopping()) return;
+          for (auto& m : consumer->poll_batch(std::min<size_t>(options.batch_size, 10000),
+                                              milliseconds(options.message_poll_timeout_ms))) {
+            if (m.is_eof()) continue;
+            if (kafka::KafkaError err = m.error()) {
+              if (err.code() == kErrAutoOffsetReset || err.code() == kErrOffsetOutOfRange) throw_data_loss(r, next);
+              if (err.is_fatal()) throw KafkaException(err.code(), err.message());
+              log_warn("dataset: {}", err.message());
+              continue;
+            }
+            if (m.partition() != r.partition || m.offset() < next || m.offset() >= r.end || m.topic() != r.topic) {
+              continue;
+            }
+            next = m.offset() + 1;
+            position.offset = next;
+            if (!add(m)) return;
+            if (take_done()) {
+              consumer->unassign();
+              finish_epoch();
+              return;
+            }
+          }
+        }
+        consumer->unassign();
+      }
+    }
+    finish_epoch();
+  }
+
+  void run_group() {
+    auto last_record = Clock::now();
+    Clock::time_point batch_opened{};
+    while (!stopping()) {
+      int64_t wait = options.message_poll_timeout_ms;
+      if (options.batch_wait_ms >= 0 && current.size > 0) {
+        auto left = std::chrono::duration_cast<milliseconds>(batch_opened + milliseconds(options.batch_wait_ms) -
+                                                             Clock::now()).count();
+        wait = std::max<int64_t>(0, std::min(wait, left));
+      }
+      auto messages = consumer->poll_batch(options.batch_size - current.size, milliseconds(wait));
+      for (auto& m : messages) {
+        if (m.is_eof()) continue;
+        if (kafka::KafkaError err = m.error()) {
+          if (err.is_fatal()) throw KafkaException(err.code(), err.message());
+          log_warn("dataset: {}", err.message());
+          continue;
+        }
+        last_record = Clock::now();
+        kafka::TopicPartition tp{m.topic(), m.partition()};
+        auto seen = last_seen.find(tp);
+        if (seen != last_seen.end() && m.offset() > seen->second + 1) {
+          // One-offset gaps are transaction markers; more is worth saying.
+          log_warn("dataset: offsets {}..{} of {}:{} were not delivered (transaction markers, compaction, or "
+                   "records removed by retention)",
+                   seen->second + 1, m.offset() - 1, tp.topic, tp.partition);
+        }
+        last_seen[tp] = m.offset();
+        if (current.size == 0) batch_opened = Clock::now();
+        if (!add(m)) return;
+        if (take_done()) {
+          finish_epoch();
+          return;
+        }
+      }
+      const bool wait_expired = options.batch_wait_ms >= 0 && current.size > 0 &&
+                                Clock::now() >= batch_opened + milliseconds(options.batch_wait_ms);
+      if (wait_expired) {
+        Batch ready = std::move(current);
+        current = empty_batch();
+        if (!emit(std::move(ready))) return;
+      }
+      // The stream timeout counts from the last record or the last
+      // assignment; before the group assigned anything it also allows for the
+      // join itself (kJoinGrace).
+      auto quiet_since = assigned_at ? std::max(last_record, *assigned_at) : last_record + kJoinGrace;
+      if (options.stream_timeout_ms >= 0 && Clock::now() - quiet_since >= milliseconds(options.stream_timeout_ms)) {
+        finish_epoch();
+        return;
+      }
+    }
+  }
+
+  void thread_main() {
+    try {
+      current = empty_batch();
+      pool = empty_batch();
+      taken = 0;
+      rng.seed(options.seed + static_cast<uint64_t>(epoch));
+      if (group_mode) {
+        run_group();
+      } else {
+        run_bounded();
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mu);
+      error = std::current_exception();
+      not_empty.notify_all();
+    }
+  }
+
+  void start() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stop = false;
+      error = nullptr;
+      queue.clear();
+    }
+    epoch_done = false;
+    running = true;
+    thread = std::thread([this] { thread_main(); });
+  }
+
+  void halt() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stop = true;
+      not_full.notify_all();
+    }
+    if (thread.joinable()) thread.join();
+    running = false;
+  }
+
+  void on_rebalance(kafka::RebalanceEvent event, const std::vector<kafka::TopicPartitionOffset>& partitions) {
+    if (event == kafka::RebalanceEvent::kAssigned) {
+      assigned_at = Clock::now();  // the stream timeout counts from here
+      return;
+    }
+    if (event != kafka::RebalanceEvent::kRevoked) return;
+    // Commit what the caller already finished before the partitions go.
+    std::vector<kafka::TopicPartitionOffset> offsets;
+    {
+      std::lock_guard<std::mutex> lock(returned_mu);
+      for (const auto& p : partitions) {
+        auto it = returned.find({p.topic, p.partition});
+        if (it != returned.end()) offsets.push_back({p.topic, p.partition, it->second});
+      }
+    }
+    if (kafka::KafkaError err = consumer->commit(offsets)) {
+      log_warn("dataset: commit on revoke failed: {}", err.message());
+    }
+  }
+};
+
+KafkaDataset::KafkaDataset(KafkaDatasetOptions options) : impl_(std::make_unique<Impl>()) {
+  Impl& d = *impl_;
+  d.options = std::move(options);
+  KafkaDatasetOptions& o = d.options;
+  const bool bounded = !o.ranges.empty();
+  d.group_mode = !o.group.empty() || !o.topics.empty();
+  if (bounded == d.group_mode) {
+    throw ConfigError("a Kafka dataset reads either ranges (topic:partition:start:end) or a group with topics, "
+                      "not both and not neither");
+  }
+  if (d.group_mode && (o.group.empty() || o.topics.empty())) {
+    throw ConfigError("consumer-group mode needs both a group id (-G) and at least one topic");
+  }
+  if (o.batch_size == 0) throw ConfigError("batch_size must be at least 1");
+  if (o.prefetch == 0) throw ConfigError("prefetch must be at least 1");
+  if (o.repeat < 1) throw ConfigError("repeat " + std::to_string(o.repeat) + " is invalid: use 1 or more");
+  if (o.stream_timeout_ms < -1) {
+    throw ConfigError("stream_timeout " + std::to_string(o.stream_timeout_ms) +
+                      " ms is invalid: use -1 (never stop) or a value >= 0");
+  }
+  if (o.message_poll_timeout_ms <= 0) {
+    throw ConfigError("message_poll_timeout " + std::to_string(o.message_poll_timeout_ms) + " ms must be > 0");
+  }
+  if (o.batch_wait_ms < -1) throw ConfigError("batch_wait " + std::to_string(o.batch_wait_ms) + " ms is invalid");
+  if (d.group_mode && o.shuffle_buffer > 0) {
+    throw ConfigError("shuffle is for bounded ranges; a consumer group commits in arrival order");
+  }
+  if (!d.group_mode && o.stream_timeout_ms >= 0) {
+    log_debug("stream_timeout applies to consumer-group datasets; bounded ranges end at their end offset");
+  }
+  if (!o.decoder.empty()) d.decoder = make_decoder(o.decoder);
+  d.keep_payloads = o.keep_payloads || !d.decoder;
+  if (o.bad_records == BadRecordPolicy::kDeadLetter && !o.dead_letter) {
+    if (o.dead_letter_topic.empty()) {
+      throw ConfigError("bad-record policy dead-letter needs a dead-letter topic");
+    }
+    d.dead_letters = std::make_unique<DeadLetterProducer>(o.config, o.dead_letter_topic);
+    o.dead_letter = d.dead_letters->sink();
+  }
+
+  // Topic-level properties may be given with a "topic." prefix (as in
+  // TensorFlow I/O); librdkafka takes them on the global configuration.
+  kafka::Config config;
+  for (const auto& [key, value] : o.config.entries()) {
+    config.set(key.rfind("topic.", 0) == 0 ? key.substr(6) : key, value);
+  }
+  if (d.group_mode) {
+    config.set("group.id", o.group);
+    d.consumer = std::make_unique<kafka::Consumer>(config);
+    for (const auto& topic : o.topics) d.consumer->partitions_of(topic);  // clear error when missing
+    d.consumer->subscribe(o.topics, [&d](kafka::RebalanceEvent e, const auto& parts) { d.on_rebalance(e, parts); });
+  } else {
+    config.set_default("auto.offset.reset", "error");  // never jump over missing records
+    config.set_default("fetch.wait.max.ms", "10");
+    d.consumer = std::make_unique<kafka::Consumer>(config);
+    std::vector<kafka::RangeSpec> specs;
+    for (const auto& s : o.ranges) specs.push_back(kafka::parse_range_spec(s));
+    d.ranges = kafka::resolve_ranges(*d.consumer, specs);
+  }
+}
+
+KafkaDataset::~KafkaDataset() {
+  impl_->halt();
+  if (impl_->dead_letters) {
+    try {
+      impl_->dead_letters->flush();
+    } catch (const std::exception& e) {
+      log_error("{}", e.what());
+    }
+  }
+  impl_->consumer->close();
+}
+
+std::optional<Batch> KafkaDataset::next() {
+  Impl& d = *impl_;
+  if (d.epoch_done) return std::nullopt;
+  if (!d.running) d.start();
+  Item item;
+  {
+    std::unique_lock<std::mutex> lock(d.mu);
+    d.not_empty.wait(lock, [&] { return !d.queue.empty() || d.error; });
+    if (d.queue.empty() && d.error) {
+      std::exception_ptr error = d.error;
+      lock.unlock();
+      d.halt();
+      d.epoch_done = true;
+      std::rethrow_exception(error);
+    }
+    item = std::move(d.queue.front());
+    d.queue.pop_front();
+    d.not_full.notify_one();
+  }
+  {
+    std::lock_guard<std::mutex> lock(d.returned_mu);
+    for (const auto& [tp, offset] : item.consumed) d.returned[tp] = offset;
+  }
+  d.returned_position = item.position;
+  if (!item.batch) {
+    d.epoch_done = true;
+    if (d.dead_letters) d.dead_letters->flush();
+    BadRecordReport report = d.bad.report();
+    if (report.count > 0) log_warn("dataset: {}", report.summary());
+    return std::nullopt;
+  }
+  d.returned_count += item.batch->size;
+  return std::move(item.batch);
+}
+
+void KafkaDataset::reset() {
+  Impl& d = *impl_;
+  if (d.group_mode) throw ConfigError("a consumer-group dataset is a stream: it has no epochs to reset");
+  d.halt();
+  ++d.epoch;
+  d.start_position = {};
+  d.bad.clear();
+  d.epoch_done = false;
+}
+
+void KafkaDataset::commit() {
+  Impl& d = *impl_;
+  if (!d.group_mode) return;
+  std::vector<kafka::TopicPartitionOffset> offsets;
+  {
+    std::lock_guard<std::mutex> lock(d.returned_mu);
+    for (const auto& [tp, offset] : d.returned) offsets.push_back({tp.topic, tp.partition, offset});
+  }
+  kafka::throw_if_error(d.consumer->commit(offsets), "committing offsets of group '" + d.options.group + "'");
+}
+
+size_t KafkaDataset::num_features() const { return impl_->decoder ? impl_->decoder->num_features() : 0; }
+size_t KafkaDataset::num_labels() const { return impl_->decoder ? impl_->decoder->num_labels() : 0; }
+std::vector<std::string> KafkaDataset::feature_names() const {
+  return impl_->decoder ? impl_->decoder->feature_names() : std::vector<std::string>{};
+}
+std::string KafkaDataset::decoder_spec() const { return impl_->decoder ? impl_->decoder->spec() : std::string(); }
+
+std::vector<std::string> KafkaDataset::resolved_ranges() const {
+  std::vector<std::string> out;
+  for (const auto& r : impl_->ranges) out.push_back(r.to_string());
+  return out;
+}
+
+std::vector<kafka::TopicPartitionOffset> KafkaDataset::positions() const {
+  std::lock_guard<std::mutex> lock(impl_->returned_mu);
+  std::vector<kafka::TopicPartitionOffset> out;
+  for (const auto& [tp, offset] : impl_->returned) out.push_back({tp.topic, tp.partition, offset});
+  return out;
+}
+
+std::string KafkaDataset::state() const {
+  const Impl& d = *impl_;
+  std::ostringstream out;
+  if (d.group_mode) {
+    out << "group";
+    for (const auto& p : positions()) out << ' ' << p.topic << ':' << p.partition << ':' << p.offset;
+  } else {
+    out << "bounded " << d.returned_position.pass << ' ' << d.returned_position.range << ' '
+        << d.returned_position.offset;
+  }
+  return out.str();
+}
+
+void KafkaDataset::restore(const std::string& state) {
+  Impl& d = *impl_;
+  std::istringstream in(state);
+  std::string mode;
+  in >> mode;
+  auto bad = [&] { return ConfigError("cannot restore dataset state '" + state + "'"); };
+  if (d.group_mode) {
+    if (mode != "group") throw bad();
+    std::vector<kafka::TopicPartitionOffset> offsets;
+    std::string item;
+    while (in >> item) {
+      size_t a = item.rfind(':'), b = item.rfind(':', a - 1);
+      if (a == std::string::npos || b == std::string::npos) throw bad();
+      offsets.push_back({item.substr(0, b), std::stoi(item.substr(b + 1, a - b - 1)), std::stoll(item.substr(a + 1))});
+    }
+    d.consumer->set_start_offsets(offsets);
+    return;
+  }
+  BoundedPosition p;
+  if (mode != "bounded" || !(in >> p.pass >> p.range >> p.offset) || p.range > d.ranges.size()) throw bad();
+  d.halt();
+  d.start_position = p;
+  d.epoch_done = false;
+}
+
+BadRecordReport KafkaDataset::report() const { return impl_->bad.report(); }
+uint64_t KafkaDataset::records_returned() const { return impl_->returned_count; }
+
+}  // namespace streamml::data
