@@ -22,8 +22,8 @@ struct InMemorySourceOptions {
   bool shuffle = false;                     // draw a new row order each epoch
   uint64_t seed = 0;                        // shuffle seed; epoch e uses seed + e
   bool drop_last = false;                   // drop a final batch smaller than batch_size
-  std::vector<std::string> feature_names;   // empty: "f0", "f1", ...
-  std::string decoder_spec;                 // reported by decoder_spec(); "" when none
+  std::vector<std::string> feature_names{}; // empty: "f0", "f1", ...
+  std::string decoder_spec{};               // reported by decoder_spec(); "" when none
 };
 
 // Not thread-safe (one consumer, like every BatchSource).
