@@ -20,12 +20,12 @@ namespace streamml::train {
 namespace {
 
 constexpr double kPanelWidth = 480;
-constexpr double kPanelHeight = 360;
+constexpr double kPanelHeight = 380;
 constexpr double kTitleHeight = 36;
 constexpr double kMarginLeft = 70;
 constexpr double kMarginRight = 20;
 constexpr double kMarginTop = 30;
-constexpr double kMarginBottom = 50;
+constexpr double kMarginBottom = 74;  // x labels, axis title and legend
 constexpr const char* kTrainColor = "#1f77b4";
 constexpr const char* kValidationColor = "#ff7f0e";
 
@@ -145,7 +145,7 @@ void draw_panel(std::string& svg, double x0, double y0, const std::string& title
         (left + right) / 2, (top + bottom) / 2);
   }
   // Curves.
-  int legend_row = 0;
+  int legend_index = 0;
   for (const Series& s : series) {
     if (s.points.empty()) continue;
     std::string points;
@@ -159,15 +159,16 @@ void draw_panel(std::string& svg, double x0, double y0, const std::string& title
       svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.5\" fill=\"{}\"/>\n", sx(x),
                          sy(y), s.color);
     }
-    // Legend entry (top right).
-    const double ly = top + 8 + 18 * legend_row++;
+    // Legend entry, below the axis title so it never hides a curve.
+    const double lx = left + 130 * legend_index++;
+    const double ly = bottom + 60;
     svg += fmt::format(
         "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" "
         "stroke-width=\"2\"{}/>\n",
-        right - 120, ly, right - 96, ly, s.color, s.dashed ? " stroke-dasharray=\"6 4\"" : "");
+        lx, ly, lx + 24, ly, s.color, s.dashed ? " stroke-dasharray=\"6 4\"" : "");
     svg += fmt::format(
         "<text class=\"legend\" x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\">{}</text>\n",
-        right - 90, ly + 4, xml_escape(s.name));
+        lx + 30, ly + 4, xml_escape(s.name));
   }
   svg += "</g>\n";
 }

@@ -226,6 +226,11 @@ History Trainer::fit(data::BatchSource& train, data::BatchSource* validation,
     callbacks.push_back(early_stopping.get());
   }
 
+  log_info("training {} model ({} parameters) for {} epochs: optimizer {} lr {} weight_decay {}{}{}",
+           impl.task.to_string(), model_.num_parameters(), options_.epochs,
+           optimizer_name(options_.optimizer), options_.learning_rate, options_.weight_decay,
+           validation != nullptr ? ", with validation" : "",
+           options_.patience > 0 ? fmt::format(", early stopping patience {}", options_.patience) : "");
   bool train_consumed = false;
   if (impl.standardize && impl.stats.empty() && options_.stats_mode == StatsMode::kFullPass) {
     model::FeatureStatsAccumulator stats(impl.features.num_features);

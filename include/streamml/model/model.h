@@ -31,19 +31,24 @@
 //     decoder_spec       str        data::Decoder spec of the training records
 //     standardize        bool
 //     stats_mean/stats_std  Tensor  float [num_features], absent without stats
-//     offset_topics      List[str]  with offset_partitions/offset_offsets
-//     offset_partitions  List[int]  (List[int]), the next offset to train on
-//     offset_offsets     List[int]  per topic-partition
-//     metadata_keys      List[str]  with metadata_values: free-form metadata
+//     offset_topics      List[str]  topic-partitions with the next offset to
+//     offset_partitions  List[int]  train on (Model::offsets()), as three
+//     offset_offsets     List[int]  parallel lists
+//     metadata_keys      List[str]  free-form metadata, as two parallel lists
 //     metadata_values    List[str]
-//     network            archive    mlp: the torch::nn::Sequential parameters
-//     torchscript        Tensor     uint8: bytes of torch::jit::Module::save
+//     network            archive    mlp only: torch::nn::Sequential::save
+//     torchscript        Tensor     torchscript only: uint8 bytes of
+//                                   torch::jit::Module::save (a zip archive)
 //     optimizer_kind     str        "", "sgd", "adam" or "adamw"
-//     optimizer          archive    torch::optim::Optimizer::save (if kind != "")
+//     optimizer          Tensor     uint8 bytes of the torch::serialize archive
+//                                   of torch::optim::Optimizer::save (only when
+//                                   optimizer_kind is not "")
 //
 // The header makes truncation, corruption and files from newer versions
 // detectable before LibTorch parses anything; readers reject a version they
-// do not know with an InputError naming the file.
+// do not know with an InputError naming the file. Compatibility: a reader of
+// version N reads every version <= N; adding an entry that older readers can
+// ignore needs no new version, removing one or changing its meaning does.
 #pragma once
 
 #include <cstdint>
