@@ -1,0 +1,47 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+//
+// MetricsLog: writes training progress as JSON lines to a file, one object
+// per event, flushed as written:
+//   {"event":"train_begin","epochs":10,"task":"binary","time":"2026-..."}
+//   {"event":"batch","epoch":0,"step":50,"records":1600,"elapsed_s":0.8,"loss":0.41,...}
+//   {"event":"epoch","epoch":0,"step":100,"records":3200,"elapsed_s":1.6,"loss":0.35,"val_loss":0.36,...}
+//   {"event":"train_end","epochs_run":7,"step":700,"records":22400,"elapsed_s":11.2,"stop_reason":"...",...}
+// Non-finite values are written as null. Not thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "streamml/train/callback.h"
+
+namespace streamml::train {
+
+struct MetricsLogOptions {
+  std::string path{};       // output file (created or truncated)
+  int64_t every_steps = 0;  // also log a batch event every N steps; 0: epochs only
+};
+
+class MetricsLog final : public Callback {
+ public:
+  // Opens the file; throws InputError naming it when it cannot be created.
+  explicit MetricsLog(MetricsLogOptions options);
+  ~MetricsLog() override;
+
+  void on_train_begin(TrainContext& context) override;
+  void on_batch_end(TrainContext& context, int64_t step, const Logs& logs) override;
+  void on_epoch_end(TrainContext& context, int epoch, const Logs& logs) override;
+  void on_train_end(TrainContext& context, const Logs& logs) override;
+
+ private:
+  void write(const std::string& line);
+  double elapsed_s() const;
+
+  MetricsLogOptions options_;
+  std::FILE* file_ = nullptr;
+  std::chrono::steady_clock::time_point start_;
+  int epochs_logged_ = 0;
+};
+
+}  // namespace streamml::train

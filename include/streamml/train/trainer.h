@@ -1,0 +1,101 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+//
+// Trainer: fits a model::Model on a data::BatchSource with SGD, Adam or
+// AdamW and the loss of its task (BCEWithLogits for binary, CrossEntropy for
+// multiclass, MSE for regression), with validation, metrics, callbacks and
+// early stopping; evaluates; and takes single optimizer steps for online
+// learning over a stream.
+//
+// Repeatability: fit() seeds LibTorch with options.seed, and sources replay
+// deterministically (see InMemorySource), so the same inputs give the same
+// weights.
+//
+// Source protocol: a source is read from its current position until next()
+// returns nullopt; fit() calls reset() before every later pass over the same
+// source (statistics pass, epochs, validation rounds), and commit() after
+// every training step. With StatsMode::kFullPass a model without feature
+// statistics costs one extra pass (and a reset()) over the training source.
+//
+// Records whose labels do not fit the task (0.5 for binary, 7 for
+// multiclass:3) and batches of the wrong width are InputErrors naming the
+// record: a record is never skipped silently.
+//
+// Each trained record advances Model::offsets() to record.offset + 1 for its
+// topic-partition, so a saved model remembers how far it has read.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "streamml/data/batch.h"
+#include "streamml/model/model.h"
+#include "streamml/train/callback.h"
+#include "streamml/train/metrics.h"
+#include "streamml/train/train_options.h"
+
+namespace streamml::train {
+
+// What fit() did.
+struct History {
+  std::vector<Logs> epochs;  // per-epoch logs (training and "val_" metrics)
+  int epochs_run = 0;
+  int64_t steps = 0;
+  int64_t records = 0;
+  bool stopped_early = false;  // a callback, max_steps or request_stop() ended training
+  std::string stop_reason;
+};
+
+// Not thread-safe, except request_stop(). Holds a reference to the model,
+// which must outlive it; the optimizer lives in the model (so it is saved
+// with it) and is created on first use.
+class Trainer {
+ public:
+  // Throws ConfigError naming the invalid option (see TrainOptions::validate).
+  Trainer(model::Model& model, TrainOptions options);
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
+
+  // Trains for options.epochs passes (or until stopped). Throws InputError for
+  // bad records, ConfigError when the sources do not match the model (feature
+  // count) or the training source is empty.
+  History fit(data::BatchSource& train, data::BatchSource* validation = nullptr,
+              const Callbacks& callbacks = {});
+
+  // Metrics of the model on every remaining batch of `source` (eval mode, no
+  // gradients); labels are required.
+  Metrics evaluate(data::BatchSource& source);
+
+  // One optimizer step on `batch` (online learning). Without statistics the
+  // model (when it standardises) takes them from this batch and keeps them.
+  // Returns the batch's metrics plus "step" (steps so far).
+  Metrics train_step(const data::Batch& batch);
+
+  // Ends fit() after the current batch. Safe to call from any thread or a
+  // signal handler.
+  void request_stop() { stop_requested_.store(true); }
+
+  int64_t steps() const { return steps_; }
+  const TrainOptions& options() const { return options_; }
+
+ private:
+  model::Model& model_;
+  TrainOptions options_;
+  int64_t steps_ = 0;
+  std::atomic<bool> stop_requested_{false};
+};
+
+// Convenience wrappers around Trainer.
+History fit(model::Model& model, data::BatchSource& train, const TrainOptions& options,
+            data::BatchSource* validation = nullptr, const Callbacks& callbacks = {});
+Metrics evaluate(model::Model& model, data::BatchSource& source);
+
+// Predicts every remaining batch of `source`, calling on_predict_batch_end
+// of each callback and source.commit() after each batch. Returns the number
+// of records predicted.
+int64_t predict(model::Model& model, data::BatchSource& source, const Callbacks& callbacks);
+
+}  // namespace streamml::train

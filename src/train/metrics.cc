@@ -1,0 +1,87 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+#include "streamml/train/metrics.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace streamml::train {
+
+std::string main_metric(const model::Task& task) {
+  return task.is_classification() ? "accuracy" : "rmse";
+}
+
+bool higher_is_better(const std::string& metric) {
+  std::string name = metric.rfind("val_", 0) == 0 ? metric.substr(4) : metric;
+  return name == "accuracy" || name == "auc";
+}
+
+MetricAccumulator::MetricAccumulator(model::Task task) : task_(task) {
+  if (task_.kind == model::TaskKind::kBinary) {
+    positives_.assign(kAucBins, 0);
+    negatives_.assign(kAucBins, 0);
+  }
+}
+
+void MetricAccumulator::add(const model::Predictions& predictions, const float* labels,
+                            double loss_sum) {
+  count_ += predictions.size;
+  loss_sum_ += loss_sum;
+  for (size_t r = 0; r < predictions.size; ++r) {
+    const float label = labels[r];
+    switch (task_.kind) {
+      case model::TaskKind::kBinary: {
+        if (predictions.classes[r] == static_cast<int64_t>(label)) ++correct_;
+        const float p = std::clamp(predictions.values[r], 0.0f, 1.0f);
+        const size_t bin = std::min(kAucBins - 1, static_cast<size_t>(p * kAucBins));
+        (label > 0.5f ? positives_ : negatives_)[bin]++;
+        break;
+      }
+      case model::TaskKind::kMulticlass:
+        if (predictions.classes[r] == static_cast<int64_t>(label)) ++correct_;
+        break;
+      case model::TaskKind::kRegression: {
+        const double error = static_cast<double>(predictions.values[r]) - label;
+        abs_error_sum_ += std::abs(error);
+        squared_error_sum_ += error * error;
+        break;
+      }
+    }
+  }
+}
+
+Metrics MetricAccumulator::metrics(bool with_auc) const {
+  Metrics out;
+  if (count_ == 0) return out;
+  const double n = static_cast<double>(count_);
+  out["loss"] = loss_sum_ / n;
+  out["records"] = n;
+  if (task_.is_classification()) out["accuracy"] = static_cast<double>(correct_) / n;
+  if (task_.kind == model::TaskKind::kRegression) {
+    out["mae"] = abs_error_sum_ / n;
+    out["rmse"] = std::sqrt(squared_error_sum_ / n);
+  }
+  if (with_auc && task_.kind == model::TaskKind::kBinary) {
+    // Mann-Whitney U over the bins: each positive beats the negatives in
+    // lower bins and ties (half) with those in its own bin.
+    double total_pos = 0, total_neg = 0;
+    for (size_t b = 0; b < kAucBins; ++b) {
+      total_pos += static_cast<double>(positives_[b]);
+      total_neg += static_cast<double>(negatives_[b]);
+    }
+    if (total_pos > 0 && total_neg > 0) {
+      double negatives_below = 0, wins = 0;
+      for (size_t b = 0; b < kAucBins; ++b) {
+        const double pos = static_cast<double>(positives_[b]);
+        const double neg = static_cast<double>(negatives_[b]);
+        wins += pos * (negatives_below + 0.5 * neg);
+        negatives_below += neg;
+      }
+      out["auc"] = wins / (total_pos * total_neg);
+    }
+  }
+  return out;
+}
+
+void MetricAccumulator::clear() { *this = MetricAccumulator(task_); }
+
+}  // namespace streamml::train

@@ -1,0 +1,352 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+#include "streamml/train/trainer.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <optional>
+#include <utility>
+
+#include "model/model_impl.h"
+#include "streamml/common/error.h"
+#include "streamml/common/logging.h"
+#include "streamml/train/early_stopping.h"
+
+namespace streamml::train {
+namespace {
+
+using model::TaskKind;
+using model::detail::ModelImpl;
+
+std::string first_line(const char* what) {
+  std::string text(what);
+  size_t nl = text.find('\n');
+  return nl == std::string::npos ? text : text.substr(0, nl);
+}
+
+std::string location(const data::Batch& batch, size_t row) {
+  return row < batch.meta.size() ? batch.meta[row].location() : fmt::format("row {}", row);
+}
+
+// Features are checked by ModelImpl::check_features; labels here.
+void check_labels(const model::Task& task, const data::Batch& batch) {
+  if (batch.num_labels != 1) {
+    throw InputError(fmt::format(
+        "training needs exactly one label per record, found {} at record {}", batch.num_labels,
+        location(batch, 0)));
+  }
+  if (batch.labels.size() != batch.size) {
+    throw InputError(fmt::format("malformed batch starting at record {}: {} labels for {} rows",
+                                 location(batch, 0), batch.labels.size(), batch.size));
+  }
+  for (size_t r = 0; r < batch.size; ++r) {
+    std::string why = task.check_label(batch.labels[r]);
+    if (!why.empty()) throw InputError(fmt::format("{} at record {}", why, location(batch, r)));
+  }
+}
+
+torch::Tensor label_tensor(const data::Batch& batch) {
+  return torch::from_blob(const_cast<float*>(batch.labels.data()),
+                          {static_cast<int64_t>(batch.size)}, torch::kFloat);
+}
+
+// Mean loss over the batch for the task.
+torch::Tensor task_loss(const model::Task& task, const torch::Tensor& output,
+                        const torch::Tensor& labels) {
+  switch (task.kind) {
+    case TaskKind::kBinary:
+      return torch::binary_cross_entropy_with_logits(output.reshape({-1}), labels);
+    case TaskKind::kMulticlass:
+      return torch::nn::functional::cross_entropy(output, labels.to(torch::kLong));
+    case TaskKind::kRegression: return torch::mse_loss(output.reshape({-1}), labels);
+  }
+  return torch::Tensor();
+}
+
+void set_hyperparameters(torch::optim::Optimizer& optimizer, const TrainOptions& options) {
+  for (torch::optim::OptimizerParamGroup& group : optimizer.param_groups()) {
+    torch::optim::OptimizerOptions& base = group.options();
+    base.set_lr(options.learning_rate);
+    switch (options.optimizer) {
+      case OptimizerKind::kSgd:
+        static_cast<torch::optim::SGDOptions&>(base)
+            .weight_decay(options.weight_decay)
+            .momentum(options.momentum);
+        break;
+      case OptimizerKind::kAdam:
+        static_cast<torch::optim::AdamOptions&>(base).weight_decay(options.weight_decay);
+        break;
+      case OptimizerKind::kAdamW:
+        static_cast<torch::optim::AdamWOptions&>(base).weight_decay(options.weight_decay);
+        break;
+    }
+  }
+}
+
+// The model's optimizer for `options`, created on first use (restoring the
+// state loaded from a model file when the kind matches).
+torch::optim::Optimizer& ensure_optimizer(ModelImpl& impl, const TrainOptions& options) {
+  const std::string kind = optimizer_name(options.optimizer);
+  if (!impl.optimizer || impl.optimizer_kind != kind) {
+    std::vector<torch::Tensor> params;
+    for (const torch::Tensor& p : impl.parameters()) {
+      if (p.requires_grad()) params.push_back(p);
+    }
+    if (params.empty()) throw ConfigError("the model has no trainable parameters");
+    std::unique_ptr<torch::optim::Optimizer> optimizer;
+    switch (options.optimizer) {
+      case OptimizerKind::kSgd:
+        optimizer = std::make_unique<torch::optim::SGD>(
+            params, torch::optim::SGDOptions(options.learning_rate));
+        break;
+      case OptimizerKind::kAdam:
+        optimizer = std::make_unique<torch::optim::Adam>(
+            params, torch::optim::AdamOptions(options.learning_rate));
+        break;
+      case OptimizerKind::kAdamW:
+        optimizer = std::make_unique<torch::optim::AdamW>(
+            params, torch::optim::AdamWOptions(options.learning_rate));
+        break;
+    }
+    if (!impl.pending_optimizer_state.empty()) {
+      if (impl.optimizer_kind == kind) {
+        try {
+          torch::serialize::InputArchive archive;
+          archive.load_from(impl.pending_optimizer_state.data(),
+                            impl.pending_optimizer_state.size());
+          optimizer->load(archive);
+          log_debug("restored {} optimizer state from the model file", kind);
+        } catch (const std::exception& e) {
+          log_warn("cannot restore the saved {} optimizer state, starting afresh: {}", kind,
+                   first_line(e.what()));
+        }
+      } else {
+        log_info("the model file holds {} optimizer state; starting a fresh {} optimizer",
+                 impl.optimizer_kind, kind);
+      }
+    }
+    impl.pending_optimizer_state.clear();
+    impl.optimizer = std::move(optimizer);
+    impl.optimizer_kind = kind;
+  }
+  set_hyperparameters(*impl.optimizer, options);
+  return *impl.optimizer;
+}
+
+// Forward + backward + step on one checked batch; adds to `acc`.
+void step_on(ModelImpl& impl, const TrainOptions& options, const data::Batch& batch,
+             MetricAccumulator& acc, double* batch_loss) {
+  torch::optim::Optimizer& optimizer = ensure_optimizer(impl, options);
+  impl.set_training(true);
+  optimizer.zero_grad();
+  torch::Tensor output = impl.forward(ModelImpl::input_tensor(batch));
+  torch::Tensor loss = task_loss(impl.task, output, label_tensor(batch));
+  loss.backward();
+  if (options.grad_clip_norm > 0.0) {
+    std::vector<torch::Tensor> params;
+    for (auto& group : optimizer.param_groups()) {
+      for (auto& p : group.params()) params.push_back(p);
+    }
+    torch::nn::utils::clip_grad_norm_(params, options.grad_clip_norm);
+  }
+  optimizer.step();
+  const double mean_loss = loss.item<double>();
+  *batch_loss = mean_loss;
+  acc.add(impl.to_predictions(output), batch.labels.data(),
+          mean_loss * static_cast<double>(batch.size));
+}
+
+void evaluate_on(ModelImpl& impl, const data::Batch& batch, MetricAccumulator& acc) {
+  impl.check_features(batch);
+  check_labels(impl.task, batch);
+  torch::NoGradGuard no_grad;
+  impl.set_training(false);
+  torch::Tensor output = impl.forward(ModelImpl::input_tensor(batch));
+  torch::Tensor loss = task_loss(impl.task, output, label_tensor(batch));
+  acc.add(impl.to_predictions(output), batch.labels.data(),
+          loss.item<double>() * static_cast<double>(batch.size));
+}
+
+void check_source(const model::Model& model, const data::BatchSource& source, const char* role) {
+  if (source.num_features() != model.num_features()) {
+    throw ConfigError(fmt::format("the {} source has {} features but the model expects {}", role,
+                                  source.num_features(), model.num_features()));
+  }
+  if (source.num_labels() != 1) {
+    throw ConfigError(fmt::format("the {} source has {} label columns; training needs exactly 1",
+                                  role, source.num_labels()));
+  }
+}
+
+}  // namespace
+
+Trainer::Trainer(model::Model& model, TrainOptions options)
+    : model_(model), options_(std::move(options)) {
+  options_.validate();
+}
+
+Trainer::~Trainer() = default;
+
+Metrics Trainer::train_step(const data::Batch& batch) {
+  ModelImpl& impl = model::detail_impl(model_);
+  impl.check_features(batch);
+  check_labels(impl.task, batch);
+  if (batch.size == 0) return {};
+  if (impl.standardize && impl.stats.empty()) {
+    model::FeatureStatsAccumulator stats(impl.features.num_features);
+    stats.add(batch);
+    impl.set_stats(stats.finish());
+    log_info("feature statistics taken from the first batch ({} records)", batch.size);
+  }
+  MetricAccumulator acc(impl.task);
+  double batch_loss = 0.0;
+  step_on(impl, options_, batch, acc, &batch_loss);
+  model_.advance_offsets(batch.meta);
+  ++steps_;
+  Metrics metrics = acc.metrics(/*with_auc=*/true);
+  metrics["step"] = static_cast<double>(steps_);
+  return metrics;
+}
+
+Metrics Trainer::evaluate(data::BatchSource& source) { return train::evaluate(model_, source); }
+
+History Trainer::fit(data::BatchSource& train, data::BatchSource* validation,
+                     const Callbacks& user_callbacks) {
+  ModelImpl& impl = model::detail_impl(model_);
+  check_source(model_, train, "training");
+  if (validation != nullptr) check_source(model_, *validation, "validation");
+  stop_requested_.store(false);
+  torch::manual_seed(options_.seed);
+
+  Callbacks callbacks = user_callbacks;
+  std::unique_ptr<EarlyStopping> early_stopping;
+  if (options_.patience > 0) {
+    early_stopping = std::make_unique<EarlyStopping>(EarlyStoppingOptions{
+        options_.monitor, options_.patience, options_.min_delta, /*restore_best=*/false});
+    callbacks.push_back(early_stopping.get());
+  }
+
+  log_info("training {} model ({} parameters) for {} epochs: optimizer {} lr {} weight_decay {}{}{}",
+           impl.task.to_string(), model_.num_parameters(), options_.epochs,
+           optimizer_name(options_.optimizer), options_.learning_rate, options_.weight_decay,
+           validation != nullptr ? ", with validation" : "",
+           options_.patience > 0 ? fmt::format(", early stopping patience {}", options_.patience) : "");
+  bool train_consumed = false;
+  if (impl.standardize && impl.stats.empty() && options_.stats_mode == StatsMode::kFullPass) {
+    model::FeatureStatsAccumulator stats(impl.features.num_features);
+    while (std::optional<data::Batch> batch = train.next()) stats.add(*batch);
+    if (stats.count() == 0) throw ConfigError("the training source produced no records");
+    impl.set_stats(stats.finish());
+    log_info("feature statistics computed from {} training records", stats.count());
+    train_consumed = true;
+  }
+
+  TrainContext context;
+  context.model = &model_;
+  context.options = &options_;
+  context.has_validation = validation != nullptr;
+  context.epochs = options_.epochs;
+  History history;
+  Logs last_logs;
+  bool validation_consumed = false;
+  const auto start = std::chrono::steady_clock::now();
+
+  for (Callback* cb : callbacks) cb->on_train_begin(context);
+  for (int epoch = 0; epoch < options_.epochs; ++epoch) {
+    if (train_consumed) train.reset();
+    train_consumed = true;
+    context.epoch = epoch;
+    context.epoch_step = 0;
+    context.epoch_records = 0;
+    for (Callback* cb : callbacks) cb->on_epoch_begin(context, epoch);
+
+    MetricAccumulator acc(impl.task);
+    while (!context.stop_training) {
+      std::optional<data::Batch> batch = train.next();
+      if (!batch) break;
+      if (batch->empty()) continue;
+      impl.check_features(*batch);
+      check_labels(impl.task, *batch);
+      if (impl.standardize && impl.stats.empty()) {
+        model::FeatureStatsAccumulator stats(impl.features.num_features);
+        stats.add(*batch);
+        impl.set_stats(stats.finish());
+        log_info("feature statistics taken from the first batch ({} records)", batch->size);
+      }
+      for (Callback* cb : callbacks) cb->on_batch_begin(context, context.step);
+      double batch_loss = 0.0;
+      step_on(impl, options_, *batch, acc, &batch_loss);
+      model_.advance_offsets(batch->meta);
+      train.commit();
+      ++steps_;
+      ++context.step;
+      ++context.epoch_step;
+      context.records += static_cast<int64_t>(batch->size);
+      context.epoch_records += static_cast<int64_t>(batch->size);
+      Logs logs = acc.metrics(/*with_auc=*/false);
+      logs["batch_loss"] = batch_loss;
+      logs["batch_size"] = static_cast<double>(batch->size);
+      for (Callback* cb : callbacks) cb->on_batch_end(context, context.step, logs);
+      if (options_.max_steps > 0 && context.step >= options_.max_steps) {
+        context.stop_training = true;
+        context.stop_reason = fmt::format("reached max_steps {}", options_.max_steps);
+      }
+      if (stop_requested_.load()) {
+        context.stop_training = true;
+        context.stop_reason = "stop requested";
+      }
+    }
+    if (acc.count() == 0) {
+      if (epoch == 0 && context.records == 0) {
+        throw ConfigError("the training source produced no records");
+      }
+      log_warn("epoch {} produced no training records; stopping", epoch + 1);
+      if (context.stop_reason.empty()) context.stop_reason = "training source exhausted";
+      history.stopped_early = true;
+      break;
+    }
+    if (epoch == 0) context.steps_per_epoch = context.epoch_step;
+
+    Logs logs = acc.metrics(/*with_auc=*/true);
+    if (validation != nullptr) {
+      if (validation_consumed) validation->reset();
+      validation_consumed = true;
+      for (const auto& [name, value] : evaluate(*validation)) logs["val_" + name] = value;
+    }
+    logs["elapsed_s"] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    history.epochs.push_back(logs);
+    history.epochs_run = epoch + 1;
+    last_logs = logs;
+    for (Callback* cb : callbacks) cb->on_epoch_end(context, epoch, logs);
+    if (context.stop_training) break;
+  }
+  history.steps = context.step;
+  history.records = context.records;
+  if (context.stop_training) {
+    history.stopped_early = true;
+    history.stop_reason = context.stop_reason;
+  } else if (history.stopped_early) {
+    history.stop_reason = context.stop_reason;
+  }
+  for (Callback* cb : callbacks) cb->on_train_end(context, last_logs);
+  return history;
+}
+
+History fit(model::Model& model, data::BatchSource& train, const TrainOptions& options,
+            data::BatchSource* validation, const Callbacks& callbacks) {
+  Trainer trainer(model, options);
+  return trainer.fit(train, validation, callbacks);
+}
+
+Metrics evaluate(model::Model& model, data::BatchSource& source) {
+  ModelImpl& impl = model::detail_impl(model);
+  MetricAccumulator acc(impl.task);
+  while (std::optional<data::Batch> batch = source.next()) {
+    if (batch->empty()) continue;
+    evaluate_on(impl, *batch, acc);
+  }
+  return acc.metrics(/*with_auc=*/true);
+}
+
+}  // namespace streamml::train
