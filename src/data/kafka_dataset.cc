@@ -358,19 +358,9 @@ struct KafkaDataset::Impl {
       assigned_at = Clock::now();  // the stream timeout counts from here
       return;
     }
-    if (event != kafka::RebalanceEvent::kRevoked) return;
-    // Commit what the caller already finished before the partitions go.
-    std::vector<kafka::TopicPartitionOffset> offsets;
-    {
-      std::lock_guard<std::mutex> lock(returned_mu);
-      for (const auto& p : partitions) {
-        auto it = returned.find({p.topic, p.partition});
-        if (it != returned.end()) offsets.push_back({p.topic, p.partition, it->second});
-      }
-    }
-    if (kafka::KafkaError err = consumer->commit(offsets)) {
-      log_warn("dataset: commit on revoke failed: {}", err.message());
-    }
+    // Revoked or lost: nothing to do here. Offsets are committed only by
+    // commit(), for records the caller has finished with; records returned
+    // but not committed are read again by the next owner (at-least-once).
   }
 };
 
