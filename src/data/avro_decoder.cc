@@ -658,7 +658,7 @@ std::unique_ptr<Decoder> make_avro_decoder(const DecoderSpec& spec) {
     reader.fail("schema", "a writer schema is required");
   }
   options.confluent = reader.flag("confluent");
-  if (auto id = reader.size("schema_id", 0)) options.schema_id = static_cast<int32_t>(*id);
+  if (auto id = reader.size("schema_id", 0, std::numeric_limits<int32_t>::max())) options.schema_id = static_cast<int32_t>(*id);
   if (auto features = reader.list("features")) options.features = std::move(*features);
   if (auto labels = reader.list("label")) options.labels = std::move(*labels);
   options.missing = reader.missing();

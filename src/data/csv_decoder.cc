@@ -18,6 +18,9 @@ constexpr std::string_view kCsvForm =
     "csv:[delim=C,][header,][names=A+B+..,][columns=N,][features=SEL+..,][label=SEL+..,]"
     "[missing=error|zero|nan] where SEL is an index, a range 0..29 or a column name";
 
+// Columns per record a spec may address.
+constexpr size_t kMaxColumns = size_t{1} << 20;
+
 struct NamedDelimiter {
   std::string_view name;
   char c;
@@ -45,6 +48,9 @@ CsvDecoder::CsvDecoder(CsvOptions options) : options_(std::move(options)) {
     config_error("delim", "the delimiter cannot be a quote, NUL or a line break");
   }
   size_t num_columns = options_.num_columns;
+  if (num_columns > kMaxColumns || options_.names.size() > kMaxColumns) {
+    config_error("columns", fmt::format("at most {} columns are supported", kMaxColumns));
+  }
   if (!options_.names.empty()) {
     if (num_columns != 0 && num_columns != options_.names.size()) {
       config_error("columns", fmt::format("columns={} but {} column names are given", num_columns,
@@ -75,6 +81,10 @@ CsvDecoder::CsvDecoder(CsvOptions options) : options_(std::move(options)) {
         config_error(option, "no column named \"" + ref.name + "\" (columns: " + known + ")");
       }
       return static_cast<size_t>(it - options_.names.begin());
+    }
+    if (ref.index >= kMaxColumns) {
+      config_error(option, fmt::format("column index {} is beyond the limit of {} columns",
+                                       ref.index, kMaxColumns));
     }
     if (num_columns != 0 && ref.index >= num_columns) {
       config_error(option, fmt::format("column index {} is out of range: records have {} columns",
@@ -320,7 +330,7 @@ std::unique_ptr<Decoder> make_csv_decoder(const DecoderSpec& spec,
     }
     options.names = std::move(file_names);
   }
-  if (auto columns = reader.size("columns", 1)) options.num_columns = *columns;
+  if (auto columns = reader.size("columns", 1, kMaxColumns)) options.num_columns = *columns;
   auto selectors = [&](std::string_view key) {
     std::vector<ColumnRef> refs;
     auto items = reader.list(key);

@@ -98,6 +98,14 @@ JsonDecoder::JsonDecoder(JsonOptions options) : options_(std::move(options)) {
   for (const std::string& path : options_.features) parse_path(path, "features", names_, paths_);
   num_features_ = names_.size();
   for (const std::string& path : options_.labels) parse_path(path, "label", names_, paths_);
+  for (const std::vector<Step>& path : paths_) {
+    if (path.empty() || path[0].is_index) {
+      top_key_of_path_.push_back(-1);
+      continue;
+    }
+    auto [it, inserted] = top_key_index_.emplace(path[0].key, top_key_index_.size());
+    top_key_of_path_.push_back(static_cast<int32_t>(it->second));
+  }
   for (size_t i = 0; i < names_.size(); ++i) {
     for (size_t j = 0; j < i; ++j) {
       if (names_[i] == names_[j]) {
@@ -122,12 +130,41 @@ std::optional<std::string> JsonDecoder::decode(std::string_view document, float*
   if (auto error = thread_parser().parse(document.data(), document.size()).get(root)) {
     return std::string("invalid JSON: ") + simdjson::error_message(error);
   }
+  // One pass over the top-level object finds every path's first key (the
+  // first occurrence of a repeated key wins, as with at_key()).
+  thread_local std::vector<simdjson::dom::element> top_values;
+  thread_local std::vector<uint8_t> top_found;
+  simdjson::dom::object root_object;
+  const bool is_object = !root.get_object().get(root_object);
+  if (is_object) {
+    top_values.resize(top_key_index_.size());
+    top_found.assign(top_key_index_.size(), 0);
+    for (simdjson::dom::key_value_pair field : root_object) {
+      auto it = top_key_index_.find(field.key);
+      if (it != top_key_index_.end() && top_found[it->second] == 0) {
+        top_found[it->second] = 1;
+        top_values[it->second] = field.value;
+      }
+    }
+  }
   const MissingPolicy policy = options_.missing;
   for (size_t slot = 0; slot < paths_.size(); ++slot) {
     float* out = slot < num_features_ ? &features[slot] : &labels[slot - num_features_];
     simdjson::dom::element element = root;
     const char* problem = nullptr;
-    for (const Step& step : paths_[slot]) {
+    const std::vector<Step>& path = paths_[slot];
+    size_t first_step = 0;
+    if (is_object && top_key_of_path_[slot] >= 0) {
+      const auto top = static_cast<size_t>(top_key_of_path_[slot]);
+      if (top_found[top] != 0) {
+        element = top_values[top];
+        first_step = 1;
+      } else {
+        problem = "is missing";
+      }
+    }
+    for (size_t s = first_step; problem == nullptr && s < path.size(); ++s) {
+      const Step& step = path[s];
       if (step.is_index) {
         simdjson::dom::array array;
         if (element.get_array().get(array)) {

@@ -20,6 +20,9 @@ constexpr std::string_view kRawForm =
     "raw:bytes=N|float32=N[,scale=S][,features=IDX+..][,label=IDX+..][,missing=error|zero|nan]"
     " where IDX is an element index or a range 0..15";
 
+// Elements per record a spec may declare.
+constexpr size_t kMaxElements = size_t{1} << 22;
+
 [[noreturn]] void config_error(std::string_view option, const std::string& why) {
   throw ConfigError("raw decoder: option '" + std::string(option) + "': " + why +
                     " (expected: " + std::string(kRawForm) + ")");
@@ -37,7 +40,9 @@ float load_float32_le(const char* p) {
 
 RawDecoder::RawDecoder(RawOptions options) : options_(std::move(options)) {
   const char* type = options_.type == RawType::kBytes ? "bytes" : "float32";
-  if (options_.count == 0) config_error(type, "the element count must be at least 1");
+  if (options_.count == 0 || options_.count > kMaxElements) {
+    config_error(type, fmt::format("the element count must be in [1, {}]", kMaxElements));
+  }
   if (!std::isfinite(options_.scale) || options_.scale == 0.0f) {
     config_error("scale", "must be a finite, non-zero number");
   }
@@ -124,8 +129,8 @@ namespace internal {
 std::unique_ptr<Decoder> make_raw_decoder(const DecoderSpec& spec) {
   SpecReader reader(spec, {"bytes", "float32", "scale", "features", "label", "missing"}, kRawForm);
   RawOptions options;
-  auto bytes = reader.size("bytes", 1);
-  auto floats = reader.size("float32", 1);
+  auto bytes = reader.size("bytes", 1, kMaxElements);
+  auto floats = reader.size("float32", 1, kMaxElements);
   if (bytes && floats) reader.fail("float32", "give either bytes=N or float32=N, not both");
   if (!bytes && !floats) reader.fail("bytes", "the element type and count are required");
   options.type = bytes ? RawType::kBytes : RawType::kFloat32;

@@ -76,12 +76,12 @@ std::optional<std::vector<std::string>> SpecReader::list(std::string_view key) {
   return items;
 }
 
-std::optional<size_t> SpecReader::size(std::string_view key, size_t min) {
+std::optional<size_t> SpecReader::size(std::string_view key, size_t min, size_t max) {
   std::optional<std::string> text = scalar(key);
   if (!text) return std::nullopt;
   std::optional<size_t> n = parse_index(*text);
-  if (!n || *n < min || *n > (size_t{1} << 31)) {
-    fail(key, fmt::format("{} is not an integer in [{}, 2^31]", quote_value(*text), min));
+  if (!n || *n < min || *n > max) {
+    fail(key, fmt::format("{} is not an integer in [{}, {}]", quote_value(*text), min, max));
   }
   return n;
 }

@@ -29,8 +29,8 @@ class SpecReader {
   std::optional<std::string> scalar(std::string_view key);
   // A '+'-separated list, each item percent-decoded; never empty.
   std::optional<std::vector<std::string>> list(std::string_view key);
-  // An unsigned integer >= min.
-  std::optional<size_t> size(std::string_view key, size_t min);
+  // An unsigned integer in [min, max].
+  std::optional<size_t> size(std::string_view key, size_t min, size_t max);
   MissingPolicy missing();
   // Throws for any option not read.
   void finish();

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "streamml/data/decoder.h"
@@ -52,6 +53,14 @@ class JsonDecoder final : public Decoder {
   size_t num_features_ = 0;
   std::vector<std::string> names_;             // features then labels, ranges expanded
   std::vector<std::vector<Step>> paths_;       // parallel to names_
+  // Distinct first keys of the paths: decode() walks the top-level object
+  // once instead of searching it once per path.
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, size_t, KeyHash, std::equal_to<>> top_key_index_;
+  std::vector<int32_t> top_key_of_path_;  // index into top_key_index_ values, or -1
 };
 
 }  // namespace streamml::data

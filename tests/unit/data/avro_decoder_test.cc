@@ -286,6 +286,9 @@ TEST(AvroDecoder, ConfluentFramingErrors) {
   EXPECT_FALSE(plain->decode(datum, &value, nullptr));
   EXPECT_NE(config_error_of("avro:schema64=" + schema64 + ",schema_id=1").find("option 'schema_id'"),
             std::string::npos);
+  EXPECT_NE(config_error_of("avro:schema64=" + schema64 + ",confluent,schema_id=2147483648")
+                .find("option 'schema_id'"),
+            std::string::npos);
 }
 
 TEST(AvroDecoder, CorruptDatumsAreReasonsNeverCrashes) {

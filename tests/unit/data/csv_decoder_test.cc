@@ -188,6 +188,8 @@ TEST(CsvDecoder, SelectionErrors) {
   EXPECT_NE(config_error_of("csv:names=y,label=y").find("no feature column"), std::string::npos);
   EXPECT_NE(config_error_of("csv:features=3..1").find("ends before it starts"), std::string::npos);
   EXPECT_NE(config_error_of("csv:features=a").find("column names are unknown"), std::string::npos);
+  EXPECT_NE(config_error_of("csv:features=99999999999").find("beyond the limit"), std::string::npos);
+  EXPECT_NE(config_error_of("csv:columns=99999999999").find("option 'columns'"), std::string::npos);
 }
 
 TEST(CsvDecoder, CanonicalSpecRoundTrip) {

@@ -59,6 +59,13 @@ TEST(JsonDecoder, NumberKindsAndNumericStrings) {
   EXPECT_EQ(r.features[4], 0.0f);
 }
 
+TEST(JsonDecoder, RepeatedKeysFirstOccurrenceWins) {
+  auto d = make_decoder("json:features=a+b.c");
+  Row r = decode(*d, R"({"a": 1, "b": {"c": 2, "c": 3}, "a": 4})");
+  ASSERT_FALSE(r.error) << *r.error;
+  EXPECT_EQ(r.features, (std::vector<float>{1, 2}));
+}
+
 TEST(JsonDecoder, TopLevelArrayPath) {
   auto d = make_decoder("json:features=[0..1],label=[2]");
   Row r = decode(*d, "[1, 2, 3]");

@@ -97,6 +97,7 @@ TEST(RawDecoder, Float32LittleEndian) {
 TEST(RawDecoder, SpecErrors) {
   EXPECT_NE(config_error_of("raw").find("option 'bytes'"), std::string::npos);
   EXPECT_NE(config_error_of("raw:bytes=0").find("option 'bytes'"), std::string::npos);
+  EXPECT_NE(config_error_of("raw:bytes=999999999").find("option 'bytes'"), std::string::npos);
   EXPECT_NE(config_error_of("raw:bytes=2,float32=2").find("not both"), std::string::npos);
   EXPECT_NE(config_error_of("raw:bytes=2,scale=0").find("option 'scale'"), std::string::npos);
   EXPECT_NE(config_error_of("raw:bytes=2,scale=abc").find("option 'scale'"), std::string::npos);
