@@ -10,6 +10,10 @@ std::string RecordMeta::location() const {
   return topic + ":" + std::to_string(partition) + ":" + std::to_string(offset);
 }
 
+void BatchSource::restore(const std::string& state) {
+  if (!state.empty()) throw ConfigError("this data source cannot restore an iterator state");
+}
+
 void Batch::append(const Batch& other) {
   if (other.size == 0) return;
   if (size == 0 && features.empty()) {

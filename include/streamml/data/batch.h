@@ -74,6 +74,12 @@ class BatchSource {
 
   // Canonical decoder spec of the records (stored in model files), or "".
   virtual std::string decoder_spec() const { return {}; }
+
+  // Iterator state after the last returned batch, as text, for checkpoints
+  // ("" when the source cannot resume). restore() continues from such a
+  // state with the next unconsumed record; ConfigError when unsupported.
+  virtual std::string state() const { return {}; }
+  virtual void restore(const std::string& state);
 };
 
 }  // namespace streamml::data

@@ -103,8 +103,8 @@ class KafkaDataset final : public BatchSource {
   // (bounded: range index and offset within the epoch; group: per-partition
   // offsets). restore() resumes at the next unconsumed record: nothing
   // repeated, nothing skipped. Restoring is exact when shuffle is off.
-  std::string state() const;
-  void restore(const std::string& state);
+  std::string state() const override;
+  void restore(const std::string& state) override;
 
   BadRecordReport report() const;
   uint64_t records_returned() const;
