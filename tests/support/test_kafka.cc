@@ -43,8 +43,17 @@ TestKafka::TestKafka() {
   }
   kafka::EmbeddedClusterOptions options;
   options.brokers = 3;
+  // Child processes (the CLI under test) then see an embedded cluster, as they
+  // would with `streamml broker`: they can create topics and use its defaults.
+  options.publish_control_socket = true;
   cluster_ = new kafka::EmbeddedCluster(options);
   bootstrap_ = cluster_->bootstrap_servers();
+  // Remove the published socket when the test binary exits normally.
+  std::atexit([] {
+    TestKafka& self = TestKafka::get();
+    delete self.cluster_;
+    self.cluster_ = nullptr;
+  });
 }
 
 std::string TestKafka::unique_name(const std::string& prefix) {

@@ -2,7 +2,8 @@
 //
 // The Kafka every integration test talks to: the broker named by
 // STREAMML_TEST_BOOTSTRAP=host:port when set, otherwise an embedded cluster
-// started in this process (3 brokers). Topic names are unique per test so
+// started in this process (3 brokers, publishing its control socket so that
+// child processes can create topics on it). Topic names are unique per test so
 // tests never see each other's data, on either kind of broker.
 #pragma once
 
@@ -50,7 +51,7 @@ class TestKafka {
  private:
   TestKafka();
   std::string bootstrap_;
-  kafka::EmbeddedCluster* cluster_ = nullptr;  // owned, never destroyed (process lifetime)
+  kafka::EmbeddedCluster* cluster_ = nullptr;  // owned; destroyed at exit (removes its control socket)
   int counter_ = 0;
 };
 
