@@ -206,6 +206,47 @@ TEST(KafkaCliTest, UnreadableInputFileIsNamedAndNothingIsProduced) {
   EXPECT_EQ(streamml::testing::watermarks(topic, 0).high, 0);
 }
 
+TEST(KafkaCliTest, OversizedLineIsNamedNotDropped) {
+  const std::string topic = TestKafka::get().create_topic("cli-big", 1);
+  const std::string input = "small\n" + std::string(5000, 'x') + "\nnever sent\n";
+  CommandResult r = run("produce " + brokers() + " -t " + topic + " -X message.max.bytes=1000", input);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("producing line 2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("MSG_SIZE_TOO_LARGE"), std::string::npos) << r.err;
+  // The line before the failure was accepted and is delivered; nothing after it is sent.
+  auto records = streamml::testing::read_range(topic, 0, 0, streamml::testing::watermarks(topic, 0).high);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].value, "small");
+}
+
+TEST(KafkaCliTest, ConsumingRecordsLostToRetentionFailsNamingThem) {
+  if (TestKafka::get().embedded() == nullptr) GTEST_SKIP() << "relies on the embedded cluster's ~5 MiB retention";
+  const std::string topic = TestKafka::get().create_topic("cli-retention", 1);
+  {
+    Producer producer(TestKafka::get().config());
+    const std::string value(8 * 1024, 'r');
+    for (int i = 0; i < 1024; ++i) {
+      ProduceRecord r;
+      r.topic = topic;
+      r.partition = 0;
+      r.value = value;
+      ASSERT_TRUE(producer.produce(r).ok());
+    }
+    ASSERT_TRUE(producer.flush().ok());
+  }
+  const Watermarks w = streamml::testing::watermarks(topic, 0);
+  ASSERT_GT(w.low, 0);
+  CommandResult r = run("consume " + brokers() + " -f '%o\\n' " + topic + ":0:0:5");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("records 0..5 of " + topic + ":0 are no longer in the log"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "") << "nothing may be printed in place of the lost records";
+
+  // From the beginning means from the current log start.
+  CommandResult from_start = run("consume " + brokers() + " -c 1 -f '%o\\n' " + topic + ":0");
+  ASSERT_EQ(from_start.exit_code, 0) << from_start.err;
+  EXPECT_EQ(from_start.out, std::to_string(w.low) + "\n");
+}
+
 TEST(KafkaCliTest, EmbeddedBrokerForOneShotUse) {
   CommandResult created = run("topics create -b embedded -p 3 alpha beta");
   ASSERT_EQ(created.exit_code, 0) << created.err;
