@@ -20,7 +20,8 @@ void KafkaOptions::add_to(CLI::App& app, bool brokers_required) {
   auto* b = app.add_option("-b,--brokers", brokers,
                            "Bootstrap servers host:port[,...], or 'embedded' for an in-process cluster");
   if (brokers_required) b->required();
-  app.add_option("-X", properties, "librdkafka property key=value (repeatable)");
+  app.add_option("-X", properties, "librdkafka property key=value (repeatable)")
+      ->allow_extra_args(false);  // one value per -X: never swallow positionals
   app.add_option("--timeout", timeout_ms, "Milliseconds to wait for the cluster to answer")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

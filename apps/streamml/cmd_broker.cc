@@ -73,7 +73,8 @@ int run(const BrokerOptions& options) {
 RunFunction setup(CLI::App& sub) {
   auto options = std::make_shared<BrokerOptions>();
   sub.add_option("--brokers", options->brokers, "Number of brokers")->capture_default_str()->check(CLI::Range(1, 16));
-  sub.add_option("--topic", options->topics, "Create topic NAME[:PARTITIONS] at start (repeatable)");
+  sub.add_option("--topic", options->topics, "Create topic NAME[:PARTITIONS] at start (repeatable)")
+      ->allow_extra_args(false);
   sub.add_option("--bootstrap-file", options->bootstrap_file, "Write bootstrap.servers to this file when ready");
   return [options] { return run(*options); };
 }

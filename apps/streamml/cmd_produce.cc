@@ -103,7 +103,8 @@ RunFunction setup(CLI::App& sub) {
   sub.add_option("-t,--topic", o->topic, "Topic")->required();
   sub.add_option("-p,--partition", o->partition, "Partition (default: the partitioner)")->check(CLI::NonNegativeNumber);
   sub.add_option("-K", o->key_delimiter, "Split key and value at the first occurrence of this delimiter");
-  sub.add_option("-H", o->headers, "Header name=value (repeatable)");
+  sub.add_option("-H", o->headers, "Header name=value (repeatable)")
+      ->allow_extra_args(false);  // one value per -H: never swallow input files
   sub.add_option("files", o->files, "Input files (default: stdin), one message per line");
   return [o] { return run(*o); };
 }

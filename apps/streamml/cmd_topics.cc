@@ -80,7 +80,8 @@ RunFunction setup(CLI::App& sub) {
   create->add_option("-r,--replication", o->replication, "Replication factor")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  create->add_option("--config", o->configs, "Topic config key=value (repeatable)");
+  create->add_option("--config", o->configs, "Topic config key=value (repeatable)")
+      ->allow_extra_args(false);  // one value per --config: never swallow topic names
   CLI::App* describe = sub.add_subcommand("describe", "Describe topics: partitions, leaders, offsets");
   o->kafka.add_to(*describe);
   describe->add_option("names", o->names, "Topic names")->required();

@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "internal.h"
@@ -20,7 +21,8 @@ struct ConsumerCallbacks {
   }
 };
 
-Consumer::Consumer(Config config) {
+Consumer::Consumer(Config config) : config_(config) {
+  if (auto servers = config.get("bootstrap.servers")) embedded_ = EmbeddedCluster::is_embedded(*servers);
   config.set_default("enable.auto.commit", "false");
   EmbeddedCluster::apply_consumer_defaults(config);
   if (!config.contains("group.id")) {
@@ -173,6 +175,11 @@ Watermarks Consumer::query_watermarks(const std::string& topic, int32_t partitio
 
 std::vector<TopicPartitionOffset> Consumer::offsets_for_times(
     const std::vector<TopicPartitionOffset>& timestamps, milliseconds timeout) const {
+  if (embedded_) {
+    std::vector<TopicPartitionOffset> out = timestamps;
+    for (auto& tpo : out) tpo.offset = scan_offset_for_time(tpo, timeout);
+    return out;
+  }
   PartitionListPtr list = internal::to_list(timestamps);
   internal::check(rd_kafka_offsets_for_times(handle_.get(), list.get(), static_cast<int>(timeout.count())),
                   "offsets for times");
@@ -187,6 +194,33 @@ std::vector<TopicPartitionOffset> Consumer::offsets_for_times(
     }
   }
   return out;
+}
+
+int64_t Consumer::scan_offset_for_time(const TopicPartitionOffset& tp, milliseconds timeout) const {
+  const Watermarks w = query_watermarks(tp.topic, tp.partition, timeout);
+  if (w.low >= w.high) return w.high;
+  Config config = config_;
+  config.erase("group.id");
+  config.set("enable.partition.eof", "true");
+  config.set("auto.offset.reset", "error");
+  Consumer scanner(config);
+  scanner.assign({{tp.topic, tp.partition, w.low}});
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (auto& m : scanner.poll_batch(1000, milliseconds(100))) {
+      if (m.is_eof()) return w.high;
+      if (KafkaError err = m.error()) {
+        throw KafkaException(err.code(), "offset for time " + std::to_string(tp.offset) + " of " + tp.topic + ":" +
+                                             std::to_string(tp.partition) + ": " + err.message());
+      }
+      if (m.timestamp_ms() >= tp.offset) return m.offset();
+      if (m.offset() + 1 >= w.high) return w.high;
+    }
+  }
+  throw KafkaException(RD_KAFKA_RESP_ERR__TIMED_OUT,
+                       "offset for time " + std::to_string(tp.offset) + " of " + tp.topic + ":" +
+                           std::to_string(tp.partition) + ": records not read within " +
+                           std::to_string(timeout.count()) + " ms");
 }
 
 std::vector<int32_t> Consumer::partitions_of(const std::string& topic, milliseconds timeout) const {

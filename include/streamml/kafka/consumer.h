@@ -84,7 +84,9 @@ class Consumer {
   Watermarks query_watermarks(const std::string& topic, int32_t partition,
                               milliseconds timeout = kDefaultTimeout) const;
   // For each partition, the first offset whose timestamp is >= the given
-  // timestamp (ms), or the high watermark when there is none.
+  // timestamp (ms), or the high watermark when there is none. The embedded
+  // cluster does not index timestamps (ListOffsets answers -1 for every time),
+  // so there the records are scanned instead (at most ~5 MiB per partition).
   std::vector<TopicPartitionOffset> offsets_for_times(
       const std::vector<TopicPartitionOffset>& timestamps,
       milliseconds timeout = kDefaultTimeout) const;
@@ -106,6 +108,12 @@ class Consumer {
   friend struct ConsumerCallbacks;
   void handle_rebalance(int err, rd_kafka_topic_partition_list_s* partitions);
 
+  // First offset in [low, high) of `tp` with timestamp >= `unix_ms`, by
+  // reading the records (for clusters without a time index); high if none.
+  int64_t scan_offset_for_time(const TopicPartitionOffset& tp, milliseconds timeout) const;
+
+  Config config_;  // as given, for the scanner of scan_offset_for_time()
+  bool embedded_ = false;  // talks to an EmbeddedCluster
   HandlePtr handle_;
   QueuePtr queue_;  // the consumer queue, for batch polls
   std::string name_;
