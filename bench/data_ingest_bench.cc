@@ -13,7 +13,8 @@
 // (the order alternates between chunks), each timed from its first fetch to
 // its last record, with the log start checked so that no record was lost.
 // Rates are total records / summed read time over all chunks; one run reads
-// all 1M records with each reader, and the run is repeated (median reported).
+// all 1M records with each reader; --runs N repeats it and reports medians
+// (scripts/bench.sh instead runs the binary 5 times and takes the medians).
 //
 // Usage: data_ingest_bench [--records N] [--runs N] [--batch N]
 // Prints `RESULT data_ingest key=value ...` lines (bench/report.py).
@@ -47,7 +48,7 @@ constexpr const char* kTopic = "ingest";
 
 struct Args {
   int64_t records = 1'000'000;  // per run and per reader
-  int runs = 5;                 // repetitions (median reported)
+  int runs = 1;                 // repetitions (median reported; scripts/bench.sh repeats the binary)
   size_t batch = 1024;          // dataset rows per batch
 };
 
