@@ -50,7 +50,10 @@ def reduce(values):
     nums = [number(v) for v in values]
     if all(n is not None for n in nums):
         return statistics.median(nums)
-    return collections.Counter(values).most_common(1)[0][0]
+    counts = collections.Counter(values).most_common()
+    if len(counts) == 1:
+        return counts[0][0]
+    return ", ".join(f"{v} ({n} of {len(values)})" for v, n in counts)
 
 
 def parse_runs(results_dir):
@@ -152,7 +155,7 @@ def render(runs, plain, gbench, failures, command):
                 "| benchmark | CPU time / iteration | wall time / iteration | items/s (CPU) | bytes/s (CPU) |",
                 "|---|---|---|---|---|"]
         for name, metrics in gbench[bench].items():
-            unit = reduce(metrics["time_unit"])
+            unit = collections.Counter(metrics["time_unit"]).most_common(1)[0][0]
             t = fmt(reduce(metrics["real_time"]))
             c = fmt(reduce(metrics["cpu_time"]))
             items = fmt(reduce(metrics["items_per_second"])) if metrics.get("items_per_second") else ""

@@ -60,7 +60,7 @@ for name in "${benches[@]}"; do
   done
 done
 
-command="scripts/bench.sh${1:+ $1}"
+command="scripts/bench.sh${1:+ '$1'}"
 [ "${runs_default}" != 5 ] && command="BENCH_RUNS=${runs_default} ${command}"
 /usr/bin/python3 bench/report.py "${results}" BENCHMARKS.md --command "${command}"
 exit "${status}"
