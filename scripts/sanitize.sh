@@ -47,10 +47,8 @@ case "${mode}" in
       grep -E "${STREAMML_ASAN_TARGETS:-.}" | sort -u) streamml_cli"
     # shellcheck disable=SC2086
     cmake --build "${build}" -j "${jobs}" --target ${targets}
-    # detect_leaks: librdkafka and LibTorch free everything they own at exit,
-    # so leaks reported are ours. new_delete_type_mismatch is off for
-    # LibTorch's prebuilt allocator paths (see asan.supp).
-    export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:new_delete_type_mismatch=0${ASAN_OPTIONS:+:${ASAN_OPTIONS}}"
+    # Leaks are checked (third-party suppressions, if any, in lsan.supp).
+    export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:check_initialization_order=1${ASAN_OPTIONS:+:${ASAN_OPTIONS}}"
     export LSAN_OPTIONS="suppressions=${supp}/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:${LSAN_OPTIONS}}"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:${UBSAN_OPTIONS}}"
     cd "${build}"
