@@ -2,9 +2,74 @@
 # The README's test command: installs what is missing, builds, and runs the
 # whole suite (unit, integration, interop). Integration and interop tests use
 # an embedded Kafka cluster, or the broker in STREAMML_TEST_BOOTSTRAP=host:port.
-set -euo pipefail
+#
+# Then, in CI (each stage can be turned off):
+#  - the unit and integration suites again under ASan+UBSan
+#    (scripts/sanitize.sh asan, build-asan/); STREAMML_CI_ASAN=0 skips it;
+#  - a fuzz smoke pass of every libFuzzer target (scripts/fuzz.sh, clang,
+#    build-fuzz/), STREAMML_CI_FUZZ_SECONDS per target (30; 0 skips it).
+# Time on 2 cores: see "CI time" in BENCHMARKS.md.
+#
+# The last line printed is "N passed, N failed" over all stages (ctest tests,
+# plus one per fuzz target); the exit status is 1 when anything failed.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh
-bash scripts/build.sh
-cd "${STREAMML_BUILD_DIR:-build}"
-ctest -L 'unit|integration|interop' -j "${STREAMML_TEST_JOBS:-2}" --output-on-failure --timeout 600
+logs="$(mktemp -d)"
+trap 'rm -rf "${logs}"' EXIT
+passed=0
+failed=0
+
+# Adds the counts of ctest's summary line ("N% tests passed, F tests failed
+# out of T") in $1; a stage that printed none (it did not build) is 1 failure.
+count_ctest() {
+  local line
+  line="$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$1" | tail -n 1)"
+  if [ -z "${line}" ]; then
+    echo "test.sh: $2 did not run its tests (build failure?)"
+    failed=$((failed + 1))
+    return
+  fi
+  local f t
+  f="$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"${line}")"
+  t="$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"${line}")"
+  passed=$((passed + t - f))
+  failed=$((failed + f))
+  echo "test.sh: $2: $((t - f)) passed, ${f} failed"
+}
+
+stage_start() { echo "== test.sh: $1 ($(date -u +%H:%M:%S))"; }
+
+stage_start "build"
+if bash scripts/deps.sh && bash scripts/build.sh; then
+  stage_start "unit, integration, interop"
+  (cd "${STREAMML_BUILD_DIR:-build}" &&
+    ctest -L 'unit|integration|interop' -j "${STREAMML_TEST_JOBS:-2}" --output-on-failure --timeout 600) \
+    2>&1 | tee "${logs}/main.log"
+  count_ctest "${logs}/main.log" "main suite"
+else
+  echo "test.sh: the build failed"
+  failed=$((failed + 1))
+fi
+
+if [ "${STREAMML_CI_ASAN:-1}" != 0 ]; then
+  stage_start "ASan+UBSan: unit, integration"
+  bash scripts/sanitize.sh asan 2>&1 | tee "${logs}/asan.log"
+  count_ctest "${logs}/asan.log" "ASan+UBSan suite"
+fi
+
+fuzz_seconds="${STREAMML_CI_FUZZ_SECONDS:-30}"
+if [ "${fuzz_seconds}" != 0 ]; then
+  stage_start "fuzz smoke, ${fuzz_seconds}s per target"
+  bash scripts/fuzz.sh "${fuzz_seconds}" 2>&1 | tee "${logs}/fuzz.log"
+  status=${PIPESTATUS[0]}
+  ran="$(grep -c '^== .*_fuzz: ' "${logs}/fuzz.log" || true)"
+  bad="$(grep -c '^!! .*_fuzz failed' "${logs}/fuzz.log" || true)"
+  if [ "${ran}" -eq 0 ] && [ "${status}" -ne 0 ]; then bad=1; fi
+  passed=$((passed + ran - bad))
+  failed=$((failed + bad))
+  echo "test.sh: fuzz smoke: $((ran - bad)) passed, ${bad} failed"
+fi
+
+stage_start "done"
+echo "${passed} passed, ${failed} failed"
+[ "${failed}" -eq 0 ]

@@ -232,8 +232,12 @@ struct KafkaDataset::Impl {
         consumer->assign({{r.topic, r.partition, next}});
         while (next < r.end) {
           if (stopping()) return;
-          for (auto& m : consumer->poll_batch(std::min<size_t>(options.batch_size, 10000),
-                                              milliseconds(options.message_poll_timeout_ms))) {
+          // Never ask for more than the range still holds: poll_batch waits
+          // for a full batch, which would stall every range end for the poll
+          // timeout.
+          const size_t want = static_cast<size_t>(
+              std::min<int64_t>({static_cast<int64_t>(options.batch_size), 10000, r.end - next}));
+          for (auto& m : consumer->poll_batch(want, milliseconds(options.message_poll_timeout_ms))) {
             if (m.is_eof()) continue;
             if (kafka::KafkaError err = m.error()) {
               if (err.code() == kErrAutoOffsetReset || err.code() == kErrOffsetOutOfRange) throw_data_loss(r, next);
@@ -417,7 +421,6 @@ KafkaDataset::KafkaDataset(KafkaDatasetOptions options) : impl_(std::make_unique
     d.consumer->subscribe(o.topics, [&d](kafka::RebalanceEvent e, const auto& parts) { d.on_rebalance(e, parts); });
   } else {
     config.set_default("auto.offset.reset", "error");  // never jump over missing records
-    config.set_default("fetch.wait.max.ms", "10");
     d.consumer = std::make_unique<kafka::Consumer>(config);
     std::vector<kafka::RangeSpec> specs;
     for (const auto& s : o.ranges) specs.push_back(kafka::parse_range_spec(s));
