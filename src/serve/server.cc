@@ -18,6 +18,7 @@
 #include "streamml/data/dead_letter.h"
 #include "streamml/data/decoder.h"
 #include "streamml/kafka/consumer.h"
+#include "streamml/kafka/embedded_cluster.h"
 #include "streamml/kafka/producer.h"
 #include "streamml/serve/metrics.h"
 
@@ -72,6 +73,8 @@ struct Server::Impl {
   std::optional<std::filesystem::file_time_type> watched_mtime;
   Clock::time_point next_watch_check;
   std::string transactional_id;
+  bool mock_cluster = false;  // the brokers are librdkafka's mock cluster (EmbeddedCluster)
+  bool transactional_offsets_checked = false;
 
   void install(std::unique_ptr<Processor> p) {
     const std::string spec = p->decoder_spec();
@@ -338,6 +341,16 @@ struct Server::Impl {
       if (producer->failed_count() > failed_before) {
         throw KafkaException(RD_KAFKA_RESP_ERR__FAIL, "outputs failed inside a committed transaction");
       }
+      if (!transactional_offsets_checked) {
+        transactional_offsets_checked = true;
+        check_transactional_offsets(offsets);
+      }
+      if (mock_cluster) {
+        // librdkafka's mock cluster acknowledges TxnOffsetCommit without
+        // storing the offsets: store them with a plain commit there (the
+        // transaction already committed the outputs).
+        if (auto err = consumer->commit(offsets, /*async=*/true)) log_warn("serve: commit: {}", err.message());
+      }
       complete(msgs, offsets);
     } catch (const KafkaException& e) {
       char reason[512];
@@ -351,6 +364,27 @@ struct Server::Impl {
       rewind(msgs);
       std::lock_guard lock(mu);
       ++stats.aborted_transactions;
+    }
+  }
+
+  // Whether the cluster stored the offsets of the first transaction; when it
+  // did not (librdkafka's mock cluster), commit them with plain commits too.
+  void check_transactional_offsets(const std::vector<kafka::TopicPartitionOffset>& sent) {
+    if (mock_cluster) return;
+    std::vector<kafka::TopicPartition> parts;
+    for (const auto& o : sent) parts.push_back({o.topic, o.partition});
+    try {
+      for (const auto& c : consumer->committed(parts)) {
+        for (const auto& o : sent) {
+          if (o.topic == c.topic && o.partition == c.partition && c.offset < o.offset) mock_cluster = true;
+        }
+      }
+    } catch (const std::exception& e) {
+      log_warn("serve: reading the committed offsets: {}", e.what());
+    }
+    if (mock_cluster) {
+      log_warn("serve: the cluster did not store the offsets of a committed transaction (librdkafka mock "
+               "cluster?): committing them with plain commits as well");
     }
   }
 
@@ -439,6 +473,7 @@ void Server::run() {
   // Producer: low linger for latency; idempotent (kafka::Producer default).
   kafka::Config producer_config = o.kafka;
   producer_config.set_default("linger.ms", "1");
+  s.mock_cluster = kafka::EmbeddedCluster::is_embedded(o.kafka.get("bootstrap.servers").value_or(""));
   if (o.exactly_once) {
     s.transactional_id = "streamml-serve-" + o.group + "-" + o.instance_id;
     producer_config.set("transactional.id", s.transactional_id);

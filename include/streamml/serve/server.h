@@ -25,7 +25,10 @@
 //     fencing (a newer instance with the same id or a newer group generation)
 //     ends run() with KafkaException. Dead letters use a separate,
 //     idempotent producer flushed before the transaction commits (they are
-//     at-least-once, never lost).
+//     at-least-once, never lost). librdkafka's mock cluster (EmbeddedCluster)
+//     acknowledges the transaction's offsets without storing them; there the
+//     offsets are also committed with a plain commit after each transaction
+//     (detected by reading back the offsets of the first transaction).
 // Rebalances: no transaction and no produce is ever open while the consumer
 //   is polled, so a revocation only drops the not-yet-processed records of the
 //   revoked partitions from the micro-batch being built (their offsets were
