@@ -173,7 +173,12 @@ struct Server::Impl {
   // record, then closes at max_batch records or max_wait_us after the first.
   void poll_micro_batch() {
     building.clear();
-    auto polled = consumer->poll_batch(options.max_batch, kafka::milliseconds(100));
+    // poll_batch() waits for a full batch or its timeout: wait for the first
+    // record with poll(), which returns as soon as one is there.
+    std::vector<kafka::Message> polled;
+    if (kafka::Message first = consumer->poll(kafka::milliseconds(100)); !first.empty()) {
+      polled.push_back(std::move(first));
+    }
     take(polled);
     if (building.empty()) return;
     const auto deadline = Clock::now() + std::chrono::microseconds(options.max_wait_us);
