@@ -1,0 +1,408 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+//
+// serve benchmark: streamml serve (serve::Server, in this process) against
+// the Kafka-ML-style Python loop (bench/python_baseline.py), on the same
+// broker (an embedded cluster in this process, or -b host:port), the same
+// model (one TorchScript MLP 4 -> 64 -> 32 -> 3, written by the Python
+// script and wrapped by Model::from_torchscript) and the same data, in one
+// run:
+//   * latency at a steady offered load (default 5,000 records/s): p50/p99 of
+//     input send -> output received, after a warm-up;
+//   * maximum sustained throughput with micro-batching: a preloaded backlog
+//     drained as fast as possible (median of --runs runs);
+//   * the Python baseline under the same latency load and backlog.
+// Prints `RESULT serve_<name> key=value ...` lines.
+//
+// Usage: serve_latency_bench [--rate 5000] [--seconds 12] [--warmup 2]
+//          [--records 200000] [--python-records 20000] [--runs 5] [--no-python]
+//          [-b bootstrap]
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "streamml/common/logging.h"
+#include "streamml/kafka/admin.h"
+#include "streamml/kafka/consumer.h"
+#include "streamml/kafka/embedded_cluster.h"
+#include "streamml/kafka/producer.h"
+#include "streamml/model/model.h"
+#include "streamml/serve/metrics.h"
+#include "streamml/serve/model_processor.h"
+#include "streamml/serve/server.h"
+
+extern char** environ;
+
+namespace {
+
+using namespace streamml;
+using Clock = std::chrono::steady_clock;
+
+int64_t wall_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct Args {
+  std::string bootstrap;
+  int rate = 5000;
+  int seconds = 12;
+  int warmup = 2;
+  int records = 200000;
+  int python_records = 20000;
+  int runs = 5;
+  bool python = true;
+};
+
+std::string row(int i) {
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "%.3f,%.3f,%.3f,%.3f", 0.1 * (i % 17) - 0.5, 0.03 * (i % 29),
+                -0.2 * (i % 7), 1.0 + 0.01 * (i % 101));
+  return buf;
+}
+
+int g_topic_counter = 0;
+std::string new_topic(const std::string& bootstrap, const std::string& prefix, int partitions) {
+  const std::string name = prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(++g_topic_counter);
+  kafka::Admin admin(kafka::Config{{"bootstrap.servers", bootstrap}});
+  admin.create_topics({kafka::NewTopic{name, partitions, 1, {}}});
+  admin.wait_for_topic(name);
+  return name;
+}
+
+// Something that serves `in` -> `out` as group `group`: streamml or Python.
+class Service {
+ public:
+  virtual ~Service() = default;
+};
+
+class StreammlService : public Service {
+ public:
+  StreammlService(const Args& a, const std::string& model, const std::string& in, const std::string& out,
+                  const std::string& group)
+      : server_(options(a, in, out, group), serve::model_processor_factory({model, serve::OutputFormat::kJson, ""})) {
+    thread_ = std::thread([this] {
+      try {
+        server_.run();
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "serve failed: %s\n", e.what());
+      }
+    });
+  }
+  ~StreammlService() override {
+    server_.stop();
+    thread_.join();
+  }
+  serve::Server& server() { return server_; }
+
+ private:
+  static serve::ServerOptions options(const Args& a, const std::string& in, const std::string& out,
+                                      const std::string& group) {
+    serve::ServerOptions o;
+    o.input_topics = {in};
+    o.output_topic = out;
+    o.group = group;
+    o.metrics_interval_ms = std::getenv("SERVE_BENCH_VERBOSE") ? 1000 : 0;
+    o.kafka = kafka::Config{{"bootstrap.servers", a.bootstrap}};
+    return o;
+  }
+  serve::Server server_;
+  std::thread thread_;
+};
+
+class PythonService : public Service {
+ public:
+  PythonService(const Args& a, const std::string& script, const std::string& model, const std::string& in,
+                const std::string& out, const std::string& group) {
+    std::vector<std::string> args = {"/usr/bin/python3", script, "serve", "-b", a.bootstrap, "--model", model,
+                                     "--input", in, "--output", out, "-G", group};
+    std::vector<char*> argv;
+    for (auto& s : args) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    if (posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), environ) != 0) pid_ = -1;
+  }
+  ~PythonService() override {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  bool ok() const { return pid_ > 0; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// Reads outputs and records, per output with a key "L<send_us>", its latency.
+class OutputWatcher {
+ public:
+  OutputWatcher(const std::string& bootstrap, const std::string& topic, int partitions) {
+    kafka::Config c{{"bootstrap.servers", bootstrap}, {"fetch.wait.max.ms", "1"}};
+    consumer_ = std::make_unique<kafka::Consumer>(c);
+    std::vector<kafka::TopicPartitionOffset> parts;
+    for (int p = 0; p < partitions; ++p) parts.push_back({topic, p, kafka::kOffsetBeginning});
+    consumer_->assign(parts);
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~OutputWatcher() {
+    stop_ = true;
+    thread_.join();
+  }
+  int64_t count() const { return count_.load(); }
+  // Time (steady) at which the n-th output arrived (n >= 1), or nullopt.
+  std::optional<Clock::time_point> time_of(int64_t n) {
+    std::lock_guard lock(mu_);
+    if (n < 1 || static_cast<size_t>(n) > arrivals_.size()) return std::nullopt;
+    return arrivals_[static_cast<size_t>(n - 1)];
+  }
+  // Latencies (us) of outputs whose input was sent at or after `from_us`.
+  std::vector<int64_t> latencies_since(int64_t from_us) {
+    std::lock_guard lock(mu_);
+    std::vector<int64_t> out;
+    for (const auto& [sent, lat] : latencies_) {
+      if (sent >= from_us) out.push_back(lat);
+    }
+    return out;
+  }
+
+ private:
+  void loop() {
+    while (!stop_) {
+      auto msgs = consumer_->poll_batch(2048, kafka::milliseconds(1));
+      const int64_t now = wall_us();
+      const auto t = Clock::now();
+      std::lock_guard lock(mu_);
+      for (auto& m : msgs) {
+        if (m.error()) continue;
+        arrivals_.push_back(t);
+        auto key = m.key();
+        if (key.size() > 1 && key[0] == 'L') {
+          const int64_t sent = std::stoll(std::string(key.substr(1)));
+          latencies_.push_back({sent, now - sent});
+        }
+        ++count_;
+      }
+    }
+  }
+  std::unique_ptr<kafka::Consumer> consumer_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> count_{0};
+  std::mutex mu_;
+  std::vector<Clock::time_point> arrivals_;
+  std::vector<std::pair<int64_t, int64_t>> latencies_;
+};
+
+// Waits until the service answers a probe (it joined its group).
+bool wait_ready(const std::string& bootstrap, const std::string& in, OutputWatcher& watcher) {
+  kafka::Producer producer(kafka::Config{{"bootstrap.servers", bootstrap}, {"linger.ms", "0"}});
+  const std::string value = row(0);
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (Clock::now() < deadline) {
+    kafka::ProduceRecord r;
+    r.topic = in;
+    r.key = std::string_view("probe");
+    r.value = value;
+    producer.produce(r);
+    producer.flush();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (watcher.count() > 0) return true;
+  }
+  return false;
+}
+
+struct LatencyResult {
+  serve::LatencySummary summary;
+  double offered = 0;   // records/s actually sent
+  double served = 0;    // fraction of measured records answered
+};
+
+// Sends `rate` records/s for `seconds`; latencies of those sent after the
+// warm-up.
+LatencyResult paced_run(const Args& a, const std::string& in, OutputWatcher& watcher) {
+  kafka::Producer producer(kafka::Config{{"bootstrap.servers", a.bootstrap}, {"linger.ms", "0"}});
+  const int total = a.rate * a.seconds;
+  const auto start = Clock::now();
+  const int64_t start_us = wall_us();
+  const int64_t measure_from = start_us + int64_t{a.warmup} * 1'000'000;
+  int64_t measured = 0;
+  std::vector<std::string> rows;
+  for (int i = 0; i < 1000; ++i) rows.push_back(row(i));
+  for (int i = 0; i < total; ++i) {
+    std::this_thread::sleep_until(start + std::chrono::microseconds(int64_t{i} * 1'000'000 / a.rate));
+    const int64_t now = wall_us();
+    const std::string key = "L" + std::to_string(now);
+    kafka::ProduceRecord r;
+    r.topic = in;
+    r.key = std::string_view(key);
+    r.value = rows[static_cast<size_t>(i % 1000)];
+    producer.produce(r);
+    producer.poll();
+    if (now >= measure_from) ++measured;
+  }
+  producer.flush();
+  const double elapsed = static_cast<double>(wall_us() - start_us) / 1e6;
+  // Give the service time to answer what is in flight (a slow one keeps a backlog).
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (Clock::now() < deadline && static_cast<int64_t>(watcher.latencies_since(measure_from).size()) < measured) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  LatencyResult res;
+  auto lat = watcher.latencies_since(measure_from);
+  res.served = measured ? static_cast<double>(lat.size()) / static_cast<double>(measured) : 0;
+  res.summary = serve::summarize_latencies(lat);
+  res.offered = total / elapsed;
+  return res;
+}
+
+void preload(const std::string& bootstrap, const std::string& in, int n) {
+  kafka::Producer producer(kafka::Config{{"bootstrap.servers", bootstrap}, {"linger.ms", "5"}});
+  std::vector<std::string> rows;
+  for (int i = 0; i < 1000; ++i) rows.push_back(row(i));
+  for (int i = 0; i < n; ++i) {
+    const std::string key = "T" + std::to_string(i);
+    kafka::ProduceRecord r;
+    r.topic = in;
+    r.key = std::string_view(key);
+    r.value = rows[static_cast<size_t>(i % 1000)];
+    producer.produce(r);
+  }
+  producer.flush();
+}
+
+// Drains a preloaded backlog of n records; records/s between the first and
+// the last output (excludes the group join).
+template <typename MakeService>
+double drain_run(const Args& a, int n, MakeService make) {
+  constexpr int kPartitions = 8;
+  const std::string in = new_topic(a.bootstrap, "bench-tp-in", kPartitions);
+  const std::string out = new_topic(a.bootstrap, "bench-tp-out", kPartitions);
+  preload(a.bootstrap, in, n);
+  OutputWatcher watcher(a.bootstrap, out, kPartitions);
+  auto service = make(in, out, "bench-tp-" + in);
+  const auto deadline = Clock::now() + std::chrono::seconds(300);
+  while (watcher.count() < n && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto first = watcher.time_of(1), last = watcher.time_of(n);
+  if (!first || !last) return 0;
+  const double seconds = std::chrono::duration<double>(*last - *first).count();
+  return seconds > 0 ? (n - 1) / seconds : 0;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+LatencyResult latency_run(const Args& a, const std::function<std::unique_ptr<Service>(
+                                              const std::string&, const std::string&, const std::string&)>& make) {
+  const std::string in = new_topic(a.bootstrap, "bench-lat-in", 1);
+  const std::string out = new_topic(a.bootstrap, "bench-lat-out", 1);
+  OutputWatcher watcher(a.bootstrap, out, 1);
+  auto service = make(in, out, "bench-lat-" + in);
+  if (!wait_ready(a.bootstrap, in, watcher)) {
+    std::fprintf(stderr, "service did not answer within 60 s\n");
+    return {};
+  }
+  return paced_run(a, in, watcher);
+}
+
+void print_latency(const char* name, const Args& a, const LatencyResult& r) {
+  std::printf("RESULT %s offered_per_s=%.0f p50_ms=%.3f p95_ms=%.3f p99_ms=%.3f max_ms=%.3f measured=%zu answered=%.4f\n",
+              name, r.offered, r.summary.p50_ms, r.summary.p95_ms, r.summary.p99_ms, r.summary.max_ms,
+              r.summary.count, r.served);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (arg == "--rate") a.rate = std::stoi(next());
+    else if (arg == "--seconds") a.seconds = std::stoi(next());
+    else if (arg == "--warmup") a.warmup = std::stoi(next());
+    else if (arg == "--records") a.records = std::stoi(next());
+    else if (arg == "--python-records") a.python_records = std::stoi(next());
+    else if (arg == "--runs") a.runs = std::stoi(next());
+    else if (arg == "--no-python") a.python = false;
+    else if (arg == "-b") a.bootstrap = next();
+    else {
+      std::fprintf(stderr, "unknown argument %s (see the comment at the top of %s)\n", arg.c_str(), __FILE__);
+      return 2;
+    }
+  }
+  set_log_level(std::getenv("SERVE_BENCH_VERBOSE") ? LogLevel::kInfo : LogLevel::kWarn);
+  std::unique_ptr<kafka::EmbeddedCluster> cluster;
+  if (a.bootstrap.empty()) {
+    cluster = std::make_unique<kafka::EmbeddedCluster>();
+    a.bootstrap = cluster->bootstrap_servers();
+  }
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("serve-bench-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string script = (std::filesystem::path(__FILE__).parent_path() / "python_baseline.py").string();
+  const std::string pt = (dir / "mlp.pt").string();
+  const std::string model_path = (dir / "mlp.smlm").string();
+  if (std::system(("/usr/bin/python3 " + script + " make-model " + pt).c_str()) != 0) {
+    std::fprintf(stderr, "cannot create the TorchScript model with %s\n", script.c_str());
+    return 1;
+  }
+  model::ModelConfig config;
+  config.task = model::Task::multiclass(3);
+  config.features.num_features = 4;
+  config.features.feature_names = {"a", "b", "c", "d"};
+  config.features.decoder_spec = "csv:names=a+b+c+d,features=a+b+c+d";
+  model::Model::from_torchscript(pt, config).save(model_path);
+  std::printf("# broker %s, model %s (TorchScript 4-64-32-3 MLP), offered load %d records/s for %d s (warm-up %d s)\n",
+              a.bootstrap.c_str(), pt.c_str(), a.rate, a.seconds, a.warmup);
+
+  auto make_streamml = [&](const std::string& in, const std::string& out, const std::string& group) {
+    return std::unique_ptr<Service>(new StreammlService(a, model_path, in, out, group));
+  };
+  auto make_python = [&](const std::string& in, const std::string& out, const std::string& group) {
+    return std::unique_ptr<Service>(new PythonService(a, script, pt, in, out, group));
+  };
+
+  const LatencyResult lat = latency_run(a, make_streamml);
+  print_latency("serve_latency", a, lat);
+  std::vector<double> tput;
+  for (int r = 0; r < a.runs; ++r) {
+    tput.push_back(drain_run(a, a.records, make_streamml));
+    std::printf("# streamml throughput run %d: %.0f records/s\n", r + 1, tput.back());
+    std::fflush(stdout);
+  }
+  const double serve_tput = median(tput);
+  std::printf("RESULT serve_throughput records_per_s=%.0f runs=%d records=%d min=%.0f max=%.0f\n", serve_tput,
+              a.runs, a.records, *std::min_element(tput.begin(), tput.end()),
+              *std::max_element(tput.begin(), tput.end()));
+  if (a.python) {
+    const LatencyResult plat = latency_run(a, make_python);
+    print_latency("serve_python_latency", a, plat);
+    std::vector<double> ptput;
+    for (int r = 0; r < a.runs; ++r) {
+      ptput.push_back(drain_run(a, a.python_records, make_python));
+      std::printf("# python throughput run %d: %.0f records/s\n", r + 1, ptput.back());
+      std::fflush(stdout);
+    }
+    const double py_tput = median(ptput);
+    std::printf("RESULT serve_python_throughput records_per_s=%.0f runs=%d records=%d\n", py_tput, a.runs,
+                a.python_records);
+    std::printf("RESULT serve_vs_python throughput_ratio=%.1f p99_ratio=%.3f\n",
+                py_tput > 0 ? serve_tput / py_tput : 0,
+                plat.summary.p99_ms > 0 ? lat.summary.p99_ms / plat.summary.p99_ms : 0);
+  }
+  std::filesystem::remove_all(dir);
+  return 0;
+}

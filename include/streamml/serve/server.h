@@ -1,0 +1,124 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+//
+// Server: the real-time inference loop behind `streamml serve`.
+//
+//   consume (consumer group) -> micro-batch (closed at max_batch records or
+//   max_wait_us after its first record) -> decode with the processor's
+//   decoder -> Processor::process -> produce one output per input -> commit.
+//
+// Outputs: key = the input's key (unless the processor sets another), value =
+// the processor's output, headers = the processor's headers plus
+//   streamml.source.topic / .partition / .offset / .timestamp  (see
+//   data/dead_letter.h) and streamml.model.version (kHeaderModelVersion).
+// Partitioning: when the output topic has as many partitions as the input
+// topic, an output goes to the input's partition number (so per-partition
+// order and co-partitioning carry over); otherwise to the partitioner (by
+// key). Either way per-partition input order is kept (idempotent producer).
+//
+// Delivery:
+//   at-least-once (default): the offsets of a micro-batch are committed only
+//     after every output (and dead letter) of it was acknowledged.
+//   exactly_once: a transactional producer (transactional.id =
+//     "streamml-serve-<group>-<instance_id>"); one transaction per micro-batch:
+//     begin -> outputs -> send_offsets_to_transaction -> commit. An abortable
+//     error aborts and rewinds the consumer to the batch's first offsets;
+//     fencing (a newer instance with the same id or a newer group generation)
+//     ends run() with KafkaException. Dead letters use a separate,
+//     idempotent producer flushed before the transaction commits (they are
+//     at-least-once, never lost). librdkafka's mock cluster (EmbeddedCluster)
+//     acknowledges the transaction's offsets without storing them; there the
+//     offsets are also committed with a plain commit after each transaction
+//     (detected by reading back the offsets of the first transaction).
+// Rebalances: no transaction and no produce is ever open while the consumer
+//   is polled, so a revocation only drops the not-yet-processed records of the
+//   revoked partitions from the micro-batch being built (their offsets were
+//   not committed; the new owner serves them).
+// Bad input: a record the decoder rejects, or that the processor rejects,
+//   goes to the dead-letter topic (original key and bytes, headers with the
+//   error and source coordinates) or, without one, is logged with its
+//   coordinates; it is counted either way and its offset is committed.
+// Hot reload: reload() (SIGHUP in the CLI) or watch_path's mtime changing
+//   swaps in a new processor between batches; when the factory throws, the
+//   old processor keeps serving and the error is logged.
+//
+// Thread-safety: run() is called from one thread; stop(), reload(), stats()
+// and metrics_text() are safe from any thread (stop() from a signal-watching
+// thread, not from a signal handler).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "streamml/kafka/config.h"
+#include "streamml/serve/processor.h"
+
+namespace streamml::serve {
+
+inline constexpr const char* kHeaderModelVersion = "streamml.model.version";
+
+struct ServerOptions {
+  std::vector<std::string> input_topics;  // topics to serve (required)
+  std::string output_topic;               // where outputs go (required)
+  std::string group;                      // consumer group id (required)
+  size_t max_batch = 1024;                // a micro-batch closes at this many records...
+  int64_t max_wait_us = 1000;             // ...or this long after its first record
+  bool exactly_once = false;              // transactional write-back (see above)
+  std::string instance_id;                // stable id of this process in the group ("" = hostname)
+  std::string dead_letter_topic;          // "" = log and count bad records only
+  int metrics_port = 0;                   // > 0: HTTP /metrics and /healthz on this port
+  std::string metrics_host = "0.0.0.0";   // address the metrics server binds
+  int64_t metrics_interval_ms = 1000;     // stderr metrics line period (0 = off)
+  std::string watch_path;                 // "" = no watch; else reload when its mtime changes
+  int64_t watch_interval_ms = 500;        // how often watch_path is checked
+  kafka::Config kafka;                    // bootstrap.servers and -X properties (both clients)
+};
+
+// Counters since run() started. A value type.
+struct ServerStats {
+  uint64_t records_in = 0;       // records consumed
+  uint64_t records_out = 0;      // outputs acknowledged
+  uint64_t rejected = 0;         // bad records (dead-lettered or logged)
+  uint64_t dead_lettered = 0;    // of which written to the dead-letter topic
+  uint64_t batches = 0;          // micro-batches completed
+  uint64_t reloads = 0;          // successful hot reloads
+  uint64_t reload_failures = 0;  // reloads that kept the old processor
+  uint64_t aborted_transactions = 0;
+  std::string model_version;     // version of the processor now serving
+  bool running = false;          // run() is in its loop (joined the group)
+};
+
+class Server {
+ public:
+  // Validates the options (ConfigError naming the option). Does not connect.
+  Server(ServerOptions options, ProcessorFactory factory);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Builds the processor (its exception propagates: a model that cannot be
+  // loaded), joins the group and serves until stop(). On stop: finishes the
+  // micro-batch in flight, flushes, commits, leaves the group, returns.
+  // Throws KafkaException on fatal Kafka errors (fencing, undeliverable
+  // outputs); offsets of unacknowledged outputs are never committed.
+  void run();
+
+  // Asks run() to return after the batch in flight. Idempotent.
+  void stop();
+  // Asks run() to rebuild the processor between two batches.
+  void reload();
+
+  ServerStats stats() const;
+  // The Prometheus text exposition served at /metrics.
+  std::string metrics_text() const;
+  // The port the metrics server listens on (0 when not started).
+  int metrics_port() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace streamml::serve

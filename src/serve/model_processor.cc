@@ -1,0 +1,163 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+#include "streamml/serve/model_processor.h"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "streamml/common/error.h"
+#include "streamml/data/decoder.h"
+#include "streamml/data/decoder_spec.h"
+#include "streamml/model/model.h"
+#include "streamml/model/predictions.h"
+
+namespace streamml::serve {
+namespace {
+
+constexpr size_t kCrcOffset = 20;  // see the model file format in model/model.h
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError("cannot open model file '" + path + "'");
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::string version_of(const model::Model& model, const std::string& bytes) {
+  auto it = model.metadata().find("version");
+  if (it != model.metadata().end() && !it->second.empty()) return it->second;
+  uint32_t crc = 0;
+  for (size_t i = 0; i < 4 && kCrcOffset + i < bytes.size(); ++i) {
+    crc |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[kCrcOffset + i])) << (8 * i);
+  }
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "crc-%08x", crc);
+  return buf;
+}
+
+// Inputs to a served model usually carry no label: the decoder it was trained
+// with (which names one) would reject them. Serve with the same spec minus
+// the label (features made explicit so they keep their columns), when that
+// decodes the same features; otherwise with the spec unchanged.
+std::string serving_spec(const std::string& spec) {
+  auto decoder = data::make_decoder(spec);
+  if (decoder->num_labels() == 0) return spec;
+  const data::DecoderSpec parsed = data::DecoderSpec::parse(spec);
+  std::string out = parsed.format();
+  char sep = ':';
+  for (const auto& option : parsed.options()) {
+    if (option.key == "label") continue;
+    out += sep;
+    sep = ',';
+    out += option.key;
+    if (option.has_value) out += "=" + option.value;
+  }
+  if (!parsed.has("features")) {
+    out += sep;
+    out += "features=";
+    const auto names = decoder->feature_names();
+    for (size_t i = 0; i < names.size(); ++i) out += (i ? "+" : "") + data::spec_escape(names[i]);
+  }
+  try {
+    if (data::make_decoder(out)->feature_names() == decoder->feature_names()) return out;
+  } catch (const std::exception&) {
+  }
+  return spec;
+}
+
+class ModelProcessor final : public Processor {
+ public:
+  explicit ModelProcessor(const ModelProcessorOptions& options) : format_(options.format) {
+    if (options.model_path.empty()) throw ConfigError("--model: a model file is required");
+    const std::string bytes = read_file(options.model_path);
+    model_ = std::make_unique<model::Model>(model::Model::deserialize(bytes, options.model_path));
+    version_ = version_of(*model_, bytes);
+    decoder_spec_ = options.decoder_spec.empty() ? model_->features().decoder_spec : options.decoder_spec;
+    if (decoder_spec_.empty()) {
+      throw ConfigError("model file '" + options.model_path +
+                        "' stores no decoder spec: give one with --decoder");
+    }
+    if (options.decoder_spec.empty()) decoder_spec_ = serving_spec(decoder_spec_);
+    auto decoder = data::make_decoder(decoder_spec_);
+    if (decoder->num_features() != model_->num_features()) {
+      throw ConfigError("decoder '" + decoder_spec_ + "' yields " + std::to_string(decoder->num_features()) +
+                        " features but model '" + options.model_path + "' expects " +
+                        std::to_string(model_->num_features()));
+    }
+  }
+
+  std::string decoder_spec() const override { return decoder_spec_; }
+  std::string version() const override { return version_; }
+
+  void process(const data::Batch& batch, std::vector<ProcessResult>& results) override {
+    results.assign(batch.size, ProcessResult{});
+    if (batch.size == 0) return;
+    // Model::predict rejects a whole batch with a non-finite feature: reject
+    // those rows one by one and predict the rest.
+    const size_t width = batch.num_features;
+    std::vector<size_t> good;
+    good.reserve(batch.size);
+    for (size_t r = 0; r < batch.size; ++r) {
+      const float* row = batch.row(r);
+      size_t bad = width;
+      for (size_t f = 0; f < width; ++f) {
+        if (!std::isfinite(row[f])) {
+          bad = f;
+          break;
+        }
+      }
+      if (bad == width) {
+        good.push_back(r);
+      } else {
+        results[r].error = "feature " + std::to_string(bad) + " is not finite";
+      }
+    }
+    if (good.empty()) return;
+    const data::Batch* input = &batch;
+    data::Batch subset;
+    if (good.size() != batch.size) {
+      subset.size = good.size();
+      subset.num_features = width;
+      subset.features.reserve(good.size() * width);
+      for (size_t r : good) {
+        subset.features.insert(subset.features.end(), batch.row(r), batch.row(r) + width);
+        subset.meta.push_back(batch.meta[r]);
+      }
+      input = &subset;
+    }
+    const model::Predictions predictions = model_->predict(*input);
+    for (size_t i = 0; i < good.size(); ++i) {
+      OutputRecord out;
+      const data::RecordMeta& meta = batch.meta[good[i]];
+      if (meta.has_key) out.key = meta.key;
+      out.value = format_ == OutputFormat::kCsv ? model::format_csv(predictions, i)
+                                                 : model::format_json(predictions, i);
+      results[good[i]].output = std::move(out);
+    }
+  }
+
+ private:
+  OutputFormat format_;
+  std::unique_ptr<model::Model> model_;
+  std::string version_;
+  std::string decoder_spec_;
+};
+
+}  // namespace
+
+OutputFormat parse_output_format(const std::string& name) {
+  if (name == "json") return OutputFormat::kJson;
+  if (name == "csv") return OutputFormat::kCsv;
+  throw ConfigError("--output-format: expected json or csv, got '" + name + "'");
+}
+
+std::unique_ptr<Processor> make_model_processor(const ModelProcessorOptions& options) {
+  return std::make_unique<ModelProcessor>(options);
+}
+
+ProcessorFactory model_processor_factory(ModelProcessorOptions options) {
+  return [options] { return make_model_processor(options); };
+}
+
+}  // namespace streamml::serve
