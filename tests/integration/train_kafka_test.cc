@@ -494,6 +494,42 @@ TEST(TrainCli, BadInputsAreOneLineErrors) {
   EXPECT_NE(err.find("--decode"), std::string::npos) << err;
 }
 
+TEST(TrainCli, TorchScriptModelTrainsAndPredictsThroughKafka) {
+  TempDir dir;
+  const std::string script = dir / "make.py";
+  const std::string module = dir / "net.pt";
+  std::ofstream(script) << "import sys, torch\n"
+                           "torch.manual_seed(0)\n"
+                           "class Net(torch.nn.Module):\n"
+                           "    def __init__(self):\n"
+                           "        super().__init__()\n"
+                           "        self.hidden = torch.nn.Linear(2, 8)\n"
+                           "        self.out = torch.nn.Linear(8, 1)\n"
+                           "    def forward(self, x: torch.Tensor) -> torch.Tensor:\n"
+                           "        return self.out(torch.tanh(self.hidden(x))).squeeze(1)\n"
+                           "torch.jit.save(torch.jit.script(Net()), sys.argv[1])\n";
+  if (testing::run_command("/usr/bin/python3 " + script + " " + module + " 2>/dev/null") != 0) {
+    GTEST_SKIP() << "/usr/bin/python3 cannot import torch (python3-torch missing)";
+  }
+  const std::string train_topic = TestKafka::get().create_topic("ts-train", 1);
+  const std::string test_topic = TestKafka::get().create_topic("ts-test", 1);
+  produce(train_topic, synthetic(Synthetic::kBinary, 2000, 31));
+  produce(test_topic, synthetic(Synthetic::kBinary, 300, 32));
+  const std::string model = dir / "ts-model.pt";
+  std::string out;
+  ASSERT_EQ(cli("train " + broker() + " --topic " + train_topic + " --decode " + kDecode + " --model " + module +
+                    " --task binary --epochs 6 --batch-size 32 --lr 0.02 --save " + model + " -q --json",
+                &out),
+            0);
+  std::string eval;
+  ASSERT_EQ(cli("evaluate " + broker() + " --model " + model + " --topic " + test_topic + " --json", &eval), 0);
+  EXPECT_GE(json_value(eval, "accuracy"), 0.9) << eval;
+  EXPECT_EQ(model::Model::load(model).kind(), model::ModelKind::kTorchScript);
+  std::string printed;
+  ASSERT_EQ(cli("predict " + broker() + " --model " + model + " --topic " + test_topic + " --output -", &printed), 0);
+  EXPECT_EQ(std::count(printed.begin(), printed.end(), '\n'), 300);
+}
+
 // --- Online learning, killed and restarted ----------------------------------------
 
 pid_t spawn_cli(const std::string& args, const std::string& log) {
