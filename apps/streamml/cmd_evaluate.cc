@@ -1,0 +1,54 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+//
+// streamml evaluate: metrics of a model file on Kafka ranges or files,
+// decoded with the model's own decoder spec.
+#include <cstdio>
+
+#include "cli_common.h"
+#include "command.h"
+#include "ml_common.h"
+#include "streamml/common/error.h"
+#include "streamml/model/model.h"
+#include "streamml/train/trainer.h"
+
+namespace streamml::cli {
+namespace {
+
+struct EvaluateOptions {
+  KafkaOptions kafka;
+  InputOptions input;
+  std::string model;
+  std::string decode;
+  bool json = false;
+};
+
+int run(EvaluateOptions& o) {
+  o.input.validate();
+  model::Model model = model::Model::load(o.model);
+  std::string decoder_spec = o.decode.empty() ? model.features().decoder_spec : o.decode;
+  if (decoder_spec.empty()) throw ConfigError("the model file has no decoder spec: give --decode");
+  std::unique_ptr<data::BatchSource> source = open_source(o.input, decoder_spec, connect(o.kafka));
+  if (source->num_labels() == 0) {
+    throw ConfigError("decoder spec '" + decoder_spec + "' has no label: evaluate needs labelled records");
+  }
+  train::Metrics metrics = train::evaluate(model, *source);
+  std::printf("%s\n", format_metrics(metrics, o.json).c_str());
+  return kExitOk;
+}
+
+RunFunction setup(CLI::App& sub) {
+  auto o = std::make_shared<EvaluateOptions>();
+  o->kafka.add_to(sub, /*brokers_required=*/false);
+  o->input.add_to(sub);
+  sub.add_option("--model", o->model, "Model file written by train")->required();
+  sub.add_option("--batch-size", o->input.batch_size, "Records per batch")->capture_default_str();
+  sub.add_option("--decode", o->decode, "Override the model's decoder spec");
+  sub.add_flag("--json", o->json, "Print the metrics as one JSON object");
+  return [o] { return run(*o); };
+}
+
+}  // namespace
+
+STREAMML_REGISTER_COMMAND("evaluate", "Print a model's metrics on Kafka ranges or files", 61, setup);
+
+}  // namespace streamml::cli

@@ -1,0 +1,91 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+#include "ml_common.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "streamml/common/error.h"
+#include "streamml/data/bad_record.h"
+#include "streamml/data/file_source.h"
+#include "streamml/data/kafka_dataset.h"
+
+namespace streamml::cli {
+
+void InputOptions::add_to(CLI::App& app) {
+  app.add_option("--topic", topics, "Kafka range topic[:partition[:start[:end]]] to read (repeatable)");
+  app.add_option("--file", files, "CSV or JSON-lines file to read instead of Kafka (repeatable)");
+  app.add_option("--bad-records", bad_records, "Undecodable records: fail or skip")->capture_default_str();
+}
+
+void InputOptions::validate() const {
+  if (topics.empty() == files.empty()) throw ConfigError("give either --topic or --file (exactly one of them)");
+  if (batch_size == 0) throw ConfigError("--batch-size must be at least 1");
+}
+
+kafka::Config connect(KafkaOptions& kafka) {
+  if (kafka.brokers.empty()) return {};
+  return kafka.make_config();
+}
+
+std::unique_ptr<data::BatchSource> open_source(const InputOptions& input, const std::string& decoder_spec,
+                                               const kafka::Config& config) {
+  input.validate();
+  data::BadRecordPolicy policy = data::parse_bad_record_policy(input.bad_records);
+  if (policy == data::BadRecordPolicy::kDeadLetter) {
+    throw ConfigError("--bad-records dead-letter is not supported here: use fail or skip");
+  }
+  if (!input.files.empty()) {
+    data::FileSourceOptions options;
+    options.paths = input.files;
+    options.decoder_spec = decoder_spec;
+    options.batch_size = input.batch_size;
+    options.bad_records = policy;
+    return std::make_unique<data::FileSource>(std::move(options));
+  }
+  if (!config.contains("bootstrap.servers")) throw ConfigError("--topic needs -b BROKERS");
+  data::KafkaDatasetOptions options;
+  options.config = config;
+  options.ranges = input.topics;
+  options.decoder = decoder_spec;
+  options.batch_size = input.batch_size;
+  options.bad_records = policy;
+  return std::make_unique<data::KafkaDataset>(std::move(options));
+}
+
+std::unique_ptr<data::BatchSource> open_validation(const std::string& spec, const std::string& decoder_spec,
+                                                   size_t batch_size, const kafka::Config& config) {
+  InputOptions input;
+  input.batch_size = batch_size;
+  if (std::filesystem::is_regular_file(spec)) {
+    input.files = {spec};
+  } else {
+    input.topics = {spec};
+  }
+  return open_source(input, decoder_spec, config);
+}
+
+bool is_model_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[8] = {};
+  return in.read(magic, sizeof(magic)) && std::string(magic, sizeof(magic)) == "SMLMODEL";
+}
+
+std::string format_metrics(const train::Metrics& metrics, bool json) {
+  std::string out;
+  for (const auto& [name, value] : metrics) {
+    std::string number = std::isfinite(value) ? fmt::format("{}", value) : (json ? "null" : "nan");
+    if (name == "records" && std::isfinite(value)) number = fmt::format("{}", static_cast<int64_t>(value));
+    if (json) {
+      out += fmt::format("{}\"{}\":{}", out.empty() ? "{" : ",", name, number);
+    } else {
+      out += fmt::format("{}{}={}", out.empty() ? "" : " ", name, number);
+    }
+  }
+  if (json) out += out.empty() ? "{}" : "}";
+  return out;
+}
+
+}  // namespace streamml::cli

@@ -1,0 +1,50 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+//
+// Helpers shared by `train`, `evaluate` and `predict`: opening the records to
+// read (Kafka range specs or files) as a BatchSource, loading a model file,
+// and printing metrics.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+#include "cli_common.h"
+#include "streamml/data/batch.h"
+#include "streamml/train/metrics.h"
+
+namespace streamml::cli {
+
+// Where records come from: --topic range specs (bounded) or --file paths.
+struct InputOptions {
+  std::vector<std::string> topics;  // --topic topic[:partition[:start[:end]]]
+  std::vector<std::string> files;   // --file PATH
+  size_t batch_size = 256;          // --batch-size
+  std::string bad_records = "fail"; // --bad-records fail|skip
+
+  // Adds --topic, --file and --bad-records (not --batch-size: commands differ).
+  void add_to(CLI::App& app);
+  // Throws ConfigError unless exactly one of --topic and --file was given.
+  void validate() const;
+};
+
+// The Kafka config of -b/-X (connecting once; `-b embedded` starts one
+// cluster), or an empty config when -b was not given.
+kafka::Config connect(KafkaOptions& kafka);
+
+// Opens a bounded source over `input` decoded with `decoder_spec`. Kafka
+// sources use `config` (ConfigError when it is empty: -b is required).
+std::unique_ptr<data::BatchSource> open_source(const InputOptions& input, const std::string& decoder_spec,
+                                               const kafka::Config& config);
+
+// Opens a validation source: `spec` is a file when such a file exists,
+// otherwise a Kafka range spec.
+std::unique_ptr<data::BatchSource> open_validation(const std::string& spec, const std::string& decoder_spec,
+                                                   size_t batch_size, const kafka::Config& config);
+
+// True when `path` starts with the model-file magic ("SMLMODEL").
+bool is_model_file(const std::string& path);
+
+// "loss=0.1234 accuracy=0.9812 ..." or one JSON object.
+std::string format_metrics(const train::Metrics& metrics, bool json);
+
+}  // namespace streamml::cli

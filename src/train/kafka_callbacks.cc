@@ -1,0 +1,140 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+#include "streamml/train/kafka_callbacks.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <string_view>
+
+#include "streamml/common/error.h"
+#include "streamml/data/dead_letter.h"
+#include "streamml/data/output_sequence.h"
+#include "streamml/kafka/error.h"
+#include "streamml/kafka/producer.h"
+#include "streamml/model/predictions.h"
+
+namespace streamml::train {
+namespace {
+
+std::string json_number(double value) {
+  if (!std::isfinite(value)) return "null";
+  return fmt::format("{}", value);
+}
+
+std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<int>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+kafka::Headers source_headers(const data::RecordMeta& meta) {
+  return {
+      {data::kHeaderSourceTopic, meta.topic},
+      {data::kHeaderSourcePartition, std::to_string(meta.partition)},
+      {data::kHeaderSourceOffset, std::to_string(meta.offset)},
+  };
+}
+
+// --- KafkaMetricsCallback ---------------------------------------------------
+
+KafkaMetricsCallback::KafkaMetricsCallback(KafkaMetricsOptions options) : options_(std::move(options)) {
+  if (options_.topic.empty()) throw ConfigError("metrics topic is empty");
+  if (options_.every_steps < 0) {
+    throw ConfigError(fmt::format("metrics every_steps {} must be >= 0", options_.every_steps));
+  }
+  producer_ = std::make_unique<kafka::Producer>(options_.config);
+  producer_->start_poll_thread();
+}
+
+KafkaMetricsCallback::~KafkaMetricsCallback() { producer_->close(); }
+
+void KafkaMetricsCallback::write_event(const std::string& event, const TrainContext& context, const Logs& logs) {
+  std::string line = fmt::format(R"({{"event":{},"epoch":{},"step":{},"records":{})", json_string(event),
+                                 context.epoch, context.step, context.records);
+  for (const auto& [key, value] : logs) line += fmt::format(",{}:{}", json_string(key), json_number(value));
+  line += "}";
+  kafka::ProduceRecord record;
+  record.topic = options_.topic;
+  if (!options_.key.empty()) record.key = std::string_view(options_.key);
+  record.value = line;
+  kafka::throw_if_error(producer_->produce(record), "writing metrics to topic '" + options_.topic + "'");
+  ++written_;
+}
+
+void KafkaMetricsCallback::on_batch_end(TrainContext& context, int64_t step, const Logs& logs) {
+  if (options_.every_steps > 0 && step % options_.every_steps == 0) write_event("batch", context, logs);
+}
+
+void KafkaMetricsCallback::on_epoch_end(TrainContext& context, int epoch, const Logs& logs) {
+  write_event("epoch", context, logs);
+}
+
+void KafkaMetricsCallback::on_train_end(TrainContext& context, const Logs& logs) {
+  write_event("train_end", context, logs);
+  flush();
+}
+
+void KafkaMetricsCallback::flush(kafka::milliseconds timeout) {
+  kafka::FlushResult result = producer_->flush(timeout);
+  if (!result.ok()) {
+    throw KafkaException(-1, fmt::format("metrics topic '{}': {} record(s) failed, {} undelivered", options_.topic,
+                                         result.failed, result.still_queued));
+  }
+}
+
+// --- KafkaPredictionsCallback -------------------------------------------------
+
+PredictionEncoding parse_prediction_encoding(const std::string& name) {
+  if (name == "json") return PredictionEncoding::kJson;
+  if (name == "csv") return PredictionEncoding::kCsv;
+  throw ConfigError("prediction format '" + name + "' is unknown: use json or csv");
+}
+
+KafkaPredictionsCallback::KafkaPredictionsCallback(KafkaPredictionsOptions options) : options_(std::move(options)) {
+  if (options_.topic.empty()) throw ConfigError("predictions topic is empty");
+  if (options_.partition_mode == PartitionMode::kFixed && options_.partition < 0) {
+    throw ConfigError(fmt::format("predictions partition {} must be >= 0", options_.partition));
+  }
+  data::OutputSequenceOptions sequence;
+  sequence.config = options_.config;
+  sequence.topic = options_.topic;
+  if (options_.partition_mode == PartitionMode::kFixed) sequence.partition = options_.partition;
+  sequence_ = std::make_unique<data::OutputSequence>(std::move(sequence));
+}
+
+KafkaPredictionsCallback::~KafkaPredictionsCallback() = default;
+
+void KafkaPredictionsCallback::on_predict_batch_end(const data::Batch& batch,
+                                                    const model::Predictions& predictions) {
+  model::PredictionFormat format;
+  format.include_source = options_.include_source;
+  for (size_t row = 0; row < predictions.size; ++row) {
+    const data::RecordMeta* meta = row < batch.meta.size() ? &batch.meta[row] : nullptr;
+    data::OutputItem item;
+    item.value = options_.encoding == PredictionEncoding::kJson ? model::format_json(predictions, row, meta, format)
+                                                                : model::format_csv(predictions, row, meta, format);
+    if (meta != nullptr) {
+      if (meta->has_key) item.key = meta->key;
+      item.headers = source_headers(*meta);
+      if (options_.partition_mode == PartitionMode::kSource && meta->partition >= 0) item.partition = meta->partition;
+    }
+    sequence_->set(next_index_++, std::move(item));
+  }
+}
+
+void KafkaPredictionsCallback::on_train_end(TrainContext& context, const Logs& logs) { flush(); }
+
+void KafkaPredictionsCallback::flush(kafka::milliseconds timeout) { sequence_->flush(timeout); }
+
+}  // namespace streamml::train
