@@ -36,7 +36,7 @@ struct DemoCliOptions {
   size_t concurrent = 20;
   std::string out = "demo-out";
   std::string topic_prefix = "race";
-  std::string model_spec = "mlp:64,32";
+  std::string model_spec = "mlp:32,16";
   int epochs = 4;
   size_t tick_stride = 4;
   bool quiet = false;

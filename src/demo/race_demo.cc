@@ -462,13 +462,14 @@ DemoSummary run_demo(const DemoOptions& options, const std::atomic<bool>& stop) 
   RaceRankingProcessor processor(model_scorer(live_model), FeatureSet::kLive,
                                  RaceRankingOptions{.version = "live_model.smlmodel"});
   RankingServiceStats service_stats;
+  std::atomic<bool> service_ready{false};
   std::thread service([&] {
     try {
       RankingServiceOptions service_options;
       service_options.input_topic = live_topic;
       service_options.output_topic = rankings_topic;
       service_options.group = options.topic_prefix + "-ranking-service";
-      service_stats = run_ranking_service(config, processor, service_options, stop_workers);
+      service_stats = run_ranking_service(config, processor, service_options, stop_workers, &service_ready);
     } catch (...) {
       service_error = std::current_exception();
       stop_workers.store(true);
@@ -476,6 +477,11 @@ DemoSummary run_demo(const DemoOptions& options, const std::atomic<bool>& stop) 
   });
   std::thread streamer([&] {
     try {
+      // Start the race once the service has joined its group, so the first ticks do not wait for a rebalance.
+      const auto deadline = Clock::now() + std::chrono::seconds(30);
+      while (!service_ready.load() && !stop_workers.load() && Clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
       summary.live_records = stream_live_races(config, live_topic, summary.live_races, options.live, stop_workers);
     } catch (...) {
       stream_error = std::current_exception();

@@ -29,13 +29,17 @@ void validate(const RankingServiceOptions& o) {
 }  // namespace
 
 RankingServiceStats run_ranking_service(const kafka::Config& config, serve::Processor& processor,
-                                        const RankingServiceOptions& options, const std::atomic<bool>& stop) {
+                                        const RankingServiceOptions& options, const std::atomic<bool>& stop,
+                                        std::atomic<bool>* ready) {
   validate(options);
   kafka::Config consumer_config = config;
   consumer_config.set("group.id", options.group);
   consumer_config.set_default("auto.offset.reset", "earliest");
   kafka::Consumer consumer(consumer_config);
-  consumer.subscribe({options.input_topic});
+  consumer.subscribe({options.input_topic},
+                     [ready](kafka::RebalanceEvent event, const std::vector<kafka::TopicPartitionOffset>&) {
+                       if (ready != nullptr && event == kafka::RebalanceEvent::kAssigned) ready->store(true);
+                     });
 
   kafka::Config producer_config = config;
   producer_config.set_default("linger.ms", "1");

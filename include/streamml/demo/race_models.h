@@ -51,7 +51,7 @@ RaceHistoryStats read_race_history(const kafka::Config& config, const std::vecto
                                    const std::function<void(const RecordedRace&)>& on_race);
 
 struct RaceModelOptions {
-  std::string spec = "mlp:64,32";  // model::ModelSpec of the network
+  std::string spec = "mlp:32,16";  // model::ModelSpec of the network (both models)
   int epochs = 4;                  // passes over the training rows
   double learning_rate = 2e-3;     // Adam step size
   size_t batch_size = 512;         // rows per optimizer step

@@ -39,10 +39,13 @@ struct RankingServiceStats {
   uint64_t batches = 0;   // micro-batches processed
 };
 
-// Runs until `stop` is set (or the idle timeout). Throws ConfigError for bad
-// options, KafkaException when output cannot be delivered, and what the
-// processor throws.
+// Runs until `stop` is set (or the idle timeout). `ready`, when given, turns
+// true once the group assigned the input partitions (so a producer can wait
+// for it before streaming). Throws ConfigError for bad options,
+// KafkaException when output cannot be delivered, and what the processor
+// throws.
 RankingServiceStats run_ranking_service(const kafka::Config& config, serve::Processor& processor,
-                                        const RankingServiceOptions& options, const std::atomic<bool>& stop);
+                                        const RankingServiceOptions& options, const std::atomic<bool>& stop,
+                                        std::atomic<bool>* ready = nullptr);
 
 }  // namespace streamml::demo
