@@ -152,16 +152,20 @@ int run_live(DemoCliOptions& o, const std::atomic<bool>& stop) {
   return stop.load() ? kExitFailure : kExitOk;
 }
 
+// The rankings topic, sized for the live races (created by whichever of serve and leaderboard starts first).
+void ensure_rankings_topic(const kafka::Config& config, const DemoCliOptions& o,
+                           const std::vector<demo::Race>& races) {
+  size_t bytes = 0;
+  for (const auto& r : races) bytes += r.num_records() * (110 + 30 * r.horses.size());
+  demo::create_race_topic(config, topic(o, "rankings"), demo::partitions_for_bytes(bytes), /*reuse=*/true);
+}
+
 int run_serve(DemoCliOptions& o, const std::atomic<bool>& stop) {
   const kafka::Config config = o.kafka.make_config();
   const std::string path = out_file(o, "live_model.smlmodel");
   auto model = std::make_shared<model::Model>(model::Model::load(path));
   const demo::FeatureSet set = demo::race_model_feature_set(*model);
-  size_t bytes = 0;
-  for (const auto& r : demo::simulate_races(o.seed, first_live_race(o), o.live_races)) {
-    bytes += r.num_records() * (110 + 30 * r.horses.size());
-  }
-  demo::create_race_topic(config, topic(o, "rankings"), demo::partitions_for_bytes(bytes), /*reuse=*/true);
+  ensure_rankings_topic(config, o, demo::simulate_races(o.seed, first_live_race(o), o.live_races));
   demo::RaceRankingProcessor processor(demo::model_scorer(model), set, demo::RaceRankingOptions{.version = path});
   demo::RankingServiceOptions s;
   s.input_topic = topic(o, "live");
@@ -184,6 +188,7 @@ int run_leaderboard_step(DemoCliOptions& o, const std::atomic<bool>& stop) {
     winners[r.race_id] = r.result.winner();
     expected += r.num_records();
   }
+  ensure_rankings_topic(config, o, races);
   auto form_model = std::make_shared<model::Model>(model::Model::load(out_file(o, "form_model.smlmodel")));
   if (demo::race_model_feature_set(*form_model) != demo::FeatureSet::kFormOnly) {
     throw InputError(out_file(o, "form_model.smlmodel") + " is not a pre-race (form) model");

@@ -84,7 +84,12 @@ int32_t create_race_topic(const kafka::Config& config, const std::string& topic,
   kafka::NewTopic spec;
   spec.name = topic;
   spec.partitions = partitions;
-  admin.create_topics({spec});
+  try {
+    admin.create_topics({spec});
+  } catch (const KafkaException&) {
+    // Another step may have created it in the meantime (serve and leaderboard both ensure the rankings topic).
+    if (!reuse || !admin.topic_exists(topic)) throw;
+  }
   admin.wait_for_topic(topic);
   log_info("created topic '{}' with {} partition(s)", topic, partitions);
   return partitions;
