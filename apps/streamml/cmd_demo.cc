@@ -1,0 +1,262 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+//
+// streamml demo: the horse race end to end (see docs/horse_race.md). Without
+// --step it runs everything on one cluster (embedded unless -b): history to
+// Kafka, training from it, live races in accelerated real time, the ranking
+// service, the leaderboard and the report. With --step it runs one step
+// against any broker, so the same pipeline can be run by hand:
+//   history -> train -> (serve & live & leaderboard).
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "cli_common.h"
+#include "command.h"
+#include "streamml/common/error.h"
+#include "streamml/common/logging.h"
+#include "streamml/demo/race_demo.h"
+#include "streamml/demo/race_models.h"
+#include "streamml/demo/race_ranking_processor.h"
+#include "streamml/demo/ranking_service.h"
+
+namespace streamml::cli {
+namespace {
+
+struct DemoCliOptions {
+  KafkaOptions kafka;
+  std::string step = "all";
+  uint64_t seed = 42;
+  size_t history_races = 500;
+  size_t live_races = 200;
+  double speed = 20.0;
+  size_t concurrent = 20;
+  std::string out = "demo-out";
+  std::string topic_prefix = "race";
+  std::string model_spec = "mlp:32,16";
+  int epochs = 4;
+  size_t tick_stride = 4;
+  bool quiet = false;
+  bool plain = false;
+  int64_t idle_timeout_ms = 30000;
+};
+
+// Turns SIGINT/SIGTERM into an atomic flag for the library's loops.
+class StopFlag {
+ public:
+  StopFlag() : thread_([this] {
+      while (!done_.load()) {
+        if (stop_requested()) stop_.store(true);
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }) {
+    install_stop_signals();
+  }
+  ~StopFlag() {
+    done_.store(true);
+    thread_.join();
+  }
+  const std::atomic<bool>& flag() const { return stop_; }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+std::string topic(const DemoCliOptions& o, const char* suffix) { return o.topic_prefix + "-" + suffix; }
+std::string out_file(const DemoCliOptions& o, const char* name) {
+  return (std::filesystem::path(o.out) / name).string();
+}
+int64_t first_live_race(const DemoCliOptions& o) { return static_cast<int64_t>(o.history_races) + 1; }
+
+demo::RaceModelOptions model_options(const DemoCliOptions& o) {
+  demo::RaceModelOptions m;
+  m.spec = o.model_spec;
+  m.epochs = o.epochs;
+  m.tick_stride = o.tick_stride;
+  m.seed = o.seed;
+  return m;
+}
+
+demo::LeaderboardPrinter::Mode printer_mode(const DemoCliOptions& o) {
+  return o.plain ? demo::LeaderboardPrinter::Mode::kLines : demo::LeaderboardPrinter::Mode::kAuto;
+}
+
+int run_all(DemoCliOptions& o, const std::atomic<bool>& stop) {
+  demo::DemoOptions d;
+  d.brokers = o.kafka.brokers;
+  d.properties = o.kafka.properties;
+  d.seed = o.seed;
+  d.history_races = o.history_races;
+  d.live_races = o.live_races;
+  d.live.speed = o.speed;
+  d.live.concurrent_races = o.concurrent;
+  d.model = model_options(o);
+  d.topic_prefix = o.topic_prefix;
+  d.out_dir = o.out;
+  d.quiet = o.quiet;
+  d.mode = printer_mode(o);
+  const demo::DemoSummary s = demo::run_demo(d, stop);
+  std::printf("\n%s", s.report.text.c_str());
+  std::printf("\nDemo finished in %.1f s: %zu history records, %zu live records, %zu rankings (%zu rejected). "
+              "Report: %s, chart: %s\n",
+              s.seconds, s.history_records, s.live_records, s.rankings, s.rejected, out_file(o, "report.md").c_str(),
+              s.report.chart_svg.empty() ? "(none)" : out_file(o, "late_surge.svg").c_str());
+  if (stop.load()) return kExitFailure;
+  return s.rankings >= s.live_records && s.probability_sum_violations == 0 ? kExitOk : kExitFailure;
+}
+
+int run_history(DemoCliOptions& o) {
+  const kafka::Config config = o.kafka.make_config();
+  const std::string t = topic(o, "history");
+  const size_t bytes = demo::race_history_bytes(o.seed, 1, o.history_races);
+  demo::create_race_topic(config, t, demo::partitions_for_bytes(bytes), /*reuse=*/false);
+  const size_t n = demo::produce_races(config, t, o.seed, 1, o.history_races);
+  std::printf("produced %zu history races (%zu records) to %s\n", o.history_races, n, t.c_str());
+  return kExitOk;
+}
+
+int run_train(DemoCliOptions& o) {
+  const kafka::Config config = o.kafka.make_config();
+  const demo::RaceModelOptions m = model_options(o);
+  demo::RaceTrainingSet training(m.tick_stride);
+  const demo::RaceHistoryStats read =
+      demo::read_race_history(config, {topic(o, "history")}, [&](const demo::RecordedRace& r) { training.add(r); });
+  std::filesystem::create_directories(o.out);
+  for (const auto set : {demo::FeatureSet::kLive, demo::FeatureSet::kFormOnly}) {
+    model::Model model = training.train(set, m);
+    model.set_offsets(read.offsets);
+    const std::string path =
+        out_file(o, set == demo::FeatureSet::kLive ? "live_model.smlmodel" : "form_model.smlmodel");
+    model.save(path);
+    std::printf("trained %s on %zu races (%zu rows) from %s\n", path.c_str(), read.races, training.rows(set),
+                topic(o, "history").c_str());
+  }
+  return kExitOk;
+}
+
+int run_live(DemoCliOptions& o, const std::atomic<bool>& stop) {
+  const kafka::Config config = o.kafka.make_config();
+  const std::vector<demo::Race> races = demo::simulate_races(o.seed, first_live_race(o), o.live_races);
+  size_t bytes = 0;
+  for (const auto& r : races) bytes += r.num_records() * 110;
+  demo::create_race_topic(config, topic(o, "live"), demo::partitions_for_bytes(bytes), /*reuse=*/true);
+  const size_t n = demo::stream_live_races(config, topic(o, "live"), races,
+                                           demo::LiveStreamOptions{.speed = o.speed, .concurrent_races = o.concurrent},
+                                           stop);
+  std::printf("streamed %zu live races (%zu records) to %s\n", races.size(), n, topic(o, "live").c_str());
+  return stop.load() ? kExitFailure : kExitOk;
+}
+
+// The rankings topic, sized for the live races (created by whichever of serve and leaderboard starts first).
+void ensure_rankings_topic(const kafka::Config& config, const DemoCliOptions& o,
+                           const std::vector<demo::Race>& races) {
+  size_t bytes = 0;
+  for (const auto& r : races) bytes += r.num_records() * (110 + 30 * r.horses.size());
+  demo::create_race_topic(config, topic(o, "rankings"), demo::partitions_for_bytes(bytes), /*reuse=*/true);
+}
+
+int run_serve(DemoCliOptions& o, const std::atomic<bool>& stop) {
+  const kafka::Config config = o.kafka.make_config();
+  const std::string path = out_file(o, "live_model.smlmodel");
+  auto model = std::make_shared<model::Model>(model::Model::load(path));
+  const demo::FeatureSet set = demo::race_model_feature_set(*model);
+  ensure_rankings_topic(config, o, demo::simulate_races(o.seed, first_live_race(o), o.live_races));
+  demo::RaceRankingProcessor processor(demo::model_scorer(model), set, demo::RaceRankingOptions{.version = path});
+  demo::RankingServiceOptions s;
+  s.input_topic = topic(o, "live");
+  s.output_topic = topic(o, "rankings");
+  s.group = o.topic_prefix + "-ranking-service";
+  s.idle_timeout_ms = o.idle_timeout_ms;
+  const demo::RankingServiceStats stats = demo::run_ranking_service(config, processor, s, stop);
+  std::printf("ranking service: %llu records in, %llu rankings out, %llu rejected\n",
+              static_cast<unsigned long long>(stats.inputs), static_cast<unsigned long long>(stats.outputs),
+              static_cast<unsigned long long>(stats.rejected));
+  return kExitOk;
+}
+
+int run_leaderboard_step(DemoCliOptions& o, const std::atomic<bool>& stop) {
+  const kafka::Config config = o.kafka.make_config();
+  const std::vector<demo::Race> races = demo::simulate_races(o.seed, first_live_race(o), o.live_races);
+  std::map<int64_t, int32_t> winners;
+  size_t expected = 0;
+  for (const auto& r : races) {
+    winners[r.race_id] = r.result.winner();
+    expected += r.num_records();
+  }
+  ensure_rankings_topic(config, o, races);
+  auto form_model = std::make_shared<model::Model>(model::Model::load(out_file(o, "form_model.smlmodel")));
+  if (demo::race_model_feature_set(*form_model) != demo::FeatureSet::kFormOnly) {
+    throw InputError(out_file(o, "form_model.smlmodel") + " is not a pre-race (form) model");
+  }
+  demo::LeaderboardRunOptions b;
+  b.topic = topic(o, "rankings");
+  b.expected_rankings = expected;
+  b.idle_timeout_ms = o.idle_timeout_ms;
+  b.out = stdout;
+  b.quiet = o.quiet;
+  b.mode = printer_mode(o);
+  const demo::LeaderboardResult board = demo::run_leaderboard(config, b, winners, stop);
+  const demo::DemoReport report = demo::make_demo_report(
+      board.traces, races, demo::model_scorer(form_model), board.latencies_us,
+      {fmt::format("seed {}, live races {}..{}, rankings from '{}'", o.seed, first_live_race(o),
+                   first_live_race(o) + static_cast<int64_t>(o.live_races) - 1, b.topic)});
+  std::filesystem::create_directories(o.out);
+  std::ofstream(out_file(o, "report.md")) << report.markdown;
+  if (!report.chart_svg.empty()) std::ofstream(out_file(o, "late_surge.svg")) << report.chart_svg;
+  std::printf("\n%s\nReport: %s\n", report.text.c_str(), out_file(o, "report.md").c_str());
+  return board.rankings >= expected && board.probability_sum_violations == 0 ? kExitOk : kExitFailure;
+}
+
+int run(DemoCliOptions& o) {
+  StopFlag stop;
+  if (o.step == "all") return run_all(o, stop.flag());
+  if (o.kafka.brokers.empty()) throw ConfigError("--step " + o.step + " needs -b BROKERS");
+  if (o.step == "history") return run_history(o);
+  if (o.step == "train") return run_train(o);
+  if (o.step == "live") return run_live(o, stop.flag());
+  if (o.step == "serve") return run_serve(o, stop.flag());
+  if (o.step == "leaderboard") return run_leaderboard_step(o, stop.flag());
+  throw ConfigError("--step '" + o.step + "': expected all, history, train, live, serve or leaderboard");
+}
+
+RunFunction setup(CLI::App& sub) {
+  auto o = std::make_shared<DemoCliOptions>();
+  o->kafka.add_to(sub, /*brokers_required=*/false);
+  sub.add_option("--step", o->step, "all | history | train | live | serve | leaderboard")->capture_default_str();
+  sub.add_option("--seed", o->seed, "Simulator seed (same seed, same races)")->capture_default_str();
+  sub.add_option("--history-races", o->history_races, "Races in the history topic")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub.add_option("--live-races", o->live_races, "Live races")->capture_default_str()->check(CLI::PositiveNumber);
+  sub.add_option("--speed", o->speed, "Race time runs this many times faster than real time")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub.add_option("--concurrent-races", o->concurrent, "About this many live races run at once")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub.add_option("--out", o->out, "Output directory (report.md, late_surge.svg, model files)")->capture_default_str();
+  sub.add_option("--topic-prefix", o->topic_prefix, "Topics <prefix>-history, -live, -rankings")
+      ->capture_default_str();
+  sub.add_option("--model", o->model_spec, "Network of both models")->capture_default_str();
+  sub.add_option("--epochs", o->epochs, "Training epochs")->capture_default_str()->check(CLI::PositiveNumber);
+  sub.add_option("--tick-stride", o->tick_stride, "Live model trains on every n-th tick")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub.add_option("--idle-timeout", o->idle_timeout_ms, "serve/leaderboard steps: stop after this many ms without input")
+      ->capture_default_str();
+  sub.add_flag("--quiet", o->quiet, "Only a periodic summary instead of the live board");
+  sub.add_flag("--plain", o->plain, "Plain lines even on a terminal");
+  return [o] { return run(*o); };
+}
+
+}  // namespace
+
+STREAMML_REGISTER_COMMAND("demo", "The horse race end to end: history, training, live ranking, leaderboard, report",
+                          80, setup);
+
+}  // namespace streamml::cli

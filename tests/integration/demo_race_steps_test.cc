@@ -1,0 +1,98 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+//
+// The step-by-step sequence of docs/horse_race.md, run with the CLI against a
+// broker in another process (`streamml broker`, or STREAMML_TEST_BOOTSTRAP):
+// history -> train -> serve & leaderboard & live. Scaled down (20 history
+// races, 2 live races at 200x).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "support/test_kafka.h"
+
+namespace streamml::demo {
+namespace {
+
+using testing::cli_path;
+using testing::run_command;
+using testing::TestKafka;
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class DemoRaceStepsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / TestKafka::get().unique_name("demo-steps");
+    std::filesystem::create_directories(dir_);
+    if (TestKafka::get().external()) {
+      bootstrap_ = TestKafka::get().bootstrap();
+      return;
+    }
+    // Topic creation on an embedded cluster from another process needs the
+    // control socket that `streamml broker` publishes.
+    ASSERT_EQ(run_command("cd " + dir_.string() + " && (" + cli_path() +
+                          " broker --bootstrap-file bs.txt > broker.log 2>&1 & echo $! > broker.pid)"),
+              0);
+    for (int i = 0; i < 200 && bootstrap_.empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      bootstrap_ = read_file(dir_ / "bs.txt");
+      while (!bootstrap_.empty() && (bootstrap_.back() == '\n' || bootstrap_.back() == ' ')) bootstrap_.pop_back();
+    }
+    ASSERT_FALSE(bootstrap_.empty()) << read_file(dir_ / "broker.log");
+  }
+
+  void TearDown() override {
+    if (std::filesystem::exists(dir_ / "broker.pid")) {
+      run_command("kill $(cat " + (dir_ / "broker.pid").string() + ") 2>/dev/null");
+    }
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::filesystem::path dir_;
+  std::string bootstrap_;
+};
+
+TEST_F(DemoRaceStepsTest, DocumentedSequenceRunsAgainstABroker) {
+  const std::string cli = cli_path();
+  const std::string common = " -b " + bootstrap_ + " --topic-prefix " + TestKafka::get().unique_name("race") +
+                             " --seed 3 --history-races 20 --live-races 2 --out " + (dir_ / "models").string();
+  std::string out;
+  ASSERT_EQ(run_command(cli + " demo --step history" + common + " 2>&1", &out), 0) << out;
+  EXPECT_NE(out.find("produced 20 history races"), std::string::npos) << out;
+  out.clear();
+  ASSERT_EQ(run_command(cli + " demo --step train --epochs 1" + common + " 2>&1", &out), 0) << out;
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "models" / "live_model.smlmodel")) << out;
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "models" / "form_model.smlmodel")) << out;
+
+  // Service and leaderboard first, then the live races; the leaderboard exits
+  // once every live record has its ranking, the service when input stops.
+  const std::string script = "cd " + dir_.string() + " || exit 1; " +
+                             "(" + cli + " demo --step serve --idle-timeout 4000" + common +
+                             " > serve.txt 2>&1; echo $? > serve.rc) & " +
+                             cli + " demo --step leaderboard --plain --idle-timeout 30000" + common +
+                             " > board.txt 2>&1 & B=$!; sleep 1; " + cli + " demo --step live --speed 200" + common +
+                             " > live.txt 2>&1; L=$?; wait $B; R=$?; wait; echo live=$L board=$R";
+  out.clear();
+  ASSERT_EQ(run_command("bash -c '" + script + "'", &out), 0) << out;
+  const std::string board = read_file(dir_ / "board.txt");
+  const std::string serve = read_file(dir_ / "serve.txt");
+  EXPECT_NE(out.find("live=0 board=0"), std::string::npos)
+      << out << "\nlive:\n" << read_file(dir_ / "live.txt") << "\nboard:\n" << board << "\nserve:\n" << serve;
+  EXPECT_NE(board.find("winner #"), std::string::npos) << board;  // final board line of a race
+  EXPECT_NE(board.find("streaming model"), std::string::npos) << board;
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "models" / "report.md"));
+  EXPECT_NE(serve.find("0 rejected"), std::string::npos) << serve;
+  EXPECT_EQ(read_file(dir_ / "serve.rc"), "0\n") << serve;
+}
+
+}  // namespace
+}  // namespace streamml::demo
