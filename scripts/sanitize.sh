@@ -44,7 +44,8 @@ case "${mode}" in
     # STREAMML_ASAN_TARGETS narrows them (a regex, e.g. '_(common|kafka|data)$'
     # for the torch-free suites only, when CI time is short).
     targets="$(ninja -C "${build}" -t targets all | sed -n 's/^\(unit_[a-z]*\|integration_[a-z]*\): .*/\1/p' |
-      grep -E "${STREAMML_ASAN_TARGETS:-.}" | sort -u) streamml_cli"
+      grep -E "${STREAMML_ASAN_TARGETS:-.}" | sort -u)"
+    case "${targets}" in *integration_*) targets="${targets} streamml_cli" ;; esac
     # shellcheck disable=SC2086
     cmake --build "${build}" -j "${jobs}" --target ${targets}
     # Leaks are checked (third-party suppressions, if any, in lsan.supp).
