@@ -9,10 +9,16 @@
 #include <limits>
 #include <system_error>
 
+#include "record_fields.h"
 #include "streamml/common/error.h"
 
 namespace streamml::demo {
 namespace {
+
+using fields::fail;
+using fields::parse_double;
+using fields::parse_int;
+using fields::split;
 
 constexpr std::string_view kTag = "ranking";
 constexpr size_t kColumns = 11;
@@ -21,42 +27,7 @@ constexpr const char* kNames[kColumns] = {"ranking",         "race_id",     "tim
                                           "race_distance_m", "leader_progress", "contestants", "update",
                                           "service_us",      "entries"};
 
-std::vector<std::string_view> split(std::string_view text, char sep) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (true) {
-    const size_t pos = text.find(sep, start);
-    if (pos == std::string_view::npos) {
-      parts.push_back(text.substr(start));
-      return parts;
-    }
-    parts.push_back(text.substr(start, pos - start));
-    start = pos + 1;
-  }
-}
 
-[[noreturn]] void fail(std::string_view where, std::string_view field, std::string_view text, std::string_view why) {
-  throw InputError(fmt::format("{}: field '{}' = '{}': {}", where, field, text, why));
-}
-
-template <typename Int>
-Int parse_int(std::string_view text, std::string_view where, std::string_view field, Int lo, Int hi) {
-  Int value{};
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec == std::errc::result_out_of_range) fail(where, field, text, "out of range");
-  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) fail(where, field, text, "not an integer");
-  if (value < lo || value > hi) fail(where, field, text, fmt::format("must be in [{}, {}]", lo, hi));
-  return value;
-}
-
-double parse_double(std::string_view text, std::string_view where, std::string_view field, double lo, double hi) {
-  double value = 0.0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) fail(where, field, text, "not a number");
-  if (!std::isfinite(value)) fail(where, field, text, "not finite");
-  if (value < lo || value > hi) fail(where, field, text, fmt::format("must be in [{}, {}]", lo, hi));
-  return value;
-}
 
 }  // namespace
 

@@ -12,29 +12,13 @@
 #include "streamml/kafka/error.h"
 #include "streamml/kafka/producer.h"
 #include "streamml/model/predictions.h"
+#include "json_text.h"
 
 namespace streamml::train {
 namespace {
 
-std::string json_number(double value) {
-  if (!std::isfinite(value)) return "null";
-  return fmt::format("{}", value);
-}
-
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<int>(c));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
+std::string json_number(double value) { return json::number(value); }
+std::string json_string(std::string_view text) { return json::string(text); }
 
 }  // namespace
 

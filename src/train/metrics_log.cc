@@ -11,29 +11,13 @@
 
 #include "streamml/common/error.h"
 #include "streamml/model/model.h"
+#include "json_text.h"
 
 namespace streamml::train {
 namespace {
 
-std::string json_number(double value) {
-  if (!std::isfinite(value)) return "null";
-  return fmt::format("{}", value);
-}
-
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      out += fmt::format("\\u{:04x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
+std::string json_number(double value) { return json::number(value); }
+std::string json_string(std::string_view text) { return json::string(text); }
 
 void append_logs(std::string& line, const Logs& logs) {
   for (const auto& [key, value] : logs) line += fmt::format(",{}:{}", json_string(key), json_number(value));
