@@ -120,23 +120,6 @@ inline std::vector<int64_t> committed_offsets(const std::string& group, const st
   return out;
 }
 
-// A temporary directory removed at destruction.
-class TempDir {
- public:
-  TempDir() {
-    path_ = std::filesystem::temp_directory_path() /
-            TestKafka::get().unique_name("streamml-serve-test");
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // Polls `condition` every 20 ms until it holds or `timeout` expires.
 inline bool wait_for(const std::function<bool()>& condition, std::chrono::seconds timeout) {

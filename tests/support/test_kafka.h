@@ -110,6 +110,8 @@ class TempDir {
   const std::string& path() const { return path_; }
   // Writes `content` to path()/name and returns the full path.
   std::string write(const std::string& name, const std::string& content) const;
+  // path()/name (nothing is created).
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
 
  private:
   std::string path_;
