@@ -63,6 +63,7 @@ struct FieldInfo {
 struct FieldView {
   Kind kind = Kind::kNull;
   double number = 0;
+  int64_t integer = 0;  // exact value of int/long fields (number may round)
   std::string_view text;
   size_t elements_begin = 0;
   size_t elements_size = 0;
@@ -227,7 +228,7 @@ std::optional<std::string> AvroDecoder::Impl::read(std::string_view payload,
     FieldView& view = scratch.fields[i];
     view = FieldView{};
     view.kind = branch->kind;
-    auto read_number = [&](Kind kind, double& out) -> bool {
+    auto read_number = [&](Kind kind, double& out, int64_t* exact = nullptr) -> bool {
       const char* p = nullptr;
       int64_t v = 0;
       switch (kind) {
@@ -242,10 +243,12 @@ std::optional<std::string> AvroDecoder::Impl::read(std::string_view payload,
             return false;
           }
           out = static_cast<double>(v);
+          if (exact != nullptr) *exact = v;
           return true;
         case Kind::kLong:
           if (!in.read_long(v)) return false;
           out = static_cast<double>(v);
+          if (exact != nullptr) *exact = v;
           return true;
         case Kind::kFloat: {
           if (!in.read_bytes(4, p)) return false;
@@ -273,7 +276,7 @@ std::optional<std::string> AvroDecoder::Impl::read(std::string_view payload,
       case Kind::kLong:
       case Kind::kFloat:
       case Kind::kDouble:
-        if (!read_number(branch->kind, view.number)) return truncated(f);
+        if (!read_number(branch->kind, view.number, &view.integer)) return truncated(f);
         break;
       case Kind::kString:
       case Kind::kBytes: {
@@ -572,7 +575,7 @@ std::optional<std::string> AvroDecoder::decode_fields(std::string_view payload,
         break;
       case Kind::kInt:
       case Kind::kLong:
-        out.emplace_back(static_cast<int64_t>(view.number));
+        out.emplace_back(view.integer);
         break;
       case Kind::kFloat:
       case Kind::kDouble:

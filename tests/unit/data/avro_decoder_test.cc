@@ -4,6 +4,8 @@
 #include <avro.h>
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -130,6 +132,28 @@ TEST(AvroDecoder, TensorFlowIoConfluentRecords) {
   float f = 0;
   ASSERT_FALSE(decoder.decode(payloads[1], &f, nullptr));
   EXPECT_EQ(f, 2.0f);
+}
+
+// Longs keep all 64 bits in decode_fields (found by the fuzzer: they used to
+// pass through a double, which rounds above 2^53 and overflows at 2^63).
+TEST(AvroDecoder, DecodeFieldsKeepsExtremeLongsExact) {
+  for (int64_t value : {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min(),
+                        (int64_t{1} << 53) + 1}) {
+    std::string payload = write_datum(kTfioSchema, [&](avro_value_t& r) {
+      avro_value_t f1 = field(r, "f1");
+      avro_value_set_string(&f1, "x");
+      avro_value_t f2 = field(r, "f2");
+      avro_value_set_long(&f2, value);
+      avro_value_t f3 = field(r, "f3");
+      avro_value_t branch;
+      avro_value_set_branch(&f3, 0, &branch);
+      avro_value_set_null(&branch);
+    });
+    AvroOptions options;
+    options.schema_json = kTfioSchema;
+    AvroDecoder decoder(options);
+    EXPECT_EQ(std::get<int64_t>(decoder.decode_fields(payload)[1]), value);
+  }
 }
 
 const std::string kNumericSchema = R"({"type":"record","name":"sample","namespace":"t","fields":[
