@@ -14,10 +14,13 @@
 #include <thread>
 #include <tuple>
 
+#include "decoder_test_util.h"
 #include "streamml/common/error.h"
 
 namespace streamml::data {
 namespace {
+
+using test_util::config_error_of;
 
 // Writes one datum of `schema_json` with Avro C's own writer.
 std::string write_datum(const std::string& schema_json,
@@ -74,15 +77,6 @@ std::string base64url(const std::string& bytes) {
     out += k[(v >> 6) & 63];
   }
   return out;
-}
-
-std::string config_error_of(std::string_view spec) {
-  try {
-    make_decoder(spec);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 const std::string kTfioSchema = R"({"type":"record","name":"myrecord","fields":[

@@ -7,33 +7,15 @@
 #include <cmath>
 #include <thread>
 
+#include "decoder_test_util.h"
 #include "streamml/common/error.h"
 
 namespace streamml::data {
 namespace {
 
-struct Row {
-  std::vector<float> features;
-  std::vector<float> labels;
-  std::optional<std::string> error;
-};
-
-Row decode(const Decoder& d, std::string_view payload) {
-  Row row;
-  row.features.assign(d.num_features(), -999.0f);
-  row.labels.assign(d.num_labels(), -999.0f);
-  row.error = d.decode(payload, row.features.data(), row.labels.empty() ? nullptr : row.labels.data());
-  return row;
-}
-
-std::string config_error_of(std::string_view spec) {
-  try {
-    make_decoder(spec);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_util::decode;
+using test_util::Row;
+using test_util::config_error_of;
 
 TEST(JsonDecoder, FieldsNestedPathsArraysAndBooleans) {
   auto d = make_decoder("json:features=a+b.c+d[0..2]+e[1].f+flag,label=y");

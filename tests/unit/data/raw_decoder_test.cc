@@ -6,24 +6,15 @@
 #include <cmath>
 #include <cstring>
 
+#include "decoder_test_util.h"
 #include "streamml/common/error.h"
 
 namespace streamml::data {
 namespace {
 
-struct Row {
-  std::vector<float> features;
-  std::vector<float> labels;
-  std::optional<std::string> error;
-};
-
-Row decode(const Decoder& d, std::string_view payload) {
-  Row row;
-  row.features.assign(d.num_features(), -999.0f);
-  row.labels.assign(d.num_labels(), -999.0f);
-  row.error = d.decode(payload, row.features.data(), row.labels.empty() ? nullptr : row.labels.data());
-  return row;
-}
+using test_util::decode;
+using test_util::Row;
+using test_util::config_error_of;
 
 std::string float32_le(const std::vector<float>& values) {
   std::string out;
@@ -33,15 +24,6 @@ std::string float32_le(const std::vector<float>& values) {
     for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((bits >> (8 * i)) & 0xff));
   }
   return out;
-}
-
-std::string config_error_of(std::string_view spec) {
-  try {
-    make_decoder(spec);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 TEST(RawDecoder, BytesAreBinarySafe) {
