@@ -129,17 +129,7 @@ std::vector<Record> synthetic(Synthetic kind, int n, uint64_t seed) {
 
 constexpr const char* kDecode = "csv:names=a+b+y,label=y";
 
-class TempDir {
- public:
-  TempDir() : path_(std::filesystem::temp_directory_path() / TestKafka::get().unique_name("streamml-train")) {
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using streamml::testing::TempDir;
 
 // Runs the CLI; stdout into `out`, stderr into `err`; returns the exit code.
 int cli(const std::string& args, std::string* out = nullptr, std::string* err = nullptr) {

@@ -188,24 +188,5 @@ std::string shell_quote(const std::string& arg) {
   return out + "'";
 }
 
-TempDir::TempDir() {
-  std::string base = std::filesystem::temp_directory_path() / "streamml-test-XXXXXX";
-  std::vector<char> buf(base.begin(), base.end());
-  buf.push_back('\0');
-  if (::mkdtemp(buf.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + base);
-  path_ = buf.data();
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
-std::string TempDir::write(const std::string& name, const std::string& content) const {
-  std::string path = path_ + "/" + name;
-  std::ofstream out(path, std::ios::binary);
-  out << content;
-  return path;
-}
 
 }  // namespace streamml::testing

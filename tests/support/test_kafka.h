@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "streamml/kafka/config.h"
+#include "support/temp_dir.h"
 #include "streamml/kafka/embedded_cluster.h"
 #include "streamml/kafka/range_spec.h"
 #include "streamml/kafka/types.h"
@@ -100,21 +101,5 @@ std::string cli_path();
 // Quotes `arg` for /bin/sh.
 std::string shell_quote(const std::string& arg);
 
-// A fresh directory under $TMPDIR, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  // Writes `content` to path()/name and returns the full path.
-  std::string write(const std::string& name, const std::string& content) const;
-  // path()/name (nothing is created).
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 }  // namespace streamml::testing

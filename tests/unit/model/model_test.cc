@@ -19,6 +19,8 @@
 
 extern char** environ;
 
+#include "support/temp_dir.h"
+
 namespace streamml::model {
 namespace {
 
@@ -27,18 +29,7 @@ using streamml::testing::make_dataset;
 using streamml::testing::SyntheticTask;
 using streamml::testing::to_batch;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "streamml_model_XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string file(const std::string& name) const { return (fs::path(path_) / name).string(); }
-
- private:
-  std::string path_;
-};
+using streamml::testing::TempDir;
 
 ModelConfig config_for(Task task, size_t num_features, const std::string& spec = "mlp:8,4") {
   ModelConfig c;

@@ -22,6 +22,8 @@
 #include "streamml/train/trainer.h"
 #include "unit/model/synthetic.h"
 
+#include "support/temp_dir.h"
+
 namespace streamml::train {
 namespace {
 
@@ -30,18 +32,7 @@ using streamml::testing::make_dataset;
 using streamml::testing::SyntheticTask;
 using streamml::testing::to_batch;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "streamml_cb_XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string file(const std::string& name) const { return (fs::path(path_) / name).string(); }
-
- private:
-  std::string path_;
-};
+using streamml::testing::TempDir;
 
 std::string read_all(const std::string& path) {
   std::ifstream in(path);
