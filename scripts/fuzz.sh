@@ -50,14 +50,10 @@ for target in "${targets[@]}"; do
     "${build}/fuzz/model_file_seed" "${work}"
   fi
   # Model files are zip archives of a few KiB; the other inputs are lines.
-  # LibTorch's unpickler allocates whatever length a crafted archive claims
-  # (see fuzz/model_file_fuzz.cc): for that target out-of-memory inputs are
-  # saved (oom-*) but do not fail the run, which needs fork mode.
   max_len=4096
-  mode=()
-  if [ "${target}" = model_file_fuzz ]; then max_len=65536; mode=(-fork=1 -ignore_ooms=1); fi
+  if [ "${target}" = model_file_fuzz ]; then max_len=65536; fi
   echo "== ${target}: ${seconds}s"
-  if ! (cd "${build}" && "${build}/fuzz/${target}" -max_total_time="${seconds}" -max_len="${max_len}" "${mode[@]}" \
+  if ! (cd "${build}" && "${build}/fuzz/${target}" -max_total_time="${seconds}" -max_len="${max_len}" \
         -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 "${work}" 2>&1 | tail -n 12); then
     echo "!! ${target} failed (crash input saved in ${build})"
     status=1
