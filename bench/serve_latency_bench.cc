@@ -15,7 +15,9 @@
 //
 // Usage: serve_latency_bench [--rate 5000] [--seconds 12] [--warmup 2]
 //          [--records 200000] [--python-records 20000] [--runs 5] [--no-python]
+//          [--max-batch N] [--max-wait-us U] [--max-in-flight N] [-X key=value]...
 //          [-b bootstrap]
+// (--max-* and -X tune streamml serve only; the defaults are serve's own.)
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -63,6 +65,8 @@ struct Args {
   int python_records = 20000;
   int runs = 5;
   bool python = true;
+  std::vector<std::pair<std::string, std::string>> extra;  // -X properties for serve's clients
+  serve::ServerOptions server;  // max_batch, max_wait_us, max_in_flight: serve's defaults unless given
 };
 
 std::string row(int i) {
@@ -109,12 +113,13 @@ class StreammlService : public Service {
  private:
   static serve::ServerOptions options(const Args& a, const std::string& in, const std::string& out,
                                       const std::string& group) {
-    serve::ServerOptions o;
+    serve::ServerOptions o = a.server;
     o.input_topics = {in};
     o.output_topic = out;
     o.group = group;
     o.metrics_interval_ms = std::getenv("SERVE_BENCH_VERBOSE") ? 1000 : 0;
     o.kafka = kafka::Config{{"bootstrap.servers", a.bootstrap}};
+    for (const auto& [k, v] : a.extra) o.kafka.set(k, v);
     return o;
   }
   serve::Server server_;
@@ -338,6 +343,18 @@ int main(int argc, char** argv) {
     else if (arg == "--python-records") a.python_records = std::stoi(next());
     else if (arg == "--runs") a.runs = std::stoi(next());
     else if (arg == "--no-python") a.python = false;
+    else if (arg == "--max-batch") a.server.max_batch = std::stoul(next());
+    else if (arg == "--max-wait-us") a.server.max_wait_us = std::stoll(next());
+    else if (arg == "--max-in-flight") a.server.max_in_flight = std::stoul(next());
+    else if (arg == "-X") {
+      const std::string kv = next();
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos) {
+        std::fprintf(stderr, "-X expects key=value, got '%s'\n", kv.c_str());
+        return 2;
+      }
+      a.extra.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    }
     else if (arg == "-b") a.bootstrap = next();
     else {
       std::fprintf(stderr, "unknown argument %s (see the comment at the top of %s)\n", arg.c_str(), __FILE__);
