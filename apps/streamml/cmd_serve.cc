@@ -84,7 +84,7 @@ RunFunction setup(CLI::App& sub) {
   sub.add_option("--max-wait-us", o->server.max_wait_us, "...or this long after its first record")
       ->capture_default_str();
   sub.add_option("--max-in-flight", o->server.max_in_flight,
-                 "At-least-once: micro-batches produced but not yet acknowledged before polling waits")
+                 "At-least-once: at most this many records produced and not yet acknowledged (back-pressure)")
       ->capture_default_str();
   sub.add_flag("--exactly-once", o->server.exactly_once,
                "Transactional write-back: outputs and consumed offsets in one transaction per batch");

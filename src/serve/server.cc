@@ -90,6 +90,7 @@ struct Server::Impl {
   std::mutex pipe_mu;                                   // guards the batches' ack state and `pipeline`
   std::condition_variable pipe_cv;                      // a batch was fully acknowledged
   std::deque<std::unique_ptr<InFlightBatch>> pipeline;  // oldest first
+  size_t pipeline_records = 0;                          // input records of the batches in `pipeline`
   std::atomic<bool> delivery_failed{false};             // some output was not delivered
   std::exception_ptr rebalance_error;                   // raised in on_rebalance, rethrown by run()
 
@@ -231,16 +232,18 @@ struct Server::Impl {
     take(polled);
     if (building.empty()) return;
     const auto deadline = Clock::now() + std::chrono::microseconds(options.max_wait_us);
+    // The records already fetched always join (even with max_wait_us = 0).
     while (building.size() < options.max_batch && !stop_requested.load()) {
       const auto remaining =
           std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now()).count();
-      if (remaining <= 0) break;
-      polled = consumer->poll_batch(options.max_batch - building.size(), kafka::milliseconds(remaining / 1000));
-      if (polled.empty() && remaining < 1000) {
+      polled = consumer->poll_batch(options.max_batch - building.size(),
+                                    kafka::milliseconds(std::max<int64_t>(remaining, 0) / 1000));
+      const bool got_none = polled.empty();
+      take(polled);
+      if (building.empty() || remaining <= 0) break;  // everything was revoked, or time is up
+      if (got_none && remaining < 1000) {
         std::this_thread::sleep_for(std::chrono::microseconds(std::min<int64_t>(remaining, 100)));
       }
-      take(polled);
-      if (building.empty()) break;  // everything was revoked
     }
   }
 
@@ -308,6 +311,7 @@ struct Server::Impl {
     flight.unacknowledged = num_outputs;
     {
       std::lock_guard lock(pipe_mu);
+      pipeline_records += n;
       pipeline.push_back(std::move(owned));
     }
     // Produce, in input order.
@@ -402,6 +406,7 @@ struct Server::Impl {
           failure_code = pipeline.front()->failure_code;
           break;
         }
+        pipeline_records -= pipeline.front()->records;
         done.push_back(std::move(pipeline.front()));
         pipeline.pop_front();
       }
@@ -431,17 +436,19 @@ struct Server::Impl {
     }
   }
 
-  // Back-pressure: waits until fewer than max_in_flight batches are
-  // unacknowledged (or a delivery failed), then retires the acknowledged ones.
+  // Back-pressure: retires the acknowledged batches, and waits until the
+  // next micro-batch fits in max_in_flight records (or a delivery failed).
   void wait_for_room() {
-    {
+    while (true) {
+      retire(/*sync=*/false);
       std::unique_lock lock(pipe_mu);
-      while (pipeline.size() >= options.max_in_flight && pipeline.front()->unacknowledged > 0 &&
-             !delivery_failed.load()) {
-        pipe_cv.wait_for(lock, std::chrono::milliseconds(100));
+      if (pipeline.empty() || pipeline_records + options.max_batch <= options.max_in_flight ||
+          delivery_failed.load()) {
+        return;
       }
+      pipe_cv.wait_for(lock, std::chrono::milliseconds(100),
+                       [&] { return pipeline.front()->unacknowledged == 0 || delivery_failed.load(); });
     }
-    retire(/*sync=*/false);
   }
 
   // Waits for every output in flight and commits the acknowledged batches
@@ -469,6 +476,7 @@ struct Server::Impl {
     } else {
       std::lock_guard lock(pipe_mu);
       while (!pipeline.empty() && pipeline.front()->unacknowledged == 0 && pipeline.front()->failure.empty()) {
+        pipeline_records -= pipeline.front()->records;
         pipeline.pop_front();
       }
     }
@@ -566,7 +574,11 @@ struct Server::Impl {
       return true;
     });
     // A batch still waiting for a report stays: the report points into it.
-    std::erase_if(pipeline, [](const auto& b) { return b->unacknowledged == 0; });
+    std::erase_if(pipeline, [&](const auto& b) {
+      if (b->unacknowledged > 0) return false;
+      pipeline_records -= b->records;
+      return true;
+    });
   }
 
   // Whether the cluster stored the offsets of the first transaction; when it

@@ -329,7 +329,7 @@ TEST(ServeServer, GracefulStopWithBatchesInFlightCommitsExactlyWhatWasAcknowledg
   testing::make_serve_model(7).save(path);
   ServerOptions o = options_for(in, out, kafka.unique_name("serve-inflight"));
   o.max_batch = 16;
-  o.max_in_flight = 4;
+  o.max_in_flight = 64;  // up to 4 micro-batches in flight
   Faults faults(kafka.embedded());
   {
     ServerThread st(o, path);
@@ -365,7 +365,7 @@ TEST(ServeServer, AFailedDeliveryMidPipelineStopsTheServerAndCommitsNothingPastI
   testing::make_serve_model(8).save(path);
   ServerOptions o = options_for(in, out, kafka.unique_name("serve-fail"));
   o.max_batch = 10;
-  o.max_in_flight = 3;
+  o.max_in_flight = 30;  // up to 3 micro-batches in flight
   // A failed output must stay failed (no idempotent retry that could mend it).
   o.kafka.set("enable.idempotence", "false");
   o.kafka.set("retries", "0");

@@ -17,9 +17,12 @@
 //
 // Delivery:
 //   at-least-once (default): outputs are produced asynchronously; a FIFO of
-//     in-flight micro-batches (at most max_in_flight; the loop waits before
-//     polling more: back-pressure) tracks each batch's unacknowledged outputs
+//     in-flight micro-batches tracks each batch's unacknowledged outputs
 //     through the delivery reports, which the producer's poll thread serves.
+//     Back-pressure: the loop polls the next micro-batch only when the
+//     in-flight batches hold at most max_in_flight - max_batch records, so at
+//     most max(max_in_flight, max_batch) records are in flight (1: one batch
+//     at a time, each fully acknowledged before the next is polled).
 //     A batch's offsets are committed (asynchronously) only once it and every
 //     batch before it were fully acknowledged, dead letters included. An
 //     output that is not delivered stops the pipeline: the batches before it
@@ -74,7 +77,7 @@ struct ServerOptions {
   std::string group;                      // consumer group id (required)
   size_t max_batch = 1024;                // a micro-batch closes at this many records...
   int64_t max_wait_us = 1000;             // ...or this long after its first record
-  size_t max_in_flight = 8;               // at-least-once: micro-batches produced but not yet acknowledged
+  size_t max_in_flight = 16384;           // at-least-once: records produced but not yet acknowledged (see below)
   bool exactly_once = false;              // transactional write-back (see above)
   std::string instance_id;                // stable id of this process in the group ("" = hostname)
   std::string dead_letter_topic;          // "" = log and count bad records only
