@@ -317,11 +317,19 @@ struct Server::Impl {
     // Produce, in input order.
     const std::string version = processor->version();
     std::map<kafka::TopicPartition, int64_t> next;
+    int64_t* next_of_last = nullptr;  // records of one partition come in runs: look up once per run
+    const rd_kafka_topic_t* last_topic = nullptr;
+    int32_t last_partition = -1;
     kafka::ProduceRecord record;
     record.topic = options.output_topic;
     for (size_t i = 0; i < n; ++i) {
       const kafka::Message& m = msgs[i];
-      next[{std::string(m.topic()), m.partition()}] = m.offset() + 1;
+      if (next_of_last == nullptr || m.partition() != last_partition || m.raw()->rkt != last_topic) {
+        next_of_last = &next[{m.topic(), m.partition()}];
+        last_topic = m.raw()->rkt;
+        last_partition = m.partition();
+      }
+      *next_of_last = m.offset() + 1;
       const ProcessResult* result = row_of[i] >= 0 ? &results[static_cast<size_t>(row_of[i])] : nullptr;
       if (result == nullptr || !result->output) {
         std::string reason = result == nullptr          ? reasons[i]
@@ -333,7 +341,8 @@ struct Server::Impl {
       }
       const data::RecordMeta& meta = batch.meta[static_cast<size_t>(row_of[i])];
       const OutputRecord& out = *result->output;
-      record.partition = same_partitions[meta.topic] ? meta.partition : kafka::kPartitionAny;
+      auto same = same_partitions.find(meta.topic);
+      record.partition = same != same_partitions.end() && same->second ? meta.partition : kafka::kPartitionAny;
       record.key = out.key ? std::optional<std::string_view>(*out.key) : std::nullopt;
       record.value = out.value;
       record.headers.clear();
@@ -348,8 +357,9 @@ struct Server::Impl {
       }
       flight.outputs.push_back({&flight, meta.timestamp_ms});
       record.opaque = reinterpret_cast<uint64_t>(&flight.outputs.back());
-      kafka::throw_if_error(producer->produce(record),
-                            "producing the output of " + meta.location() + " to '" + options.output_topic + "'");
+      if (kafka::KafkaError err = producer->produce(record)) {  // the message is built only on failure
+        kafka::throw_if_error(err, "producing the output of " + meta.location() + " to '" + options.output_topic + "'");
+      }
     }
     for (const auto& [tp, off] : next) flight.offsets.push_back({tp.topic, tp.partition, off});
     return flight;
