@@ -214,7 +214,8 @@ struct Server::Impl {
   }
 
   // Polls one micro-batch into `building`: waits up to 100 ms for a first
-  // record, then closes at max_batch records or max_wait_us after the first.
+  // record, takes every record already fetched, then closes at max_batch
+  // records or max_wait_us after the first.
   void poll_micro_batch() {
     building.clear();
     // poll_batch() waits for a full batch or its timeout: wait for the first

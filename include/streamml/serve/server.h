@@ -2,8 +2,9 @@
 //
 // Server: the real-time inference loop behind `streamml serve`.
 //
-//   consume (consumer group) -> micro-batch (closed at max_batch records or
-//   max_wait_us after its first record) -> decode with the processor's
+//   consume (consumer group) -> micro-batch (the records already fetched,
+//   plus those arriving within max_wait_us of its first record, up to
+//   max_batch) -> decode with the processor's
 //   decoder -> Processor::process -> produce one output per input -> commit.
 //
 // Outputs: key = the input's key (unless the processor sets another), value =
@@ -76,7 +77,8 @@ struct ServerOptions {
   std::string output_topic;               // where outputs go (required)
   std::string group;                      // consumer group id (required)
   size_t max_batch = 1024;                // a micro-batch closes at this many records...
-  int64_t max_wait_us = 1000;             // ...or this long after its first record
+  int64_t max_wait_us = 0;                // ...or this long after its first record (0: with the records
+                                          // already fetched; batches then grow with the load)
   size_t max_in_flight = 16384;           // at-least-once: records produced but not yet acknowledged (see below)
   bool exactly_once = false;              // transactional write-back (see above)
   std::string instance_id;                // stable id of this process in the group ("" = hostname)
