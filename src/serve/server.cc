@@ -29,6 +29,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// At-least-once commits of acknowledged batches are asynchronous and at most
+// this frequent (one per micro-batch cost the broker an OffsetCommit per
+// millisecond at low load); revocation, stop and failure commit at once.
+constexpr auto kAsyncCommitInterval = std::chrono::milliseconds(20);
+
 int64_t wall_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -102,7 +107,9 @@ struct Server::Impl {
   std::unique_ptr<data::DeadLetterProducer> dead_letters;
   std::map<std::string, bool> same_partitions;  // input topic -> output has as many partitions
   std::vector<kafka::Message> building;         // the micro-batch being polled
-  std::map<kafka::TopicPartition, int64_t> committed;  // last committed next-offsets
+  std::map<kafka::TopicPartition, int64_t> committed;  // next-offsets acknowledged (committed or in `uncommitted`)
+  std::map<kafka::TopicPartition, int64_t> uncommitted;  // acknowledged, not yet committed (at-least-once)
+  Clock::time_point next_async_commit;
   std::optional<std::filesystem::file_time_type> watched_mtime;
   Clock::time_point next_watch_check;
   std::string transactional_id;
@@ -172,6 +179,7 @@ struct Server::Impl {
       for (const auto& p : parts) {
         kafka::TopicPartition tp{p.topic, p.partition};
         positions.erase(tp);
+        uncommitted.erase(tp);  // committed by drain() above, or (lost) no longer ours
         auto it = committed.find(tp);
         if (it != committed.end()) {
           final_commit.push_back({p.topic, p.partition, it->second});
@@ -435,10 +443,16 @@ struct Server::Impl {
       }
       std::vector<kafka::TopicPartitionOffset> offsets;
       for (const auto& [tp, off] : next) offsets.push_back({tp.topic, tp.partition, off});
-      if (auto err = consumer->commit(offsets, /*async=*/!sync && failure.empty())) {
-        log_warn("serve: commit: {}", err.message());
-      }
       complete(records, done.size(), offsets);
+      for (const auto& [tp, off] : next) uncommitted[tp] = off;
+    }
+    const bool now = sync || !failure.empty();
+    if (!uncommitted.empty() && (now || Clock::now() >= next_async_commit)) {
+      std::vector<kafka::TopicPartitionOffset> offsets;
+      for (const auto& [tp, off] : uncommitted) offsets.push_back({tp.topic, tp.partition, off});
+      uncommitted.clear();
+      next_async_commit = Clock::now() + kAsyncCommitInterval;
+      if (auto err = consumer->commit(offsets, /*async=*/!now)) log_warn("serve: commit: {}", err.message());
     }
     if (!failure.empty()) {
       throw KafkaException(failure_code,
@@ -466,9 +480,14 @@ struct Server::Impl {
   // (synchronously; not at all unless `commit`). Throws KafkaException when
   // an output was not delivered or not acknowledged in time.
   void drain(bool commit) {
+    bool empty;
     {
       std::lock_guard lock(pipe_mu);
-      if (pipeline.empty()) return;
+      empty = pipeline.empty();
+    }
+    if (empty) {
+      if (commit) retire(/*sync=*/true);  // what was acknowledged but not yet committed
+      return;
     }
     producer->flush();
     {
