@@ -70,9 +70,10 @@ void RankingService::wait_until_idle(const std::atomic<bool>& stop, std::chrono:
   auto last_input = Clock::now();
   while (!stop.load() && !failed_.load()) {
     std::this_thread::sleep_for(kWaitStep);
-    const uint64_t now_in = server_.stats().records_in;
-    if (now_in != seen) {
-      seen = now_in;
+    const serve::ServerStats now = server_.stats();
+    if (now.records_in != seen || now.assigned_partitions == 0) {
+      // Input, or none possible yet (joining the group): the idle time starts again.
+      seen = now.records_in;
       last_input = Clock::now();
     } else if (idle_timeout.count() >= 0 && Clock::now() - last_input > idle_timeout) {
       log_info("ranking service: no input for {} ms, stopping", idle_timeout.count());
