@@ -260,7 +260,7 @@ LeaderboardResult run_leaderboard(const kafka::Config& config, const Leaderboard
       }
       ++result.rankings_per_race[ranking.race_id];
       double latency_us = 0.0;
-      if (const auto produced = produced_at_us(m.headers())) {
+      if (const auto produced = tick_produced_us(m.headers())) {
         latency_us = static_cast<double>(std::max<int64_t>(0, received_us - *produced));
         result.latencies_us.push_back(latency_us);
       }
