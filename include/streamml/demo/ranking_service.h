@@ -45,11 +45,12 @@ struct RankingServiceOptions {
   std::string output_topic;                     // rankings topic (required)
   std::string group = "streamml-race-ranking";  // consumer group of the service
   // A micro-batch closes at max_batch records or max_wait_us after its first
-  // record. The server waits for a batch's acknowledgements before the next
-  // one, so a batch holds what arrived meanwhile; a large max_batch lets a
-  // service that fell behind catch up (demo on a loaded 2-core machine, load
-  // average 8: at 512 it fell further and further behind, at 4096 it kept up
-  // with batches of about 700 records).
+  // record, so it holds what arrived while the previous one was served; a
+  // large max_batch spreads the per-batch costs (acknowledgements, commit)
+  // over more records when the service fell behind. On a loaded 2-core
+  // machine (load average 8), with a server that waits for each batch's
+  // acknowledgements, the demo fell further and further behind at 512 and
+  // kept up at 4096 (batches of about 700 records).
   size_t max_batch = 4096;
   int64_t max_wait_us = 1000;
   int64_t metrics_interval_ms = 0;              // Server's stderr metrics line period (0 = off)
