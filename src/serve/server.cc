@@ -118,6 +118,7 @@ struct Server::Impl {
       log_info("serve: assigned {} partition(s)", parts.size());
       std::lock_guard lock(mu);
       for (const auto& p : parts) positions[{p.topic, p.partition}] = -1;
+      stats.assigned_partitions = positions.size();
       return;
     }
     log_info("serve: {} {} partition(s)", event == kafka::RebalanceEvent::kLost ? "lost" : "revoked",
@@ -128,6 +129,7 @@ struct Server::Impl {
       for (const auto& p : parts) {
         kafka::TopicPartition tp{p.topic, p.partition};
         positions.erase(tp);
+        stats.assigned_partitions = positions.size();
         auto it = committed.find(tp);
         if (it != committed.end()) {
           final_commit.push_back({p.topic, p.partition, it->second});
