@@ -168,12 +168,9 @@ namespace {
 // Powers of ten that a float holds exactly (5^10 < 2^24).
 constexpr float kExactPow10[] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f, 1e8f, 1e9f, 1e10f};
 
-// The common case of plain decimals, `-?[0-9]+(\.[0-9]+)?` with a mantissa
-// of at most 2^24 and at most 10 decimals: the mantissa and the power of ten
-// are exact floats, so one IEEE division gives the correctly rounded value,
-// the same float std::from_chars gives (Clinger's fast path). False when the
-// text is anything else; the caller then takes the general path.
-bool parse_plain_decimal(const char* first, const char* last, float& out) {
+}  // namespace
+
+const char* parse_plain_decimal(const char* first, const char* last, float& out) {
   const char* p = first;
   const bool negative = p < last && *p == '-';
   if (negative) ++p;
@@ -181,21 +178,21 @@ bool parse_plain_decimal(const char* first, const char* last, float& out) {
   int digits = 0;
   int decimals = 0;
   for (; p < last && *p >= '0' && *p <= '9'; ++p, ++digits) mantissa = mantissa * 10 + static_cast<uint64_t>(*p - '0');
-  if (digits == 0) return false;
+  if (digits == 0) return nullptr;
   if (p < last && *p == '.') {
     ++p;
     for (; p < last && *p >= '0' && *p <= '9'; ++p, ++decimals) {
       mantissa = mantissa * 10 + static_cast<uint64_t>(*p - '0');
     }
-    if (decimals == 0) return false;
+    if (decimals == 0) return nullptr;
   }
-  if (p != last || digits + decimals > 19 || decimals > 10 || mantissa > (uint64_t{1} << 24)) return false;
+  if (p < last && (*p == 'e' || *p == 'E' || *p == '.' || (*p >= '0' && *p <= '9'))) return nullptr;
+  if (digits + decimals > 19 || decimals > 10 || mantissa > (uint64_t{1} << 24)) return nullptr;
+  // Both operands are exact floats: one IEEE division rounds correctly.
   const float value = static_cast<float>(mantissa) / kExactPow10[decimals];
   out = negative ? -value : value;
-  return true;
+  return p;
 }
-
-}  // namespace
 
 bool parse_float(std::string_view text, float& out) {
   const char* first = text.data();
@@ -203,7 +200,7 @@ bool parse_float(std::string_view text, float& out) {
   while (first < last && (*first == ' ' || *first == '\t')) ++first;
   while (last > first && (last[-1] == ' ' || last[-1] == '\t')) --last;
   if (first == last) return false;
-  if (parse_plain_decimal(first, last, out)) return true;
+  if (parse_plain_decimal(first, last, out) == last) return true;
   if (*first == '+') {
     ++first;
     if (first == last || *first == '-' || *first == '+') return false;
