@@ -89,6 +89,7 @@ struct Lane {
 constexpr size_t kNoRange = static_cast<size_t>(-1);
 constexpr size_t kMessageOverhead = 128;  // librdkafka's per-message bookkeeping, roughly
 constexpr size_t kMaxPoll = 1024;         // records per poll
+constexpr size_t kMaxReservedRows = 4096;  // rows reserved up front in a batch
 
 size_t message_bytes(const kafka::Message& m) { return m.value().size() + m.key().size() + kMessageOverhead; }
 
@@ -141,6 +142,12 @@ struct KafkaDataset::Impl {
     Batch b;
     b.num_features = decoder ? decoder->num_features() : 0;
     b.num_labels = decoder ? decoder->num_labels() : 0;
+    // A batch is filled row by row: size it once instead of growing it.
+    const size_t rows = std::min<size_t>(options.batch_size, kMaxReservedRows);
+    b.features.reserve(rows * b.num_features);
+    b.labels.reserve(rows * b.num_labels);
+    b.meta.reserve(rows);
+    if (keep_payloads) b.payloads.reserve(rows);
     return b;
   }
 
