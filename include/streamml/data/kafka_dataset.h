@@ -33,7 +33,10 @@
 // at most about `read_ahead_bytes` of records per waiting partition (then
 // fetching that partition pauses until its range comes), plus librdkafka's own
 // fetch queue (queued.max.messages.kbytes / queued.min.messages, shared by the
-// assigned partitions), plus `prefetch` decoded batches.
+// assigned partitions), plus `prefetch` decoded batches. Offsets a partition
+// does not deliver inside a range (transaction markers, compaction) are gaps,
+// as before; a range is complete once a later offset of its partition came.
+//
 // Undecodable records follow `bad_records` (fail: InputError naming
 // topic:partition:offset and the reason; skip: counted in report();
 // dead-letter: original bytes to `dead_letter_topic` with headers, see
@@ -77,7 +80,7 @@ struct KafkaDatasetOptions {
   int64_t message_poll_timeout_ms = 100;  // how long one poll waits (> 0)
   int64_t batch_wait_ms = -1;        // group: close a batch this long after its first record (-1: fill it)
   size_t prefetch = 4;               // batches decoded ahead (>= 1)
-  size_t read_ahead_bytes = 16 << 20;  // bounded: records fetched ahead per partition not being read
+  size_t read_ahead_bytes = 16 << 20;  // bounded: bytes fetched ahead per partition whose range has not come
   BadRecordPolicy bad_records = BadRecordPolicy::kFail;  // undecodable records
   std::string dead_letter_topic;     // with kDeadLetter (or set dead_letter)
   DeadLetterSink dead_letter;        // with kDeadLetter, instead of a topic
