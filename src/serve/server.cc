@@ -158,6 +158,7 @@ struct Server::Impl {
       log_info("serve: assigned {} partition(s)", parts.size());
       std::lock_guard lock(mu);
       for (const auto& p : parts) positions[{p.topic, p.partition}] = -1;
+      stats.assigned_partitions = positions.size();
       return;
     }
     const bool lost = event == kafka::RebalanceEvent::kLost;
@@ -179,6 +180,7 @@ struct Server::Impl {
       for (const auto& p : parts) {
         kafka::TopicPartition tp{p.topic, p.partition};
         positions.erase(tp);
+        stats.assigned_partitions = positions.size();
         uncommitted.erase(tp);  // committed by drain() above, or (lost) no longer ours
         auto it = committed.find(tp);
         if (it != committed.end()) {

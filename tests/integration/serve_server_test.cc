@@ -202,6 +202,30 @@ TEST(ServeServer, WithoutDeadLetterTopicBadRecordsAreCountedAndSkipped) {
   EXPECT_EQ(testing::committed_offsets(o.group, in, 1), std::vector<int64_t>{2});
 }
 
+TEST(ServeServer, AssignedPartitionsIsTheInputPartitionCountWhileRunning) {
+  constexpr int kPartitions = 3;
+  auto& kafka = TestKafka::get();
+  const std::string in = kafka.create_topic("serve-assigned-in", kPartitions);
+  const std::string out = kafka.create_topic("serve-assigned-out", 1);
+  testing::TempDir dir;
+  const std::string path = dir.file("model.smlm");
+  testing::make_serve_model(4).save(path);
+  ServerOptions o = options_for(in, out, kafka.unique_name("serve-assigned"));
+  ServerThread st(o, path);
+  // The only member of its group gets every input partition once it joined.
+  ASSERT_TRUE(testing::wait_for(
+      [&] { return st.server().stats().assigned_partitions == static_cast<size_t>(kPartitions); }, 60s))
+      << "assigned " << st.server().stats().assigned_partitions << " " << st.error();
+  // And serves them: a record produced now gets its output.
+  testing::produce_rows(in, 0, kPartitions, kPartitions);
+  testing::OutputReader reader(out, 1);
+  EXPECT_EQ(reader.read_at_least(kPartitions).size(), static_cast<size_t>(kPartitions));
+  st.stop();
+  EXPECT_EQ(st.error(), "");
+  // Leaving the group revoked them.
+  EXPECT_EQ(st.server().stats().assigned_partitions, 0u);
+}
+
 TEST(ServeServer, HotReloadSwapsTheModelBetweenBatchesWithoutDroppingRecords) {
   auto& kafka = TestKafka::get();
   const std::string in = kafka.create_topic("serve-reload-in", 2);

@@ -101,6 +101,7 @@ struct ServerStats {
   uint64_t reloads = 0;          // successful hot reloads
   uint64_t reload_failures = 0;  // reloads that kept the old processor
   uint64_t aborted_transactions = 0;
+  size_t assigned_partitions = 0;  // input partitions assigned to this instance now
   std::string model_version;     // version of the processor now serving
   bool running = false;          // run() is in its loop (joined the group)
 };
