@@ -115,7 +115,12 @@ TEST(ServeServer, EveryRecordGetsItsPredictionInOrderAndShutdownCommits) {
   auto health = http.Get("/healthz");
   ASSERT_TRUE(health) << "no answer on port " << o.metrics_port;
   EXPECT_EQ(health->status, 200);
-  ASSERT_TRUE(testing::wait_for([&] { return st.server().stats().records_out == kRecords; }, 10s));
+  // Outputs are acknowledged before their micro-batch retires (and is counted
+  // in records_in and /metrics): wait for both.
+  ASSERT_TRUE(testing::wait_for([&] {
+    const ServerStats s = st.server().stats();
+    return s.records_out == kRecords && s.records_in == kRecords;
+  }, 10s));
   auto metrics = http.Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_EQ(metrics->status, 200);
