@@ -3,12 +3,17 @@
 # whole suite (unit, integration, interop). Integration and interop tests use
 # an embedded Kafka cluster, or the broker in STREAMML_TEST_BOOTSTRAP=host:port.
 #
-# Then, in CI (each stage can be turned off):
+# Then (each stage can be turned off):
 #  - the unit and integration suites again under ASan+UBSan
-#    (scripts/sanitize.sh asan, build-asan/); STREAMML_CI_ASAN=0 skips it;
+#    (scripts/sanitize.sh asan, build-asan/): STREAMML_ASAN_TARGETS picks the
+#    test binaries (a regex, default '.': every unit and integration suite,
+#    LibTorch-linked ones included); STREAMML_CI_ASAN=0 skips the stage;
+#  - the LibTorch-free suites under TSan (scripts/sanitize.sh tsan,
+#    build-tsan/: prefetch, consumer groups, output sequence,
+#    producer/consumer, the serving loop); STREAMML_CI_TSAN=0 skips it;
 #  - a fuzz smoke pass of every libFuzzer target (scripts/fuzz.sh, clang,
 #    build-fuzz/), STREAMML_CI_FUZZ_SECONDS per target (30; 0 skips it).
-# Time on 2 cores: see "CI time" in BENCHMARKS.md.
+# Measured times on 2 cores: "CI time" in BENCHMARKS.md.
 #
 # The last line printed is "N passed, N failed" over all stages (ctest tests,
 # plus one per fuzz target); the exit status is 1 when anything failed.
@@ -52,13 +57,20 @@ else
 fi
 
 if [ "${STREAMML_CI_ASAN:-1}" != 0 ]; then
-  # By default the LibTorch-free suites (kafka, data, common): an ASan build of
-  # LibTorch-linked code does not fit CI's time on 2 cores. The whole suite:
-  # STREAMML_ASAN_TARGETS=. bash scripts/test.sh, or bash scripts/sanitize.sh asan.
-  stage_start "ASan+UBSan: ${STREAMML_ASAN_TARGETS:=^unit_(common|kafka|data)\$}"
+  # Every unit and integration suite by default (about 6 min of tests once
+  # built). Narrower when time is short, e.g. the unit suites and the
+  # LibTorch-free integration suites:
+  # STREAMML_ASAN_TARGETS='^unit_|^integration_(kafka|data|serve_core)$'.
+  stage_start "ASan+UBSan: ${STREAMML_ASAN_TARGETS:=.}"
   export STREAMML_ASAN_TARGETS
   bash scripts/sanitize.sh asan 2>&1 | tee "${logs}/asan.log"
   count_ctest "${logs}/asan.log" "ASan+UBSan suite"
+fi
+
+if [ "${STREAMML_CI_TSAN:-1}" != 0 ]; then
+  stage_start "TSan: LibTorch-free suites"
+  bash scripts/sanitize.sh tsan 2>&1 | tee "${logs}/tsan.log"
+  count_ctest "${logs}/tsan.log" "TSan suite"
 fi
 
 fuzz_seconds="${STREAMML_CI_FUZZ_SECONDS:-30}"

@@ -126,6 +126,54 @@ std::string shape_of(const torch::Tensor& t) {
   return out + "]";
 }
 
+// torch::jit::load parses parts of an archive (the debug information) only
+// when the module is saved again: saving it once at load makes a damaged
+// archive fail there, as an InputError naming the file, and not in a later
+// save() or clone() with a LibTorch error (found by fuzz/model_file_fuzz).
+void check_saves(torch::jit::Module& module) {
+  std::ostringstream out;
+  module.save(out);
+}
+
+// The float parameters of the MLP a spec describes must all be in the
+// payload: checked before build_mlp() allocates them, so that a damaged
+// num_features or spec cannot make the reader allocate more than the file.
+void check_network_size(const ModelImpl& impl, size_t payload_size) {
+  double parameters = 0;
+  double in = static_cast<double>(impl.features.num_features);
+  for (int64_t width : impl.spec.hidden) {
+    parameters += (in + 1) * static_cast<double>(width);
+    in = static_cast<double>(width);
+  }
+  parameters += (in + 1) * static_cast<double>(impl.task.output_size());
+  if (parameters * sizeof(float) > static_cast<double>(payload_size)) {
+    throw InputError(fmt::format("{} features and spec {} need {:.0f} parameters, more than its {} bytes hold",
+                                 impl.features.num_features, impl.spec.to_string(), parameters, payload_size));
+  }
+}
+
+// Loads the stored weights into impl.mlp (built from the spec). Module::load
+// replaces each tensor with the stored one whatever its shape or type, so
+// both are checked against the spec's: a mismatch fails here, naming the
+// parameter, rather than in the first predict().
+void load_network(ModelImpl& impl, torch::serialize::InputArchive& network) {
+  std::vector<std::pair<std::vector<int64_t>, torch::Dtype>> expected;
+  for (const auto& item : impl.mlp->named_parameters()) {
+    expected.emplace_back(item.value().sizes().vec(), item.value().scalar_type());
+  }
+  impl.mlp->load(network);
+  size_t i = 0;
+  for (const auto& item : impl.mlp->named_parameters()) {
+    const torch::Tensor& p = item.value();
+    if (i >= expected.size() || !p.defined() || p.layout() != torch::kStrided ||
+        p.sizes().vec() != expected[i].first || p.scalar_type() != expected[i].second) {
+      throw InputError(fmt::format("network parameter '{}' does not fit spec {} and {} features",
+                                   item.key(), impl.spec.to_string(), impl.features.num_features));
+    }
+    ++i;
+  }
+}
+
 }  // namespace
 
 void ModelImpl::build_mlp() {
@@ -369,6 +417,11 @@ std::unique_ptr<ModelImpl> ModelImpl::deserialize(std::string_view bytes, const 
     if (num_features <= 0) throw InputError(fmt::format("invalid num_features {}", num_features));
     impl->features.num_features = static_cast<size_t>(num_features);
     impl->features.feature_names = read_strings(archive, "feature_names");
+    if (!impl->features.feature_names.empty() &&
+        impl->features.feature_names.size() != impl->features.num_features) {
+      throw InputError(fmt::format("{} feature names for {} features", impl->features.feature_names.size(),
+                                   num_features));
+    }
     impl->features.decoder_spec = read_string(archive, "decoder_spec");
     {
       c10::IValue value;
@@ -400,15 +453,17 @@ std::unique_ptr<ModelImpl> ModelImpl::deserialize(std::string_view bytes, const 
 
     if (impl->kind == ModelKind::kMlp) {
       impl->spec = parse_model_spec(read_string(archive, "model_spec"));
+      check_network_size(*impl, payload.size());
       impl->build_mlp();
       torch::serialize::InputArchive network;
       archive.read("network", network);
-      impl->mlp->load(network);
+      load_network(*impl, network);
     } else {
       torch::Tensor blob;
       archive.read("torchscript", blob);
       std::istringstream in(tensor_bytes(blob));
       impl->script = torch::jit::load(in);
+      check_saves(*impl->script);
     }
     impl->optimizer_kind = read_string(archive, "optimizer_kind");
     if (!impl->optimizer_kind.empty()) {
@@ -478,6 +533,7 @@ Model Model::from_torchscript(const std::string& path, const ModelConfig& config
   }
   try {
     impl->script = torch::jit::load(path);
+    detail::check_saves(*impl->script);
   } catch (const std::exception& e) {
     throw InputError(fmt::format("'{}' is not a loadable TorchScript module: {}", path,
                                  detail::first_line(e.what())));

@@ -109,7 +109,7 @@ void ServeMetrics::record_reload(bool ok) {
 
 std::string ServeMetrics::interval_line() {
   std::vector<int64_t> samples;
-  uint64_t recs, batches, dead;
+  uint64_t recs, batches, rejected, dead;
   size_t max_batch;
   int64_t lag_total = 0;
   const int64_t now = now_us();
@@ -120,6 +120,7 @@ std::string ServeMetrics::interval_line() {
     recs = window_records_;
     batches = window_batches_;
     max_batch = window_max_batch_;
+    rejected = rejected_;
     dead = dead_lettered_;
     for (const auto& [tp, lag] : lag_) lag_total += std::max<int64_t>(lag, 0);
     start = window_start_us_ < 0 ? now : window_start_us_;
@@ -134,7 +135,7 @@ std::string ServeMetrics::interval_line() {
       "p99 {:.2f} max {:.2f}, lag {}, rejected/dead-lettered {}/{}",
       static_cast<double>(recs) / seconds, batches,
       batches ? static_cast<double>(recs) / static_cast<double>(batches) : 0.0, max_batch, s.p50_ms,
-      s.p95_ms, s.p99_ms, s.max_ms, lag_total, rejected_, dead);
+      s.p95_ms, s.p99_ms, s.max_ms, lag_total, rejected, dead);
 }
 
 std::string ServeMetrics::prometheus_text() const {

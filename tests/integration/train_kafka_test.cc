@@ -538,7 +538,8 @@ int64_t trained_records(const std::string& model_path) {
 
 int64_t offsets_sum(const std::string& model_path) {
   int64_t sum = 0;
-  for (const auto& o : model::Model::load(model_path).offsets()) sum += o.offset;
+  const model::Model model = model::Model::load(model_path);  // not a temporary: the loop reads into it
+  for (const auto& o : model.offsets()) sum += o.offset;
   return sum;
 }
 

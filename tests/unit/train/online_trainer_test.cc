@@ -43,7 +43,7 @@ class RecordingSource final : public data::BatchSource {
   void commit() override {
     Commit c{returned_, -1};
     if (!checkpoint_.empty() && std::filesystem::exists(checkpoint_)) {
-      const auto& offsets = model::Model::load(checkpoint_).offsets();
+      const auto offsets = model::Model::load(checkpoint_).offsets();  // a copy: the model is a temporary
       c.checkpoint_offset = offsets.empty() ? -1 : offsets[0].offset;
     }
     commits.push_back(c);
