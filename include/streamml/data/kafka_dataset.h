@@ -86,7 +86,11 @@ class KafkaDataset final : public BatchSource {
   std::optional<Batch> next() override;
   // Bounded: starts the next epoch (the same records). Group: ConfigError.
   void reset() override;
-  // Group: commits the offsets of every record returned so far. Bounded: no-op.
+  // Group: commits the offsets of every record returned so far (synchronous).
+  // Transient errors (request timed out, coordinator moved or unavailable,
+  // broker down) are retried with backoff for about 15 s, each logged as a
+  // warning; then, or for a permanent error, throws KafkaException naming the
+  // group. Bounded: no-op.
   void commit() override;
 
   size_t num_features() const override;
