@@ -563,8 +563,10 @@ void Server::run() {
         s.process_at_least_once(msgs);
       }
     }
-    // Graceful end: the batch in flight is done; make its commits stick.
-    if (!o.exactly_once && !s.committed.empty()) {
+    // Graceful end: the batch in flight is done; make its commits stick
+    // (also exactly-once on the mock cluster, whose offsets are stored by
+    // plain asynchronous commits next to the transactions).
+    if ((!o.exactly_once || s.mock_cluster) && !s.committed.empty()) {
       std::vector<kafka::TopicPartitionOffset> offsets;
       for (const auto& [tp, off] : s.committed) offsets.push_back({tp.topic, tp.partition, off});
       if (auto err = s.consumer->commit(offsets, /*async=*/false)) {

@@ -6,11 +6,18 @@
 // says what happened.
 #pragma once
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>  // environ
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,6 +40,7 @@ enum class Fault {
   kOffsetCommitErrors,  // transient errors on the next OffsetCommit requests
   kProduceErrors,       // transient errors on the next Produce requests
   kCoordinatorMoved,    // the group coordinator moves to another broker
+  kTxnOffsetCommitErrors,  // transient errors on the next TxnOffsetCommit requests (exactly-once)
 };
 
 inline const char* fault_name(Fault f) {
@@ -43,6 +51,7 @@ inline const char* fault_name(Fault f) {
     case Fault::kOffsetCommitErrors: return "OffsetCommitErrors";
     case Fault::kProduceErrors: return "ProduceErrors";
     case Fault::kCoordinatorMoved: return "CoordinatorMoved";
+    case Fault::kTxnOffsetCommitErrors: return "TxnOffsetCommitErrors";
   }
   return "?";
 }
@@ -92,11 +101,18 @@ class FaultInjector {
         cluster_->push_request_errors(kafka::ApiKey::kFetch, transient_errors());
         break;
       case Fault::kOffsetCommitErrors:
+        // More than librdkafka's own retries of one request absorb, so that
+        // the client sees a failed commit.
         cluster_->push_request_errors(kafka::ApiKey::kOffsetCommit,
-                                      {kErrRequestTimedOut, kErrNotCoordinator, kErrRequestTimedOut});
+                                      {kErrNotCoordinator, kErrRequestTimedOut, kErrRequestTimedOut,
+                                       kErrRequestTimedOut, kErrRequestTimedOut});
         break;
       case Fault::kProduceErrors:
         cluster_->push_request_errors(kafka::ApiKey::kProduce, transient_errors());
+        break;
+      case Fault::kTxnOffsetCommitErrors:
+        cluster_->push_request_errors(kafka::ApiKey::kTxnOffsetCommit,
+                                      {kErrNotCoordinator, kErrRequestTimedOut, kErrRequestTimedOut});
         break;
       case Fault::kCoordinatorMoved:  // from broker 1 (prepare()) to broker 2
         cluster_->set_group_coordinator(group, cluster_->num_brokers() > 1 ? 2 : 1);
@@ -108,7 +124,8 @@ class FaultInjector {
     if (up_thread_.joinable()) up_thread_.join();
     if (cluster_ == nullptr) return;
     for (int32_t id : cluster_->broker_ids()) cluster_->broker_up(id);
-    for (auto api : {kafka::ApiKey::kFetch, kafka::ApiKey::kOffsetCommit, kafka::ApiKey::kProduce}) {
+    for (auto api : {kafka::ApiKey::kFetch, kafka::ApiKey::kOffsetCommit, kafka::ApiKey::kProduce,
+                     kafka::ApiKey::kTxnOffsetCommit}) {
       cluster_->clear_request_errors(api);
     }
   }
@@ -155,6 +172,72 @@ class LogCapture {
  private:
   mutable std::mutex mu_;
   std::vector<std::string> lines_;
+};
+
+// A child process running the streamml CLI with stdout to /dev/null and
+// stderr appended to a log file. SIGKILLed and reaped at destruction if it is
+// still running.
+class ChildProcess {
+ public:
+  ChildProcess(std::vector<std::string> args, std::string log_path) : log_path_(std::move(log_path)) {
+    args.insert(args.begin(), cli_path());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 2, log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), ::environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  ~ChildProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  bool started() const { return pid_ > 0; }
+  bool running() {
+    if (pid_ <= 0) return false;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) != pid_) return true;
+    pid_ = -1;
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return false;
+  }
+  // SIGKILL and reap; true when it was still running (killed, not exited).
+  bool kill_now() {
+    if (!running()) return false;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    return true;
+  }
+  // Sends `sig` and waits for the exit; the exit code, or -1 when killed by
+  // a signal or still running after `timeout`.
+  int signal_and_wait(int sig, std::chrono::seconds timeout) {
+    if (pid_ > 0) ::kill(pid_, sig);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (running() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return running() ? -1 : exit_code_;
+  }
+  std::string log() const {
+    std::ifstream in(log_path_);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int exit_code_ = -1;
+  std::string log_path_;
 };
 
 }  // namespace streamml::testing
