@@ -262,7 +262,7 @@ TEST(ServeFaultCommit, GracefulStopStoresOffsetsWhoseAsynchronousCommitFailed) {
 
 void sigkill_rounds(bool exactly_once) {
   constexpr int kPartitions = 2, kRounds = 4, kPerRound = 600;
-  constexpr int kTotal = kRounds * kPerRound;
+  constexpr int kTotal = kRounds * kPerRound + 100;
   const uint64_t seed = exactly_once ? 7002 : 7001;
   std::mt19937_64 rng(seed);
   auto& kafka = TestKafka::get();
@@ -311,8 +311,10 @@ void sigkill_rounds(bool exactly_once) {
         << ::testing::PrintToString(committed);
   }
   EXPECT_EQ(killed, kRounds) << "a serve process exited by itself\n" << logs;
-  // The last restart serves the rest and stops gracefully.
+  // The last restart serves the rest, and inputs that arrive after it
+  // started, then stops gracefully.
   testing::ChildProcess last(args, dir.file("serve-last.log"));
+  testing::produce_rows(in, kRounds * kPerRound, kTotal, kPartitions);
   const auto& outputs = reader.read_until(
       [&](const auto& outs) { return distinct_served(outs) >= static_cast<size_t>(kTotal); }, 90s);
   EXPECT_EQ(check_outputs(outputs, in, kPartitions, kTotal), "") << "seed " << seed << "\n" << last.log();
