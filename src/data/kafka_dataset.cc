@@ -33,6 +33,9 @@ constexpr std::chrono::seconds kJoinGrace{30};
 constexpr int kCommitAttempts = 10;
 constexpr milliseconds kCommitFirstBackoff{100};
 constexpr milliseconds kCommitMaxBackoff{2000};
+constexpr int kErrIllegalGeneration = 22;    // RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION
+constexpr int kErrUnknownMemberId = 25;      // RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID
+constexpr int kErrRebalanceInProgress = 27;  // RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS
 constexpr int kErrAutoOffsetReset = -140;  // RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET
 constexpr int kErrOffsetOutOfRange = 1;    // RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE
 
@@ -505,6 +508,17 @@ void KafkaDataset::commit() {
   for (int attempt = 1;; ++attempt) {
     kafka::KafkaError err = d.consumer->commit(offsets);
     if (!err) return;
+    if (err.code() == kErrUnknownMemberId || err.code() == kErrIllegalGeneration ||
+        err.code() == kErrRebalanceInProgress) {
+      // The group moved on without this member (its session timed out, e.g.
+      // while the coordinator was down): the partitions were revoked and are
+      // read again from the last stored commit, by this member after it
+      // rejoins or by another one. Nothing is lost (at-least-once).
+      log_warn("dataset: {} was refused ({}): the group rebalanced; records returned since the last commit will "
+               "be read again",
+               what, err.message());
+      return;
+    }
     if (!err.is_retriable() || attempt >= kCommitAttempts) kafka::throw_if_error(err, what);
     log_warn("dataset: {} failed (attempt {} of {}): {}; retrying in {} ms", what, attempt, kCommitAttempts,
              err.message(), backoff.count());

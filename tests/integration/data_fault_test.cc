@@ -14,6 +14,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "streamml/common/error.h"
@@ -202,6 +203,63 @@ INSTANTIATE_TEST_SUITE_P(Faults, GroupFaultTest,
                          ::testing::Values(Fault::kBrokerDownUp, Fault::kLeaderMoved, Fault::kFetchErrors,
                                            Fault::kOffsetCommitErrors, Fault::kCoordinatorMoved),
                          [](const auto& info) { return std::string(testing::fault_name(info.param)); });
+
+// The coordinator (and leader) stays down longer than the session timeout:
+// the member is expired, its commits are refused until it rejoins. Regression:
+// commit() threw UNKNOWN_MEMBER_ID / ILLEGAL_GENERATION there, which ended
+// online training (seen under load with the 2 s outage of the test above).
+TEST_F(GroupFaultTest, OutageLongerThanTheSessionTimeoutLosesNothing) {
+  constexpr int kPartitions = 2, kCount = 1000;
+  auto& kafka = TestKafka::get();
+  const std::string topic = kafka.create_topic("group-expired", kPartitions);
+  const std::string group = kafka.unique_name("group-expired");
+  produce(topic, kPartitions, 0, kCount);
+  const int32_t broker = testing::leader_of(topic, 0);
+  cluster_->set_group_coordinator(group, broker);
+  LogCapture logs;
+  FaultInjector faults(cluster_);
+  KafkaDatasetOptions o;
+  o.config = kafka.config();
+  o.config.set("auto.offset.reset", "earliest");
+  o.config.set("session.timeout.ms", "3000");
+  o.config.set("heartbeat.interval.ms", "500");
+  o.group = group;
+  o.topics = {topic};
+  o.batch_size = 50;
+  o.batch_wait_ms = 20;
+  o.prefetch = 1;
+  o.stream_timeout_ms = 30000;
+  auto ds = std::make_unique<KafkaDataset>(o);
+  std::set<std::string> seen;
+  for (int i = 0; i < 4; ++i) {
+    auto batch = ds->next();
+    ASSERT_TRUE(batch);
+    seen.insert(batch->payloads.begin(), batch->payloads.end());
+    ds->commit();
+  }
+  cluster_->broker_down(broker);
+  std::this_thread::sleep_for(5s);  // longer than the session timeout
+  cluster_->broker_up(broker);
+  // Commit right away and keep going: the first commits meet the expired
+  // member.
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (seen.size() < static_cast<size_t>(kPartitions * kCount) && std::chrono::steady_clock::now() < deadline) {
+    ASSERT_NO_THROW(ds->commit()) << logs.text();
+    auto batch = ds->next();
+    ASSERT_TRUE(batch) << seen.size() << " distinct records\n" << logs.text();
+    seen.insert(batch->payloads.begin(), batch->payloads.end());
+  }
+  ASSERT_EQ(seen.size(), static_cast<size_t>(kPartitions * kCount)) << logs.text();
+  // Once it is a member again, commit() stores the end of what it returned.
+  std::vector<int64_t> stored;
+  for (auto until = std::chrono::steady_clock::now() + 30s; std::chrono::steady_clock::now() < until;) {
+    ds->commit();
+    stored = committed(group, topic, kPartitions);
+    if (stored == std::vector<int64_t>(kPartitions, kCount)) break;
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_EQ(stored, std::vector<int64_t>(kPartitions, kCount)) << logs.text();
+}
 
 }  // namespace
 }  // namespace streamml::data

@@ -90,7 +90,10 @@ class KafkaDataset final : public BatchSource {
   // Transient errors (request timed out, coordinator moved or unavailable,
   // broker down) are retried with backoff for about 15 s, each logged as a
   // warning; then, or for a permanent error, throws KafkaException naming the
-  // group. Bounded: no-op.
+  // group. When the group rebalanced without this member (unknown member,
+  // illegal generation, rebalance in progress) the commit is dropped with a
+  // warning: the records since the last commit are read again (at-least-once).
+  // Bounded: no-op.
   void commit() override;
 
   size_t num_features() const override;
