@@ -261,7 +261,7 @@ TEST(ServeFaultCommit, GracefulStopStoresOffsetsWhoseAsynchronousCommitFailed) {
 // --- `streamml serve` SIGKILLed over several rounds --------------------------------
 
 void sigkill_rounds(bool exactly_once) {
-  constexpr int kPartitions = 2, kRounds = 4, kPerRound = 600;
+  constexpr int kPartitions = 2, kRounds = 3, kPerRound = 600;
   constexpr int kTotal = kRounds * kPerRound + 100;
   const uint64_t seed = exactly_once ? 7002 : 7001;
   std::mt19937_64 rng(seed);

@@ -70,23 +70,26 @@ int64_t offsets_sum(const model::Model& model) {
 
 // Sees every trained batch (through the predictions hook, which gets the
 // batch), injects the fault after `inject_at` batches, and stops training
-// once every one of `total` records was trained on.
+// once every one of `total` records was trained on and the dataset stands at
+// the end of every partition (`position()`: after a rebalance it may be
+// reading records again).
 class Recorder : public Callback {
  public:
-  Recorder(int64_t total, int64_t inject_at, std::function<void()> inject)
-      : total_(total), inject_at_(inject_at), inject_(std::move(inject)) {}
+  Recorder(int64_t total, int64_t inject_at, std::function<void()> inject, std::function<int64_t()> position)
+      : total_(total), inject_at_(inject_at), inject_(std::move(inject)), position_(std::move(position)) {}
   void on_predict_batch_end(const data::Batch& batch, const model::Predictions&) override {
     for (const auto& m : batch.meta) ++trained_[{m.partition, m.offset}];
   }
   void on_batch_end(TrainContext& context, int64_t step, const Logs&) override {
     if (step == inject_at_ && inject_) inject_();
-    if (static_cast<int64_t>(trained_.size()) >= total_) context.stop_training = true;
+    if (static_cast<int64_t>(trained_.size()) >= total_ && position_() >= total_) context.stop_training = true;
   }
   const std::map<std::pair<int32_t, int64_t>, int>& trained() const { return trained_; }
 
  private:
   int64_t total_, inject_at_;
   std::function<void()> inject_;
+  std::function<int64_t()> position_;
   std::map<std::pair<int32_t, int64_t>, int> trained_;
 };
 
@@ -131,10 +134,17 @@ TEST_P(TrainFaultTest, EveryRecordIsTrainedOnAndCheckpointsMatchCommits) {
     options.learning_rate = 0.01;
     Trainer trainer(model, options);
     OnlineTrainer online(model, trainer, OnlineOptions{checkpoint, /*checkpoint_every=*/5, 0, /*predict=*/true});
-    Recorder recorder(kTotal, /*inject_at=*/10, [&] {
-      warnings_before = logs.count();
-      faults.inject(fault, topic, kPartitions, group);
-    });
+    Recorder recorder(
+        kTotal, /*inject_at=*/10,
+        [&] {
+          warnings_before = logs.count();
+          faults.inject(fault, topic, kPartitions, group);
+        },
+        [&] {
+          int64_t sum = 0;
+          for (const auto& p : dataset.positions()) sum += p.offset;
+          return sum;
+        });
     OnlineResult result = online.run(dataset, {&recorder});
     ASSERT_EQ(recorder.trained().size(), static_cast<size_t>(kTotal))
         << "records never trained on\n" << logs.text();
