@@ -104,8 +104,7 @@ class FaultInjector {
         // More than librdkafka's own retries of one request absorb, so that
         // the client sees a failed commit.
         cluster_->push_request_errors(kafka::ApiKey::kOffsetCommit,
-                                      {kErrNotCoordinator, kErrRequestTimedOut, kErrRequestTimedOut,
-                                       kErrRequestTimedOut, kErrRequestTimedOut});
+                                      std::vector<int>(5, kErrRequestTimedOut));
         break;
       case Fault::kProduceErrors:
         cluster_->push_request_errors(kafka::ApiKey::kProduce, transient_errors());
