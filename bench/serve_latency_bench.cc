@@ -6,16 +6,18 @@
 // model (one TorchScript MLP 4 -> 64 -> 32 -> 3, written by the Python
 // script and wrapped by Model::from_torchscript) and the same data, in one
 // run:
-//   * latency at a steady offered load (default 5,000 records/s): p50/p99 of
-//     input send -> output received, after a warm-up;
+//   * latency at a steady offered load (default 5,000 records/s, sent in 1 ms
+//     ticks): p50/p99 of input send -> output received, after a warm-up;
 //   * maximum sustained throughput with micro-batching: a preloaded backlog
 //     drained as fast as possible (median of --runs runs);
 //   * the Python baseline under the same latency load and backlog.
 // Prints `RESULT serve_<name> key=value ...` lines.
 //
 // Usage: serve_latency_bench [--rate 5000] [--seconds 12] [--warmup 2]
-//          [--records 200000] [--python-records 20000] [--runs 5] [--no-python]
+//          [--records 200000] [--python-records 20000] [--runs 5] [--no-python] [--no-latency]
+//          [--max-batch N] [--max-wait-us U] [--max-in-flight N] [-X key=value]...
 //          [-b bootstrap]
+// (--max-* and -X tune streamml serve only; the defaults are serve's own.)
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -63,6 +65,9 @@ struct Args {
   int python_records = 20000;
   int runs = 5;
   bool python = true;
+  bool latency = true;     // --no-latency: throughput only (for profiling)
+  std::vector<std::pair<std::string, std::string>> extra;  // -X properties for serve's clients
+  serve::ServerOptions server;  // max_batch, max_wait_us, max_in_flight: serve's defaults unless given
 };
 
 std::string row(int i) {
@@ -109,12 +114,13 @@ class StreammlService : public Service {
  private:
   static serve::ServerOptions options(const Args& a, const std::string& in, const std::string& out,
                                       const std::string& group) {
-    serve::ServerOptions o;
+    serve::ServerOptions o = a.server;
     o.input_topics = {in};
     o.output_topic = out;
     o.group = group;
     o.metrics_interval_ms = std::getenv("SERVE_BENCH_VERBOSE") ? 1000 : 0;
     o.kafka = kafka::Config{{"bootstrap.servers", a.bootstrap}};
+    for (const auto& [k, v] : a.extra) o.kafka.set(k, v);
     return o;
   }
   serve::Server server_;
@@ -239,17 +245,26 @@ LatencyResult paced_run(const Args& a, const std::string& in, OutputWatcher& wat
   int64_t measured = 0;
   std::vector<std::string> rows;
   for (int i = 0; i < 1000; ++i) rows.push_back(row(i));
-  for (int i = 0; i < total; ++i) {
-    std::this_thread::sleep_until(start + std::chrono::microseconds(int64_t{i} * 1'000'000 / a.rate));
-    const int64_t now = wall_us();
-    const std::string key = "L" + std::to_string(now);
-    kafka::ProduceRecord r;
-    r.topic = in;
-    r.key = std::string_view(key);
-    r.value = rows[static_cast<size_t>(i % 1000)];
-    producer.produce(r);
+  // Paced in 1 ms ticks: each tick sends the records due by then, back to
+  // back (5 per tick at 5,000/s), each keyed with its own send time. A wake-up
+  // per record would make the load generator (and the broker answering one
+  // produce request per record) the busiest thread of a 2-core machine.
+  for (int i = 0; i < total;) {
+    const auto now_steady = Clock::now();
+    const int64_t due = std::min<int64_t>(
+        total, std::chrono::duration_cast<std::chrono::microseconds>(now_steady - start).count() * a.rate / 1'000'000 + 1);
+    for (; i < due; ++i) {
+      const int64_t now = wall_us();
+      const std::string key = "L" + std::to_string(now);
+      kafka::ProduceRecord r;
+      r.topic = in;
+      r.key = std::string_view(key);
+      r.value = rows[static_cast<size_t>(i % 1000)];
+      producer.produce(r);
+      if (now >= measure_from) ++measured;
+    }
     producer.poll();
-    if (now >= measure_from) ++measured;
+    std::this_thread::sleep_until(now_steady + std::chrono::milliseconds(1));
   }
   producer.flush();
   const double elapsed = static_cast<double>(wall_us() - start_us) / 1e6;
@@ -338,6 +353,19 @@ int main(int argc, char** argv) {
     else if (arg == "--python-records") a.python_records = std::stoi(next());
     else if (arg == "--runs") a.runs = std::stoi(next());
     else if (arg == "--no-python") a.python = false;
+    else if (arg == "--no-latency") a.latency = false;
+    else if (arg == "--max-batch") a.server.max_batch = std::stoul(next());
+    else if (arg == "--max-wait-us") a.server.max_wait_us = std::stoll(next());
+    else if (arg == "--max-in-flight") a.server.max_in_flight = std::stoul(next());
+    else if (arg == "-X") {
+      const std::string kv = next();
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos) {
+        std::fprintf(stderr, "-X expects key=value, got '%s'\n", kv.c_str());
+        return 2;
+      }
+      a.extra.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    }
     else if (arg == "-b") a.bootstrap = next();
     else {
       std::fprintf(stderr, "unknown argument %s (see the comment at the top of %s)\n", arg.c_str(), __FILE__);
@@ -375,8 +403,11 @@ int main(int argc, char** argv) {
     return std::unique_ptr<Service>(new PythonService(a, script, pt, in, out, group));
   };
 
-  const LatencyResult lat = latency_run(a, make_streamml);
-  print_latency("serve_latency", a, lat);
+  LatencyResult lat;
+  if (a.latency) {
+    lat = latency_run(a, make_streamml);
+    print_latency("serve_latency", a, lat);
+  }
   std::vector<double> tput;
   for (int r = 0; r < a.runs; ++r) {
     tput.push_back(drain_run(a, a.records, make_streamml));
@@ -384,12 +415,15 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   const double serve_tput = median(tput);
-  std::printf("RESULT serve_throughput records_per_s=%.0f runs=%d records=%d min=%.0f max=%.0f\n", serve_tput,
+  if (!tput.empty()) std::printf("RESULT serve_throughput records_per_s=%.0f runs=%d records=%d min=%.0f max=%.0f\n", serve_tput,
               a.runs, a.records, *std::min_element(tput.begin(), tput.end()),
               *std::max_element(tput.begin(), tput.end()));
   if (a.python) {
-    const LatencyResult plat = latency_run(a, make_python);
-    print_latency("serve_python_latency", a, plat);
+    LatencyResult plat;
+    if (a.latency) {
+      plat = latency_run(a, make_python);
+      print_latency("serve_python_latency", a, plat);
+    }
     std::vector<double> ptput;
     for (int r = 0; r < a.runs; ++r) {
       ptput.push_back(drain_run(a, a.python_records, make_python));
@@ -397,8 +431,10 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     }
     const double py_tput = median(ptput);
-    std::printf("RESULT serve_python_throughput records_per_s=%.0f runs=%d records=%d\n", py_tput, a.runs,
-                a.python_records);
+    if (!ptput.empty()) {
+      std::printf("RESULT serve_python_throughput records_per_s=%.0f runs=%d records=%d\n", py_tput, a.runs,
+                  a.python_records);
+    }
     std::printf("RESULT serve_vs_python throughput_ratio=%.1f p99_ratio=%.3f\n",
                 py_tput > 0 ? serve_tput / py_tput : 0,
                 plat.summary.p99_ms > 0 ? lat.summary.p99_ms / plat.summary.p99_ms : 0);

@@ -20,8 +20,8 @@
 #include "streamml/common/logging.h"
 #include "streamml/demo/race_demo.h"
 #include "streamml/demo/race_models.h"
-#include "streamml/demo/race_ranking_processor.h"
 #include "streamml/demo/ranking_service.h"
+#include "streamml/serve/processor.h"
 
 namespace streamml::cli {
 namespace {
@@ -139,12 +139,23 @@ int run_train(DemoCliOptions& o) {
   return kExitOk;
 }
 
-int run_live(DemoCliOptions& o, const std::atomic<bool>& stop) {
-  const kafka::Config config = o.kafka.make_config();
-  const std::vector<demo::Race> races = demo::simulate_races(o.seed, first_live_race(o), o.live_races);
+// The live and rankings topics, sized for the live races (created by whichever step starts first: the service
+// needs both to exist before it subscribes, the leaderboard reads the rankings topic).
+void ensure_live_topic(const kafka::Config& config, const DemoCliOptions& o, const std::vector<demo::Race>& races) {
   size_t bytes = 0;
   for (const auto& r : races) bytes += r.num_records() * 110;
   demo::create_race_topic(config, topic(o, "live"), demo::partitions_for_bytes(bytes), /*reuse=*/true);
+}
+void ensure_rankings_topic(const kafka::Config& config, const DemoCliOptions& o,
+                           const std::vector<demo::Race>& races) {
+  demo::create_race_topic(config, topic(o, "rankings"), demo::partitions_for_bytes(demo::race_rankings_bytes(races)),
+                          /*reuse=*/true);
+}
+
+int run_live(DemoCliOptions& o, const std::atomic<bool>& stop) {
+  const kafka::Config config = o.kafka.make_config();
+  const std::vector<demo::Race> races = demo::simulate_races(o.seed, first_live_race(o), o.live_races);
+  ensure_live_topic(config, o, races);
   const size_t n = demo::stream_live_races(config, topic(o, "live"), races,
                                            demo::LiveStreamOptions{.speed = o.speed, .concurrent_races = o.concurrent},
                                            stop);
@@ -152,29 +163,25 @@ int run_live(DemoCliOptions& o, const std::atomic<bool>& stop) {
   return stop.load() ? kExitFailure : kExitOk;
 }
 
-// The rankings topic, sized for the live races (created by whichever of serve and leaderboard starts first).
-void ensure_rankings_topic(const kafka::Config& config, const DemoCliOptions& o,
-                           const std::vector<demo::Race>& races) {
-  size_t bytes = 0;
-  for (const auto& r : races) bytes += r.num_records() * (110 + 30 * r.horses.size());
-  demo::create_race_topic(config, topic(o, "rankings"), demo::partitions_for_bytes(bytes), /*reuse=*/true);
-}
-
+// The ranking service (serve::Server with the race processor) until --idle-timeout ms pass without input.
 int run_serve(DemoCliOptions& o, const std::atomic<bool>& stop) {
   const kafka::Config config = o.kafka.make_config();
   const std::string path = out_file(o, "live_model.smlmodel");
   auto model = std::make_shared<model::Model>(model::Model::load(path));
-  const demo::FeatureSet set = demo::race_model_feature_set(*model);
-  ensure_rankings_topic(config, o, demo::simulate_races(o.seed, first_live_race(o), o.live_races));
-  demo::RaceRankingProcessor processor(demo::model_scorer(model), set, demo::RaceRankingOptions{.version = path});
+  serve::ProcessorFactory factory = demo::race_ranking_factory(model, demo::RaceRankingOptions{.version = path});
+  const std::vector<demo::Race> races = demo::simulate_races(o.seed, first_live_race(o), o.live_races);
+  ensure_live_topic(config, o, races);
+  ensure_rankings_topic(config, o, races);
   demo::RankingServiceOptions s;
   s.input_topic = topic(o, "live");
   s.output_topic = topic(o, "rankings");
   s.group = o.topic_prefix + "-ranking-service";
-  s.idle_timeout_ms = o.idle_timeout_ms;
-  const demo::RankingServiceStats stats = demo::run_ranking_service(config, processor, s, stop);
+  s.metrics_interval_ms = 5000;  // a metrics line on stderr every 5 s while it serves
+  demo::RankingService service(config, s, std::move(factory));
+  service.wait_until_idle(stop, std::chrono::milliseconds(o.idle_timeout_ms));
+  const serve::ServerStats stats = service.stop();
   std::printf("ranking service: %llu records in, %llu rankings out, %llu rejected\n",
-              static_cast<unsigned long long>(stats.inputs), static_cast<unsigned long long>(stats.outputs),
+              static_cast<unsigned long long>(stats.records_in), static_cast<unsigned long long>(stats.records_out),
               static_cast<unsigned long long>(stats.rejected));
   return kExitOk;
 }

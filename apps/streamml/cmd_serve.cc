@@ -81,7 +81,10 @@ RunFunction setup(CLI::App& sub) {
       ->required();
   sub.add_option("--max-batch", o->server.max_batch, "Close a micro-batch at this many records")
       ->capture_default_str();
-  sub.add_option("--max-wait-us", o->server.max_wait_us, "...or this long after its first record")
+  sub.add_option("--max-wait-us", o->server.max_wait_us, "...or this long after its first record (0: with the records already fetched)")
+      ->capture_default_str();
+  sub.add_option("--max-in-flight", o->server.max_in_flight,
+                 "At-least-once: at most this many records produced and not yet acknowledged (back-pressure)")
       ->capture_default_str();
   sub.add_flag("--exactly-once", o->server.exactly_once,
                "Transactional write-back: outputs and consumed offsets in one transaction per batch");

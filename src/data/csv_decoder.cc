@@ -157,6 +157,8 @@ std::optional<std::string> CsvDecoder::decode(std::string_view line, float* feat
   const int32_t num_features = static_cast<int32_t>(feature_columns_.size());
   const size_t needed = slot_of_column_.size();
   const char delimiter = options_.delimiter;
+  // The fast path below must not read a delimiter as part of a number.
+  const bool plain_numbers = delimiter != '.' && delimiter != '-' && (delimiter < '0' || delimiter > '9');
   const MissingPolicy policy = options_.missing;
   const char* p = line.data();
   const char* const end = p + line.size();
@@ -166,6 +168,9 @@ std::optional<std::string> CsvDecoder::decode(std::string_view line, float* feat
     const char* field_begin;
     const char* field_end;
     bool escaped = false;
+    const int32_t slot = slot_of_column_[column];
+    float value;
+    bool parsed = false;  // `value` already holds the field (fast path)
     if (p < end && *p == '"') {
       const char* q = p + 1;
       while (true) {
@@ -186,17 +191,24 @@ std::optional<std::string> CsvDecoder::decode(std::string_view line, float* feat
                internal::quote_value(std::string_view(p, 1)) + " after a closing quote";
       }
     } else {
-      const char* d =
-          static_cast<const char*>(std::memchr(p, delimiter, static_cast<size_t>(end - p)));
+      // Most fields are plain decimals followed by the delimiter: parse them
+      // in the same pass that finds the delimiter.
+      const char* number_end =
+          slot >= 0 && plain_numbers ? internal::parse_plain_decimal(p, end, value) : nullptr;
+      if (number_end != nullptr && (number_end == end || *number_end == delimiter)) {
+        parsed = true;
+        field_end = number_end;
+      } else {
+        const char* d =
+            static_cast<const char*>(std::memchr(p, delimiter, static_cast<size_t>(end - p)));
+        field_end = d != nullptr ? d : end;
+      }
       field_begin = p;
-      field_end = d != nullptr ? d : end;
       p = field_end;
     }
-    const int32_t slot = slot_of_column_[column];
     if (slot >= 0) {
       const std::string_view text(field_begin, static_cast<size_t>(field_end - field_begin));
-      float value;
-      if (escaped || !internal::parse_float(text, value)) {
+      if (!parsed && (escaped || !internal::parse_float(text, value))) {
         if (policy == MissingPolicy::kError) {
           if (internal::is_blank(text)) return "column " + column_name(column) + " is empty";
           return "column " + column_name(column) + ": not a number: " + internal::quote_value(text);

@@ -77,6 +77,30 @@ struct Item {
   BoundedPosition position;
 };
 
+// Bounded reads fetch ahead: every partition of the ranges still to read in
+// a pass is assigned at once, and the records of partitions other than the
+// one being read wait in their lane until their range comes. A lane fetches
+// a run of contiguous ranges of its partition ([fetch_next, limit)); when the
+// next range of the partition does not continue where the run ends, the lane
+// seeks there once the run has been read.
+struct Lane {
+  kafka::TopicPartition tp;
+  std::deque<kafka::Message> ahead;  // fetched, not read yet: increasing offsets below `limit`
+  size_t ahead_bytes = 0;            // payload + key bytes (+ kMessageOverhead each) in `ahead`
+  int64_t fetch_next = 0;            // every offset below this was fetched (read, in `ahead`, or a gap)
+  int64_t limit = 0;                 // end (exclusive) of the contiguous ranges being fetched
+  size_t first = 0;                  // the lane's first range in the pass (planning only)
+  bool paused = false;               // fetching stopped: `ahead` is full, or the lane is past its limit
+  std::optional<kafka::KafkaError> error;  // offset out of range: raised when the reader gets here
+};
+
+constexpr size_t kNoRange = static_cast<size_t>(-1);
+constexpr size_t kMessageOverhead = 128;  // librdkafka's per-message bookkeeping, roughly
+constexpr size_t kMaxPoll = 1024;         // records per poll
+constexpr size_t kMaxReservedRows = 4096;  // rows reserved up front in a batch
+
+size_t message_bytes(const kafka::Message& m) { return m.value().size() + m.key().size() + kMessageOverhead; }
+
 }  // namespace
 
 struct KafkaDataset::Impl {
@@ -114,7 +138,11 @@ struct KafkaDataset::Impl {
   std::mt19937_64 rng;
   int64_t taken = 0;
   std::map<kafka::TopicPartition, int64_t> consumed;
+  std::map<kafka::TopicPartition, int64_t>::iterator consumed_last = consumed.end();  // of the last record
   std::map<kafka::TopicPartition, int64_t> last_seen;  // group mode gap detection
+  std::deque<Lane> lanes;             // bounded read-ahead, one per partition of the pass (never moved)
+  std::vector<size_t> lane_of;        // per range: its lane (kNoRange: empty range)
+  std::vector<size_t> next_on_lane;   // per range: the next non-empty range of its partition
   BoundedPosition position;
   std::optional<Clock::time_point> assigned_at;  // last assignment (prefetch thread)
 
@@ -122,6 +150,12 @@ struct KafkaDataset::Impl {
     Batch b;
     b.num_features = decoder ? decoder->num_features() : 0;
     b.num_labels = decoder ? decoder->num_labels() : 0;
+    // A batch is filled row by row: size it once instead of growing it.
+    const size_t rows = std::min<size_t>(options.batch_size, kMaxReservedRows);
+    b.features.reserve(rows * b.num_features);
+    b.labels.reserve(rows * b.num_labels);
+    b.meta.reserve(rows);
+    if (keep_payloads) b.payloads.reserve(rows);
     return b;
   }
 
@@ -146,12 +180,22 @@ struct KafkaDataset::Impl {
     return push(Item{std::move(batch), consumed, position});
   }
 
+  // The `consumed` entry of a partition; the last one is cached, as records
+  // come in runs of one partition.
+  int64_t& consumed_slot(std::string_view topic, int32_t partition) {
+    if (consumed_last == consumed.end() || consumed_last->first.partition != partition ||
+        consumed_last->first.topic != topic) {
+      consumed_last = consumed.try_emplace(kafka::TopicPartition{std::string(topic), partition}, 0).first;
+    }
+    return consumed_last->second;
+  }
+
   // Adds one record; emits a full batch. Returns false to stop.
   bool add(const kafka::Message& m) {
-    kafka::TopicPartition tp{m.topic(), m.partition()};
-    consumed[tp] = m.offset() + 1;
+    int64_t& slot = consumed_slot(m.topic_view(), m.partition());
+    slot = m.offset() + 1;
     RecordMeta meta;
-    meta.topic = std::move(tp.topic);
+    meta.topic = consumed_last->first.topic;
     meta.partition = m.partition();
     meta.offset = m.offset();
     meta.timestamp_ms = m.timestamp_ms();
@@ -229,46 +273,198 @@ struct KafkaDataset::Impl {
                         "; retention removed them before they were read)");
   }
 
+  // ---- bounded read-ahead (prefetch thread) ----
+
+  // End (exclusive) of the run of contiguous ranges of one partition that
+  // starts with range k.
+  int64_t run_end(size_t k) const {
+    int64_t end = ranges[k].end;
+    for (size_t n = next_on_lane[k]; n != kNoRange && ranges[n].start == end; n = next_on_lane[n]) {
+      end = ranges[n].end;
+    }
+    return end;
+  }
+
+  // Lanes for the ranges from `first` on (the first starting at
+  // `first_start`), each assigned at its first range's start.
+  void plan_pass(size_t first, int64_t first_start) {
+    resume_all();
+    lanes.clear();
+    lane_of.assign(ranges.size(), kNoRange);
+    next_on_lane.assign(ranges.size(), kNoRange);
+    std::vector<size_t> last_of_lane;
+    for (size_t k = first; k < ranges.size(); ++k) {
+      const kafka::ResolvedRange& r = ranges[k];
+      const int64_t start = k == first ? first_start : r.start;
+      if (start >= r.end) continue;
+      size_t l = 0;
+      while (l < lanes.size() && !(lanes[l].tp.partition == r.partition && lanes[l].tp.topic == r.topic)) ++l;
+      if (l == lanes.size()) {
+        lanes.emplace_back();
+        lanes[l].tp = {r.topic, r.partition};
+        lanes[l].fetch_next = start;
+        lanes[l].first = k;
+        last_of_lane.push_back(kNoRange);
+      } else {
+        next_on_lane[last_of_lane[l]] = k;
+      }
+      lane_of[k] = l;
+      last_of_lane[l] = k;
+    }
+    std::vector<kafka::TopicPartitionOffset> assignment;
+    for (Lane& lane : lanes) {
+      lane.limit = run_end(lane.first);
+      assignment.push_back({lane.tp.topic, lane.tp.partition, lane.fetch_next});
+    }
+    if (assignment.empty()) {
+      consumer->unassign();
+    } else {
+      consumer->assign(assignment);
+    }
+  }
+
+  // Resumes every lane this reader paused, before the assignment changes: a
+  // pause must not outlive it (librdkafka keeps it on the partition).
+  void resume_all() {
+    std::vector<kafka::TopicPartition> paused;
+    for (Lane& lane : lanes) {
+      if (lane.paused) paused.push_back(lane.tp);
+      lane.paused = false;
+    }
+    if (!paused.empty()) consumer->resume(paused);
+  }
+
+  void end_reads() {
+    resume_all();
+    consumer->unassign();
+  }
+
+  Lane* lane_of_message(const kafka::Message& m) {
+    const int32_t partition = m.partition();
+    for (Lane& lane : lanes) {
+      if (lane.tp.partition == partition && lane.tp.topic == m.topic_view()) return &lane;
+    }
+    return nullptr;
+  }
+
+  void pause(Lane& lane) {
+    if (lane.paused) return;
+    consumer->pause({lane.tp});
+    lane.paused = true;
+  }
+
+  void resume(Lane& lane) {
+    if (!lane.paused) return;
+    consumer->resume({lane.tp});
+    lane.paused = false;
+  }
+
+  // The lane's run ended with range k: fetch the partition's next range, if
+  // any, from its start.
+  void advance_lane(Lane& lane, size_t k) {
+    const size_t n = next_on_lane[k];
+    if (n == kNoRange) {
+      pause(lane);  // nothing more to read from this partition in the pass
+      return;
+    }
+    if (ranges[n].start == ranges[k].end) return;  // the run goes on
+    lane.ahead.clear();
+    lane.ahead_bytes = 0;
+    lane.error.reset();
+    lane.fetch_next = ranges[n].start;
+    lane.limit = run_end(n);
+    resume(lane);  // then seek: the seek decides where fetching goes on
+    if (kafka::KafkaError err = consumer->seek({lane.tp.topic, lane.tp.partition, lane.fetch_next})) {
+      throw KafkaException(err.code(), "seeking " + lane.tp.topic + ":" + std::to_string(lane.tp.partition) +
+                                           " to offset " + std::to_string(lane.fetch_next) + ": " + err.message());
+    }
+  }
+
+  // Polls once and files each record in its lane. `reading` (the lane being
+  // read) is never paused for being full: the reader empties it next.
+  void fetch(Lane& reading) {
+    int64_t outstanding = 0;  // offsets the unpaused lanes still expect
+    for (const Lane& lane : lanes) {
+      if (!lane.paused && !lane.error) outstanding += lane.limit - lane.fetch_next;
+    }
+    // poll_batch waits for `want` records: never ask for more than can come.
+    const size_t want = static_cast<size_t>(std::clamp<int64_t>(outstanding, 1, kMaxPoll));
+    for (auto& m : consumer->poll_batch(want, milliseconds(options.message_poll_timeout_ms))) {
+      if (m.is_eof()) continue;
+      Lane* lane = lane_of_message(m);
+      if (kafka::KafkaError err = m.error()) {
+        if (err.code() == kErrAutoOffsetReset || err.code() == kErrOffsetOutOfRange) {
+          Lane& lost = lane ? *lane : reading;
+          if (!lost.error) lost.error = err;
+          continue;
+        }
+        if (err.is_fatal()) throw KafkaException(err.code(), err.message());
+        log_warn("dataset: {}", err.message());
+        continue;
+      }
+      // Not ours, or fetched again after a pause.
+      if (lane == nullptr || m.offset() < lane->fetch_next) continue;
+      if (m.offset() >= lane->limit) {
+        // Past the run: whatever was not delivered below the limit does not
+        // exist (transaction markers, compaction).
+        lane->fetch_next = lane->limit;
+        pause(*lane);
+        continue;
+      }
+      lane->fetch_next = m.offset() + 1;
+      lane->ahead_bytes += message_bytes(m);
+      lane->ahead.push_back(std::move(m));
+      if (lane != &reading && lane->ahead_bytes > options.read_ahead_bytes) pause(*lane);
+    }
+  }
+
+  // Reads range k from `next` on. Returns false to stop (asked to, or take()
+  // is done and the epoch was finished).
+  bool read_range(size_t k, int64_t next) {
+    const kafka::ResolvedRange& r = ranges[k];
+    Lane& lane = lanes[lane_of[k]];
+    if (lane.fetch_next < r.end) resume(lane);  // if it was paused for being full
+    while (true) {
+      while (!lane.ahead.empty() && lane.ahead.front().offset() < r.end) {
+        kafka::Message m = std::move(lane.ahead.front());
+        lane.ahead.pop_front();
+        lane.ahead_bytes -= message_bytes(m);
+        if (m.offset() < next) continue;
+        next = m.offset() + 1;
+        position.offset = next;
+        if (!add(m)) return false;
+        if (take_done()) {
+          end_reads();
+          finish_epoch();
+          return false;
+        }
+      }
+      // Done when the range's last record was read, or when the lane fetched
+      // past the range's end (the offsets left are gaps).
+      if (next >= r.end || !lane.ahead.empty() || lane.fetch_next >= r.end) break;
+      if (lane.error) throw_data_loss(r, next);
+      if (stopping()) return false;
+      fetch(lane);
+    }
+    advance_lane(lane, k);
+    return true;
+  }
+
   void run_bounded() {
     position = start_position;
     for (; position.pass < options.repeat; ++position.pass, position.range = 0, position.offset = -1) {
+      if (position.range >= ranges.size()) continue;
+      const int64_t first_start = position.offset >= 0 ? position.offset : ranges[position.range].start;
+      plan_pass(position.range, first_start);
       for (; position.range < ranges.size(); ++position.range, position.offset = -1) {
         const kafka::ResolvedRange& r = ranges[position.range];
         int64_t next = position.offset >= 0 ? position.offset : r.start;
         position.offset = next;
         if (next >= r.end) continue;
-        consumer->assign({{r.topic, r.partition, next}});
-        while (next < r.end) {
-          if (stopping()) return;
-          // Never ask for more than the range still holds: poll_batch waits
-          // for a full batch, which would stall every range end for the poll
-          // timeout.
-          const size_t want = static_cast<size_t>(
-              std::min<int64_t>({static_cast<int64_t>(options.batch_size), 10000, r.end - next}));
-          for (auto& m : consumer->poll_batch(want, milliseconds(options.message_poll_timeout_ms))) {
-            if (m.is_eof()) continue;
-            if (kafka::KafkaError err = m.error()) {
-              if (err.code() == kErrAutoOffsetReset || err.code() == kErrOffsetOutOfRange) throw_data_loss(r, next);
-              if (err.is_fatal()) throw KafkaException(err.code(), err.message());
-              log_warn("dataset: {}", err.message());
-              continue;
-            }
-            if (m.partition() != r.partition || m.offset() < next || m.offset() >= r.end || m.topic() != r.topic) {
-              continue;
-            }
-            next = m.offset() + 1;
-            position.offset = next;
-            if (!add(m)) return;
-            if (take_done()) {
-              consumer->unassign();
-              finish_epoch();
-              return;
-            }
-          }
-        }
-        consumer->unassign();
+        if (!read_range(position.range, next)) return;
       }
     }
+    end_reads();
     finish_epoch();
   }
 

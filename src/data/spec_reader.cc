@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 #include "streamml/common/error.h"
@@ -162,12 +163,44 @@ bool is_blank(std::string_view text) {
   return true;
 }
 
+namespace {
+
+// Powers of ten that a float holds exactly (5^10 < 2^24).
+constexpr float kExactPow10[] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f, 1e8f, 1e9f, 1e10f};
+
+}  // namespace
+
+const char* parse_plain_decimal(const char* first, const char* last, float& out) {
+  const char* p = first;
+  const bool negative = p < last && *p == '-';
+  if (negative) ++p;
+  uint64_t mantissa = 0;
+  int digits = 0;
+  int decimals = 0;
+  for (; p < last && *p >= '0' && *p <= '9'; ++p, ++digits) mantissa = mantissa * 10 + static_cast<uint64_t>(*p - '0');
+  if (digits == 0) return nullptr;
+  if (p < last && *p == '.') {
+    ++p;
+    for (; p < last && *p >= '0' && *p <= '9'; ++p, ++decimals) {
+      mantissa = mantissa * 10 + static_cast<uint64_t>(*p - '0');
+    }
+    if (decimals == 0) return nullptr;
+  }
+  if (p < last && (*p == 'e' || *p == 'E' || *p == '.' || (*p >= '0' && *p <= '9'))) return nullptr;
+  if (digits + decimals > 19 || decimals > 10 || mantissa > (uint64_t{1} << 24)) return nullptr;
+  // Both operands are exact floats: one IEEE division rounds correctly.
+  const float value = static_cast<float>(mantissa) / kExactPow10[decimals];
+  out = negative ? -value : value;
+  return p;
+}
+
 bool parse_float(std::string_view text, float& out) {
   const char* first = text.data();
   const char* last = first + text.size();
   while (first < last && (*first == ' ' || *first == '\t')) ++first;
   while (last > first && (last[-1] == ' ' || last[-1] == '\t')) --last;
   if (first == last) return false;
+  if (parse_plain_decimal(first, last, out) == last) return true;
   if (*first == '+') {
     ++first;
     if (first == last || *first == '-' || *first == '+') return false;

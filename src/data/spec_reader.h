@@ -64,6 +64,13 @@ std::string join_items(const std::vector<std::string>& items);
 // tabs ignored, optional leading '+', nan/inf accepted, "true"/"false" as
 // 1/0. False when empty or not entirely a number.
 bool parse_float(std::string_view text, float& out);
+// The common case of parse_float, on the start of [first, last): a plain
+// decimal -?[0-9]+(.[0-9]+)? with a mantissa <= 2^24 and <= 10 decimals,
+// whose mantissa and power of ten are exact floats, so one division gives the
+// correctly rounded value, the float std::from_chars gives (Clinger's fast
+// path). Returns the end of the number, or nullptr when the text does not
+// start with such a number (the caller then takes parse_float's general path).
+const char* parse_plain_decimal(const char* first, const char* last, float& out);
 // True when `text` is empty or only spaces/tabs.
 bool is_blank(std::string_view text);
 // `"text"` with non-printable bytes as \xNN, cut after 40 bytes, for error

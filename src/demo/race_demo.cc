@@ -30,6 +30,11 @@ using Clock = std::chrono::steady_clock;
 
 constexpr size_t kPartitionBudgetBytes = 5u << 19;  // 2.5 MiB: half the embedded cluster's retention
 constexpr double kProbabilitySumTolerance = 1e-3;
+// A ranking record: the line without its entries, one entry per horse, and the headers (the tick's produce
+// time, then serve::Server's streamml.source.topic/partition/offset/timestamp and streamml.model.version).
+constexpr size_t kRankingBytes = 110;
+constexpr size_t kRankingEntryBytes = 30;
+constexpr size_t kRankingHeaderBytes = 220;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -69,6 +74,14 @@ size_t race_history_bytes(uint64_t seed, int64_t first_race_id, size_t count) {
     for (const std::string& line : encode_race_history(simulator.generate(first_race_id + static_cast<int64_t>(i)))) {
       bytes += line.size() + 16;  // value plus key and record overhead
     }
+  }
+  return bytes;
+}
+
+size_t race_rankings_bytes(const std::vector<Race>& races) {
+  size_t bytes = 0;
+  for (const Race& race : races) {
+    bytes += race.num_records() * (kRankingBytes + kRankingEntryBytes * race.horses.size() + kRankingHeaderBytes);
   }
   return bytes;
 }
@@ -247,7 +260,7 @@ LeaderboardResult run_leaderboard(const kafka::Config& config, const Leaderboard
       }
       ++result.rankings_per_race[ranking.race_id];
       double latency_us = 0.0;
-      if (const auto produced = produced_at_us(m.headers())) {
+      if (const auto produced = tick_produced_us(m.headers())) {
         latency_us = static_cast<double>(std::max<int64_t>(0, received_us - *produced));
         result.latencies_us.push_back(latency_us);
       }
@@ -448,44 +461,32 @@ DemoSummary run_demo(const DemoOptions& options, const std::atomic<bool>& stop) 
   // 3-5. Live stream, ranking service, leaderboard.
   summary.live_races = simulate_races(options.seed, first_live, options.live_races);
   size_t live_bytes = 0;
-  size_t ranking_bytes = 0;
   std::map<int64_t, int32_t> winners;
   for (const Race& race : summary.live_races) {
-    const size_t n = race.horses.size();
     live_bytes += race.num_records() * 110;
-    ranking_bytes += race.num_records() * (110 + 30 * n);
     winners[race.race_id] = race.result.winner();
   }
   create_race_topic(config, live_topic, partitions_for_bytes(live_bytes));
-  create_race_topic(config, rankings_topic, partitions_for_bytes(ranking_bytes));
+  create_race_topic(config, rankings_topic, partitions_for_bytes(race_rankings_bytes(summary.live_races)));
   size_t expected = 0;
   for (const Race& race : summary.live_races) expected += race.num_records();
 
+  // The ranking service: serve::Server with the race processor, on a thread the service object owns.
+  RankingServiceOptions service_options;
+  service_options.input_topic = live_topic;
+  service_options.output_topic = rankings_topic;
+  service_options.group = options.topic_prefix + "-ranking-service";
+  RankingService service(config, service_options,
+                         race_ranking_factory(live_model, RaceRankingOptions{.version = "live_model.smlmodel"}));
   std::atomic<bool> stop_workers{false};
-  std::exception_ptr service_error;
   std::exception_ptr stream_error;
-  RaceRankingProcessor processor(model_scorer(live_model), FeatureSet::kLive,
-                                 RaceRankingOptions{.version = "live_model.smlmodel"});
-  RankingServiceStats service_stats;
-  std::atomic<bool> service_ready{false};
-  std::thread service([&] {
-    try {
-      RankingServiceOptions service_options;
-      service_options.input_topic = live_topic;
-      service_options.output_topic = rankings_topic;
-      service_options.group = options.topic_prefix + "-ranking-service";
-      service_stats = run_ranking_service(config, processor, service_options, stop_workers, &service_ready);
-    } catch (...) {
-      service_error = std::current_exception();
-      stop_workers.store(true);
-    }
-  });
   std::thread streamer([&] {
     try {
-      // Start the race once the service has joined its group, so the first ticks do not wait for a rebalance.
-      const auto deadline = Clock::now() + std::chrono::seconds(30);
-      while (!service_ready.load() && !stop_workers.load() && Clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      // Start the races once the service owns the live partitions, so the first ticks do not wait for the
+      // group join (it is not part of the latency the report measures).
+      if (!service.wait_until_assigned(stop_workers, std::chrono::seconds(30)) && !stop_workers.load() &&
+          !service.failed()) {
+        log_warn("ranking service: no partitions assigned after 30 s; streaming anyway");
       }
       summary.live_records = stream_live_races(config, live_topic, summary.live_races, options.live, stop_workers);
     } catch (...) {
@@ -500,10 +501,11 @@ DemoSummary run_demo(const DemoOptions& options, const std::atomic<bool>& stop) 
   board.out = out;
   board.mode = options.mode;
   board.quiet = options.quiet;
-  // The leaderboard stops on the caller's stop or a failed worker.
+  // The leaderboard stops on the caller's stop or a failed worker; a failed service stops the stream too.
   std::atomic<bool> board_stop{false};
   std::thread watcher([&] {
     while (!board_stop.load()) {
+      if (service.failed()) stop_workers.store(true);
       if (stop.load() || stop_workers.load()) {
         board_stop.store(true);
         break;
@@ -518,16 +520,23 @@ DemoSummary run_demo(const DemoOptions& options, const std::atomic<bool>& stop) 
   } catch (...) {
     board_error = std::current_exception();
   }
+  // Every tick has its ranking (or the leaderboard gave up): stop the stream and the service.
   board_stop.store(true);
   stop_workers.store(true);
   watcher.join();
   streamer.join();
-  service.join();
+  serve::ServerStats service_stats;
+  std::exception_ptr service_error;
+  try {
+    service_stats = service.stop();
+  } catch (...) {
+    service_error = std::current_exception();
+  }
   if (stream_error) std::rethrow_exception(stream_error);
   if (service_error) std::rethrow_exception(service_error);
   if (board_error) std::rethrow_exception(board_error);
   log_info("live: {} records streamed, {} rankings, {} rejected, {} ranking(s) read in {:.1f} s",
-           summary.live_records, service_stats.outputs, service_stats.rejected, leaderboard.rankings,
+           summary.live_records, service_stats.records_out, service_stats.rejected, leaderboard.rankings,
            seconds_since(step));
   summary.rankings = leaderboard.rankings;
   summary.rejected = service_stats.rejected;

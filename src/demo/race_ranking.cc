@@ -11,6 +11,7 @@
 
 #include "record_fields.h"
 #include "streamml/common/error.h"
+#include "streamml/data/dead_letter.h"
 
 namespace streamml::demo {
 namespace {
@@ -109,6 +110,19 @@ std::optional<int64_t> produced_at_us(const kafka::Headers& headers) {
     const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) return std::nullopt;
     return value;
+  }
+  return std::nullopt;
+}
+
+std::optional<int64_t> tick_produced_us(const kafka::Headers& headers) {
+  if (auto us = produced_at_us(headers)) return us;
+  for (const auto& h : headers) {
+    if (h.name != data::kHeaderSourceTimestamp || !h.value) continue;
+    int64_t ms = 0;
+    const std::string& text = *h.value;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
+    if (ec != std::errc() || ptr != text.data() + text.size() || text.empty() || ms < 0) return std::nullopt;
+    return ms * 1000;
   }
   return std::nullopt;
 }

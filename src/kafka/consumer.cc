@@ -182,6 +182,24 @@ KafkaError Consumer::seek(const TopicPartitionOffset& to, milliseconds timeout) 
   return {};
 }
 
+void Consumer::pause(const std::vector<TopicPartition>& partitions) {
+  PartitionListPtr list = internal::to_list(partitions);
+  internal::check(rd_kafka_pause_partitions(handle_.get(), list.get()), "pause");
+  for (int i = 0; i < list->cnt; ++i) {
+    internal::check(list->elems[i].err, std::string("pause ") + list->elems[i].topic + ":" +
+                                            std::to_string(list->elems[i].partition));
+  }
+}
+
+void Consumer::resume(const std::vector<TopicPartition>& partitions) {
+  PartitionListPtr list = internal::to_list(partitions);
+  internal::check(rd_kafka_resume_partitions(handle_.get(), list.get()), "resume");
+  for (int i = 0; i < list->cnt; ++i) {
+    internal::check(list->elems[i].err, std::string("resume ") + list->elems[i].topic + ":" +
+                                            std::to_string(list->elems[i].partition));
+  }
+}
+
 Watermarks Consumer::query_watermarks(const std::string& topic, int32_t partition,
                                       milliseconds timeout) const {
   Watermarks w;

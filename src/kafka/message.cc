@@ -29,6 +29,9 @@ bool Message::is_eof() const { return raw_ && raw_->err == RD_KAFKA_RESP_ERR__PA
 std::string Message::topic() const {
   return raw_ && raw_->rkt ? rd_kafka_topic_name(raw_->rkt) : std::string();
 }
+std::string_view Message::topic_view() const {
+  return raw_ && raw_->rkt ? std::string_view(rd_kafka_topic_name(raw_->rkt)) : std::string_view();
+}
 int32_t Message::partition() const { return raw_ ? raw_->partition : -1; }
 int64_t Message::offset() const { return raw_ ? raw_->offset : kOffsetInvalid; }
 bool Message::has_key() const { return raw_ && raw_->key != nullptr; }

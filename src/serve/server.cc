@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
+#include <exception>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -26,6 +28,11 @@ namespace streamml::serve {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// At-least-once commits of acknowledged batches are asynchronous and at most
+// this frequent (one per micro-batch cost the broker an OffsetCommit per
+// millisecond at low load); revocation, stop and failure commit at once.
+constexpr auto kAsyncCommitInterval = std::chrono::milliseconds(20);
 
 int64_t wall_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -49,6 +56,27 @@ std::optional<std::filesystem::file_time_type> mtime_of(const std::string& path)
 }  // namespace
 
 struct Server::Impl {
+  // At-least-once delivery pipeline: micro-batches whose outputs were
+  // produced and whose acknowledgements are awaited, oldest first. A batch's
+  // offsets are committed once it and every batch before it are fully
+  // acknowledged.
+  struct InFlightBatch;
+  // One produced output; its address is the produce opaque, so its delivery
+  // report finds its batch and its input timestamp (for the latency metric).
+  struct PendingOutput {
+    InFlightBatch* batch = nullptr;
+    int64_t input_timestamp_ms = -1;
+  };
+  struct InFlightBatch {
+    std::vector<kafka::TopicPartitionOffset> offsets;  // next offsets to commit, per partition
+    size_t records = 0;                                // input records
+    size_t dead_letters = 0;                           // sent to the dead-letter producer
+    std::vector<PendingOutput> outputs;                // reserved up front: addresses are stable
+    size_t unacknowledged = 0;                         // outputs without a delivery report (pipe_mu)
+    std::string failure;                               // first delivery error, "" = none (pipe_mu)
+    int failure_code = 0;                              // its rd_kafka_resp_err_t (pipe_mu)
+  };
+
   ServerOptions options;
   ProcessorFactory factory;
   std::atomic<bool> stop_requested{false};
@@ -61,6 +89,16 @@ struct Server::Impl {
   std::map<kafka::TopicPartition, int64_t> positions;  // next offset to serve, per assigned partition
   std::condition_variable cv;                          // wakes the metrics thread on stop
 
+  // The pipeline: pushed and popped by the run() thread, acknowledged by the
+  // producer's poll thread (delivery reports). Declared before `producer` so
+  // that it outlives the producer's last delivery reports.
+  std::mutex pipe_mu;                                   // guards the batches' ack state and `pipeline`
+  std::condition_variable pipe_cv;                      // a batch was fully acknowledged
+  std::deque<std::unique_ptr<InFlightBatch>> pipeline;  // oldest first
+  size_t pipeline_records = 0;                          // input records of the batches in `pipeline`
+  std::atomic<bool> delivery_failed{false};             // some output was not delivered
+  std::exception_ptr rebalance_error;                   // raised in on_rebalance, rethrown by run()
+
   // Owned by the run() thread.
   std::unique_ptr<Processor> processor;
   std::unique_ptr<data::Decoder> decoder;
@@ -69,7 +107,9 @@ struct Server::Impl {
   std::unique_ptr<data::DeadLetterProducer> dead_letters;
   std::map<std::string, bool> same_partitions;  // input topic -> output has as many partitions
   std::vector<kafka::Message> building;         // the micro-batch being polled
-  std::map<kafka::TopicPartition, int64_t> committed;  // last committed next-offsets
+  std::map<kafka::TopicPartition, int64_t> committed;  // next-offsets acknowledged (committed or in `uncommitted`)
+  std::map<kafka::TopicPartition, int64_t> uncommitted;  // acknowledged, not yet committed (at-least-once)
+  Clock::time_point next_async_commit;
   std::optional<std::filesystem::file_time_type> watched_mtime;
   Clock::time_point next_watch_check;
   std::string transactional_id;
@@ -118,16 +158,30 @@ struct Server::Impl {
       log_info("serve: assigned {} partition(s)", parts.size());
       std::lock_guard lock(mu);
       for (const auto& p : parts) positions[{p.topic, p.partition}] = -1;
+      stats.assigned_partitions = positions.size();
       return;
     }
-    log_info("serve: {} {} partition(s)", event == kafka::RebalanceEvent::kLost ? "lost" : "revoked",
-             parts.size());
+    const bool lost = event == kafka::RebalanceEvent::kLost;
+    log_info("serve: {} {} partition(s)", lost ? "lost" : "revoked", parts.size());
+    // Outputs in flight may belong to the revoked partitions: wait for them
+    // and commit what was acknowledged before the group moves on (a lost
+    // assignment can no longer commit). Errors cannot propagate through
+    // librdkafka's callback: run() rethrows them after the poll.
+    if (!rebalance_error) {
+      try {
+        drain(/*commit=*/!lost);
+      } catch (...) {
+        rebalance_error = std::current_exception();
+      }
+    }
     std::vector<kafka::TopicPartitionOffset> final_commit;
     {
       std::lock_guard lock(mu);
       for (const auto& p : parts) {
         kafka::TopicPartition tp{p.topic, p.partition};
         positions.erase(tp);
+        stats.assigned_partitions = positions.size();
+        uncommitted.erase(tp);  // committed by drain() above, or (lost) no longer ours
         auto it = committed.find(tp);
         if (it != committed.end()) {
           final_commit.push_back({p.topic, p.partition, it->second});
@@ -148,7 +202,7 @@ struct Server::Impl {
     metrics.clear_lag();
     // At-least-once commits asynchronously: make the last ones stick before
     // the new owner reads the group's offsets (fewer duplicates).
-    if (!options.exactly_once && event == kafka::RebalanceEvent::kRevoked && !final_commit.empty()) {
+    if (!options.exactly_once && !lost && !final_commit.empty()) {
       if (auto err = consumer->commit(final_commit, /*async=*/false)) {
         log_warn("serve: commit on revoke: {}", err.message());
       }
@@ -170,69 +224,71 @@ struct Server::Impl {
   }
 
   // Polls one micro-batch into `building`: waits up to 100 ms for a first
-  // record, then closes at max_batch records or max_wait_us after the first.
+  // record, takes every record already fetched, then closes at max_batch
+  // records or max_wait_us after the first.
   void poll_micro_batch() {
     building.clear();
     // poll_batch() waits for a full batch or its timeout: wait for the first
     // record with poll(), which returns as soon as one is there.
+    // With outputs in flight, come back soon to commit them once acknowledged.
+    bool idle;
+    {
+      std::lock_guard lock(pipe_mu);
+      idle = pipeline.empty();
+    }
     std::vector<kafka::Message> polled;
-    if (kafka::Message first = consumer->poll(kafka::milliseconds(100)); !first.empty()) {
+    if (kafka::Message first = consumer->poll(kafka::milliseconds(idle ? 100 : 10)); !first.empty()) {
       polled.push_back(std::move(first));
     }
     take(polled);
     if (building.empty()) return;
     const auto deadline = Clock::now() + std::chrono::microseconds(options.max_wait_us);
+    // The records already fetched always join (even with max_wait_us = 0).
     while (building.size() < options.max_batch && !stop_requested.load()) {
       const auto remaining =
           std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now()).count();
-      if (remaining <= 0) break;
-      polled = consumer->poll_batch(options.max_batch - building.size(), kafka::milliseconds(remaining / 1000));
-      if (polled.empty() && remaining < 1000) {
+      polled = consumer->poll_batch(options.max_batch - building.size(),
+                                    kafka::milliseconds(std::max<int64_t>(remaining, 0) / 1000));
+      const bool got_none = polled.empty();
+      take(polled);
+      if (building.empty() || remaining <= 0) break;  // everything was revoked, or time is up
+      if (got_none && remaining < 1000) {
         std::this_thread::sleep_for(std::chrono::microseconds(std::min<int64_t>(remaining, 100)));
       }
-      take(polled);
-      if (building.empty()) break;  // everything was revoked
     }
   }
 
-  void reject(const data::RecordMeta& meta, std::string_view payload, const std::string& reason) {
+  // Dead-letters or logs a bad record; returns whether it was dead-lettered.
+  bool reject(const data::RecordMeta& meta, std::string_view payload, const std::string& reason) {
     if (dead_letters) {
       dead_letters->send(meta, payload, reason);
       metrics.record_rejected(true);
       std::lock_guard lock(mu);
       ++stats.rejected;
       ++stats.dead_lettered;
-    } else {
-      log_warn("serve: bad record {}: {}", meta.location(), reason);
-      metrics.record_rejected(false);
-      std::lock_guard lock(mu);
-      ++stats.rejected;
+      return true;
     }
+    log_warn("serve: bad record {}: {}", meta.location(), reason);
+    metrics.record_rejected(false);
+    std::lock_guard lock(mu);
+    ++stats.rejected;
+    return false;
   }
 
-  // Decodes, processes and produces one micro-batch; returns the offsets to
-  // commit (next offset per partition).
-  std::vector<kafka::TopicPartitionOffset> serve_batch(const std::vector<kafka::Message>& msgs) {
+  // Decodes, processes and produces one micro-batch into a new batch at the
+  // end of the pipeline (outputs asynchronously: their delivery reports
+  // acknowledge them, see on_delivery()); returns that batch.
+  InFlightBatch& serve_batch(std::vector<kafka::Message>& msgs) {
     const size_t n = msgs.size();
-    std::vector<data::RecordMeta> metas(n);
-    for (size_t i = 0; i < n; ++i) {
-      const kafka::Message& m = msgs[i];
-      data::RecordMeta& meta = metas[i];
-      meta.topic = m.topic();
-      meta.partition = m.partition();
-      meta.offset = m.offset();
-      meta.timestamp_ms = m.timestamp_ms();
-      meta.has_key = m.has_key();
-      if (meta.has_key) meta.key = std::string(m.key());
-      meta.headers = m.headers();
-    }
-    // Decode.
+    // Decode; the metadata of decoded records moves into the batch.
     data::Batch batch;
     const size_t width = decoder ? decoder->num_features() : 0;
     const size_t num_labels = decoder ? decoder->num_labels() : 0;
     std::vector<float> labels(num_labels);
     batch.num_features = width;
     batch.features.resize(n * width);
+    batch.meta.reserve(n);
+    batch.payloads.reserve(n);
     std::vector<int64_t> row_of(n, -1);
     std::vector<std::string> reasons(n);
     for (size_t i = 0; i < n; ++i) {
@@ -245,7 +301,7 @@ struct Server::Impl {
         }
       }
       row_of[i] = static_cast<int64_t>(batch.size++);
-      batch.meta.push_back(metas[i]);
+      batch.meta.push_back(meta_of(msgs[i]));
       batch.payloads.emplace_back(msgs[i].value());
     }
     batch.features.resize(batch.size * width);
@@ -255,53 +311,215 @@ struct Server::Impl {
       throw std::logic_error("processor returned " + std::to_string(results.size()) + " results for " +
                              std::to_string(batch.size) + " records");
     }
+    // The batch joins the pipeline before its first output is produced: the
+    // pipeline owns what the delivery reports point to.
+    auto owned = std::make_unique<InFlightBatch>();
+    InFlightBatch& flight = *owned;
+    flight.records = n;
+    size_t num_outputs = 0;
+    for (const ProcessResult& r : results) num_outputs += r.output ? 1 : 0;
+    flight.outputs.reserve(num_outputs);
+    flight.unacknowledged = num_outputs;
+    {
+      std::lock_guard lock(pipe_mu);
+      pipeline_records += n;
+      pipeline.push_back(std::move(owned));
+    }
     // Produce, in input order.
     const std::string version = processor->version();
     std::map<kafka::TopicPartition, int64_t> next;
+    int64_t* next_of_last = nullptr;  // records of one partition come in runs: look up once per run
+    const rd_kafka_topic_t* last_topic = nullptr;
+    int32_t last_partition = -1;
+    kafka::ProduceRecord record;
+    record.topic = options.output_topic;
     for (size_t i = 0; i < n; ++i) {
-      const data::RecordMeta& meta = metas[i];
-      next[{meta.topic, meta.partition}] = meta.offset + 1;
+      const kafka::Message& m = msgs[i];
+      if (next_of_last == nullptr || m.partition() != last_partition || m.raw()->rkt != last_topic) {
+        next_of_last = &next[{m.topic(), m.partition()}];
+        last_topic = m.raw()->rkt;
+        last_partition = m.partition();
+      }
+      *next_of_last = m.offset() + 1;
       const ProcessResult* result = row_of[i] >= 0 ? &results[static_cast<size_t>(row_of[i])] : nullptr;
       if (result == nullptr || !result->output) {
         std::string reason = result == nullptr          ? reasons[i]
                              : result->error.empty()    ? std::string("rejected by the processor")
                                                         : result->error;
-        reject(meta, msgs[i].value(), reason);
+        const data::RecordMeta meta = result == nullptr ? meta_of(m) : batch.meta[static_cast<size_t>(row_of[i])];
+        if (reject(meta, m.value(), reason)) ++flight.dead_letters;
         continue;
       }
+      const data::RecordMeta& meta = batch.meta[static_cast<size_t>(row_of[i])];
       const OutputRecord& out = *result->output;
-      kafka::ProduceRecord record;
-      record.topic = options.output_topic;
-      record.partition = same_partitions[meta.topic] ? meta.partition : kafka::kPartitionAny;
-      if (out.key) record.key = std::string_view(*out.key);
+      auto same = same_partitions.find(meta.topic);
+      record.partition = same != same_partitions.end() && same->second ? meta.partition : kafka::kPartitionAny;
+      record.key = out.key ? std::optional<std::string_view>(*out.key) : std::nullopt;
       record.value = out.value;
+      record.headers.clear();
       record.headers.reserve(out.headers.size() + 5);
-      record.headers = out.headers;
+      record.headers.insert(record.headers.end(), out.headers.begin(), out.headers.end());
       record.headers.push_back({data::kHeaderSourceTopic, meta.topic});
       record.headers.push_back({data::kHeaderSourcePartition, std::to_string(meta.partition)});
       record.headers.push_back({data::kHeaderSourceOffset, std::to_string(meta.offset)});
       record.headers.push_back({kHeaderModelVersion, version});
       if (meta.timestamp_ms >= 0) {
         record.headers.push_back({data::kHeaderSourceTimestamp, std::to_string(meta.timestamp_ms)});
-        record.opaque = static_cast<uint64_t>(meta.timestamp_ms);
       }
-      kafka::throw_if_error(producer->produce(record),
-                            "producing the output of " + meta.location() + " to '" + options.output_topic + "'");
+      flight.outputs.push_back({&flight, meta.timestamp_ms});
+      record.opaque = reinterpret_cast<uint64_t>(&flight.outputs.back());
+      if (kafka::KafkaError err = producer->produce(record)) {  // the message is built only on failure
+        kafka::throw_if_error(err, "producing the output of " + meta.location() + " to '" + options.output_topic + "'");
+      }
     }
-    std::vector<kafka::TopicPartitionOffset> offsets;
-    for (const auto& [tp, off] : next) offsets.push_back({tp.topic, tp.partition, off});
-    return offsets;
+    for (const auto& [tp, off] : next) flight.offsets.push_back({tp.topic, tp.partition, off});
+    return flight;
   }
 
-  // Waits until every output and dead letter of the batch was acknowledged.
-  void await_delivery(int64_t failed_before) {
-    kafka::FlushResult r = producer->flush();
-    if (r.still_queued > 0 || producer->failed_count() > failed_before) {
-      throw KafkaException(RD_KAFKA_RESP_ERR__MSG_TIMED_OUT,
-                           "outputs to '" + options.output_topic +
-                               "' were not acknowledged; their offsets are not committed");
+  static data::RecordMeta meta_of(const kafka::Message& m) {
+    data::RecordMeta meta;
+    meta.topic = m.topic();
+    meta.partition = m.partition();
+    meta.offset = m.offset();
+    meta.timestamp_ms = m.timestamp_ms();
+    meta.has_key = m.has_key();
+    if (meta.has_key) meta.key = std::string(m.key());
+    meta.headers = m.headers();
+    return meta;
+  }
+
+  // A delivery report of an output (on the producer's poll thread, or on the
+  // thread in flush()).
+  void on_delivery(const kafka::DeliveryReport& r) {
+    auto* out = reinterpret_cast<PendingOutput*>(r.opaque);
+    if (r.error.ok()) {
+      if (out != nullptr && out->input_timestamp_ms >= 0) {
+        metrics.record_latency_us(wall_us() - out->input_timestamp_ms * 1000);
+      }
+      std::lock_guard lock(mu);
+      ++stats.records_out;
+    } else if (!delivery_failed.exchange(true)) {  // the first failure ends the service: log it once
+      log_error("serve: output not delivered to {}: {}", r.topic, r.error.message());
     }
-    if (dead_letters) dead_letters->flush();
+    if (out == nullptr) return;
+    std::lock_guard lock(pipe_mu);
+    InFlightBatch& b = *out->batch;
+    if (!r.error.ok() && b.failure.empty()) {
+      b.failure = r.error.message();
+      b.failure_code = r.error.code();
+    }
+    if (--b.unacknowledged == 0) pipe_cv.notify_all();
+  }
+
+  // Commits the offsets of the fully acknowledged batches at the head of the
+  // pipeline (synchronously when `sync`). Throws KafkaException when the
+  // next batch had an output that was not delivered (after committing the
+  // batches before it: never an offset past an undelivered output).
+  void retire(bool sync) {
+    std::vector<std::unique_ptr<InFlightBatch>> done;
+    std::string failure;
+    int failure_code = 0;
+    {
+      std::lock_guard lock(pipe_mu);
+      while (!pipeline.empty() && pipeline.front()->unacknowledged == 0) {
+        if (!pipeline.front()->failure.empty()) {
+          failure = pipeline.front()->failure;
+          failure_code = pipeline.front()->failure_code;
+          break;
+        }
+        pipeline_records -= pipeline.front()->records;
+        done.push_back(std::move(pipeline.front()));
+        pipeline.pop_front();
+      }
+    }
+    if (!done.empty()) {
+      size_t dead = 0;
+      for (const auto& b : done) dead += b->dead_letters;
+      if (dead > 0) dead_letters->flush();  // throws when a dead letter was not delivered
+      std::map<kafka::TopicPartition, int64_t> next;
+      size_t records = 0;
+      for (const auto& b : done) {
+        records += b->records;
+        metrics.record_batch(b->records);
+        for (const auto& o : b->offsets) next[{o.topic, o.partition}] = o.offset;
+      }
+      std::vector<kafka::TopicPartitionOffset> offsets;
+      for (const auto& [tp, off] : next) offsets.push_back({tp.topic, tp.partition, off});
+      complete(records, done.size(), offsets);
+      for (const auto& [tp, off] : next) uncommitted[tp] = off;
+    }
+    const bool now = sync || !failure.empty();
+    if (!uncommitted.empty() && (now || Clock::now() >= next_async_commit)) {
+      std::vector<kafka::TopicPartitionOffset> offsets;
+      for (const auto& [tp, off] : uncommitted) offsets.push_back({tp.topic, tp.partition, off});
+      uncommitted.clear();
+      next_async_commit = Clock::now() + kAsyncCommitInterval;
+      if (auto err = consumer->commit(offsets, /*async=*/!now)) log_warn("serve: commit: {}", err.message());
+    }
+    if (!failure.empty()) {
+      throw KafkaException(failure_code,
+                           "outputs to '" + options.output_topic + "' were not delivered (" + failure +
+                               "); their offsets and later ones are not committed");
+    }
+  }
+
+  // Back-pressure: retires the acknowledged batches, and waits until the
+  // next micro-batch fits in max_in_flight records (or a delivery failed).
+  void wait_for_room() {
+    while (true) {
+      retire(/*sync=*/false);
+      std::unique_lock lock(pipe_mu);
+      if (pipeline.empty() || pipeline_records + options.max_batch <= options.max_in_flight ||
+          delivery_failed.load()) {
+        return;
+      }
+      pipe_cv.wait_for(lock, std::chrono::milliseconds(100),
+                       [&] { return pipeline.front()->unacknowledged == 0 || delivery_failed.load(); });
+    }
+  }
+
+  // Waits for every output in flight and commits the acknowledged batches
+  // (synchronously; not at all unless `commit`). Throws KafkaException when
+  // an output was not delivered or not acknowledged in time.
+  void drain(bool commit) {
+    bool empty;
+    {
+      std::lock_guard lock(pipe_mu);
+      empty = pipeline.empty();
+    }
+    if (empty) {
+      if (commit) retire(/*sync=*/true);  // what was acknowledged but not yet committed
+      return;
+    }
+    producer->flush();
+    {
+      // flush() returns once the reports were served; the poll thread may
+      // still be finishing the last callback.
+      std::unique_lock lock(pipe_mu);
+      pipe_cv.wait_for(lock, std::chrono::seconds(5), [&] {
+        for (const auto& b : pipeline) {
+          if (b->unacknowledged > 0) return false;
+        }
+        return true;
+      });
+    }
+    if (commit) {
+      retire(/*sync=*/true);
+    } else {
+      std::lock_guard lock(pipe_mu);
+      while (!pipeline.empty() && pipeline.front()->unacknowledged == 0 && pipeline.front()->failure.empty()) {
+        pipeline_records -= pipeline.front()->records;
+        pipeline.pop_front();
+      }
+    }
+    std::lock_guard lock(pipe_mu);
+    if (!pipeline.empty()) {
+      const bool failed = !pipeline.front()->failure.empty();
+      throw KafkaException(failed ? pipeline.front()->failure_code : RD_KAFKA_RESP_ERR__MSG_TIMED_OUT,
+                           "outputs to '" + options.output_topic + "' were not " +
+                               (failed ? "delivered (" + pipeline.front()->failure + ")" : "acknowledged in time") +
+                               "; their offsets are not committed");
+    }
   }
 
   void rewind(const std::vector<kafka::Message>& msgs) {
@@ -315,11 +533,10 @@ struct Server::Impl {
     }
   }
 
-  void complete(const std::vector<kafka::Message>& msgs, const std::vector<kafka::TopicPartitionOffset>& offsets) {
-    metrics.record_batch(msgs.size());
+  void complete(size_t records, size_t batches, const std::vector<kafka::TopicPartitionOffset>& offsets) {
     std::lock_guard lock(mu);
-    stats.records_in += msgs.size();
-    ++stats.batches;
+    stats.records_in += records;
+    stats.batches += batches;
     for (const auto& o : offsets) {
       committed[{o.topic, o.partition}] = o.offset;
       auto it = positions.find({o.topic, o.partition});
@@ -327,25 +544,28 @@ struct Server::Impl {
     }
   }
 
-  void process_at_least_once(const std::vector<kafka::Message>& msgs) {
-    const int64_t failed_before = producer->failed_count();
-    auto offsets = serve_batch(msgs);
-    await_delivery(failed_before);
-    if (auto err = consumer->commit(offsets, /*async=*/true)) log_warn("serve: commit: {}", err.message());
-    complete(msgs, offsets);
+  // At-least-once: produce the batch's outputs and go on; retire() commits
+  // it once it and the batches before it are acknowledged.
+  void process_at_least_once(std::vector<kafka::Message>& msgs) {
+    serve_batch(msgs);
+    retire(/*sync=*/false);
   }
 
-  void process_exactly_once(const std::vector<kafka::Message>& msgs) {
+  // Exactly-once: one transaction per micro-batch; the pipeline holds at
+  // most this batch, and is empty again when this returns.
+  void process_exactly_once(std::vector<kafka::Message>& msgs) {
     const int64_t failed_before = producer->failed_count();
     producer->begin_transaction();
     try {
-      auto offsets = serve_batch(msgs);
+      const InFlightBatch& flight = serve_batch(msgs);
+      const std::vector<kafka::TopicPartitionOffset> offsets = flight.offsets;
       if (dead_letters) dead_letters->flush();
       producer->send_offsets_to_transaction(offsets, *consumer);
-      producer->commit_transaction();
+      producer->commit_transaction();  // flushes: every output was acknowledged
       if (producer->failed_count() > failed_before) {
         throw KafkaException(RD_KAFKA_RESP_ERR__FAIL, "outputs failed inside a committed transaction");
       }
+      forget_pipeline();
       if (!transactional_offsets_checked) {
         transactional_offsets_checked = true;
         check_transactional_offsets(offsets);
@@ -356,7 +576,8 @@ struct Server::Impl {
         // transaction already committed the outputs).
         if (auto err = consumer->commit(offsets, /*async=*/true)) log_warn("serve: commit: {}", err.message());
       }
-      complete(msgs, offsets);
+      metrics.record_batch(msgs.size());
+      complete(msgs.size(), 1, offsets);
     } catch (const KafkaException& e) {
       char reason[512];
       if (rd_kafka_fatal_error(producer->handle(), reason, sizeof(reason)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -366,10 +587,30 @@ struct Server::Impl {
       }
       log_warn("serve: aborting the transaction of a {}-record batch: {}", msgs.size(), e.what());
       producer->abort_transaction();
+      producer->flush();  // serves the reports of the purged outputs
+      forget_pipeline();
       rewind(msgs);
       std::lock_guard lock(mu);
       ++stats.aborted_transactions;
     }
+  }
+
+  // Drops the batches of a finished transaction (committed or aborted: every
+  // delivery report was served).
+  void forget_pipeline() {
+    std::unique_lock lock(pipe_mu);
+    pipe_cv.wait_for(lock, std::chrono::seconds(5), [&] {
+      for (const auto& b : pipeline) {
+        if (b->unacknowledged > 0) return false;
+      }
+      return true;
+    });
+    // A batch still waiting for a report stays: the report points into it.
+    std::erase_if(pipeline, [&](const auto& b) {
+      if (b->unacknowledged > 0) return false;
+      pipeline_records -= b->records;
+      return true;
+    });
   }
 
   // Whether the cluster stored the offsets of the first transaction; when it
@@ -433,6 +674,7 @@ Server::Server(ServerOptions options, ProcessorFactory factory) : impl_(std::mak
   if (options.group.empty()) throw ConfigError("-G/--group: a consumer group is required");
   if (options.max_batch == 0) throw ConfigError("--max-batch: must be at least 1");
   if (options.max_wait_us < 0) throw ConfigError("--max-wait-us: must be >= 0");
+  if (options.max_in_flight == 0) throw ConfigError("--max-in-flight: must be at least 1");
   if (options.metrics_port < 0 || options.metrics_port > 65535) {
     throw ConfigError("--metrics-port: must be in 1..65535");
   }
@@ -483,15 +725,11 @@ void Server::run() {
     s.transactional_id = "streamml-serve-" + o.group + "-" + o.instance_id;
     producer_config.set("transactional.id", s.transactional_id);
   }
-  s.producer = std::make_unique<kafka::Producer>(producer_config, [&s](const kafka::DeliveryReport& r) {
-    if (!r.error.ok()) {
-      log_error("serve: output not delivered to {}: {}", r.topic, r.error.message());
-      return;
-    }
-    if (r.opaque > 0) s.metrics.record_latency_us(wall_us() - static_cast<int64_t>(r.opaque) * 1000);
-    std::lock_guard lock(s.mu);
-    ++s.stats.records_out;
-  });
+  s.producer =
+      std::make_unique<kafka::Producer>(producer_config, [&s](const kafka::DeliveryReport& r) { s.on_delivery(r); });
+  // Delivery reports are served as they arrive (acknowledging batches of the
+  // pipeline and timing outputs), while this thread polls the consumer.
+  s.producer->start_poll_thread();
   if (!o.dead_letter_topic.empty()) {
     s.dead_letters = std::make_unique<data::DeadLetterProducer>(producer_config.contains("transactional.id")
                                                                     ? o.kafka
@@ -553,7 +791,12 @@ void Server::run() {
              o.max_batch, o.max_wait_us, s.processor->version());
     while (!s.stop_requested.load()) {
       s.maybe_reload();
+      if (!o.exactly_once) {
+        if (s.delivery_failed.load()) s.drain(/*commit=*/true);  // commits up to the failure, throws
+        s.wait_for_room();
+      }
       s.poll_micro_batch();
+      if (s.rebalance_error) std::rethrow_exception(s.rebalance_error);
       if (s.building.empty()) continue;
       std::vector<kafka::Message> msgs = std::move(s.building);
       s.building.clear();
@@ -563,9 +806,11 @@ void Server::run() {
         s.process_at_least_once(msgs);
       }
     }
-    // Graceful end: the batch in flight is done; make its commits stick
-    // (also exactly-once on the mock cluster, whose offsets are stored by
-    // plain asynchronous commits next to the transactions).
+    // Graceful end: wait for the outputs in flight, commit what they answer
+    // and make the earlier (asynchronous) commits stick (also exactly-once on
+    // the mock cluster, whose offsets are stored by plain asynchronous commits
+    // next to the transactions).
+    if (!o.exactly_once) s.drain(/*commit=*/true);
     if ((!o.exactly_once || s.mock_cluster) && !s.committed.empty()) {
       std::vector<kafka::TopicPartitionOffset> offsets;
       for (const auto& [tp, off] : s.committed) offsets.push_back({tp.topic, tp.partition, off});
@@ -574,10 +819,14 @@ void Server::run() {
       }
     }
     s.consumer->close();
+    if (s.rebalance_error) std::rethrow_exception(s.rebalance_error);
     s.producer->close();
     log_info("serve: stopped after {} record(s)", stats().records_in);
   } catch (...) {
     cleanup();
+    // Leave the group while `consumer` is still set: the revocation callback
+    // commits through it (what was acknowledged before the failure).
+    if (s.consumer) s.consumer->close();
     s.consumer.reset();
     throw;
   }

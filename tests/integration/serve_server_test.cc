@@ -115,7 +115,12 @@ TEST(ServeServer, EveryRecordGetsItsPredictionInOrderAndShutdownCommits) {
   auto health = http.Get("/healthz");
   ASSERT_TRUE(health) << "no answer on port " << o.metrics_port;
   EXPECT_EQ(health->status, 200);
-  ASSERT_TRUE(testing::wait_for([&] { return st.server().stats().records_out == kRecords; }, 10s));
+  // Outputs are acknowledged before their micro-batch retires (and is counted
+  // in records_in and /metrics): wait for both.
+  ASSERT_TRUE(testing::wait_for([&] {
+    const ServerStats s = st.server().stats();
+    return s.records_out == kRecords && s.records_in == kRecords;
+  }, 10s));
   auto metrics = http.Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_EQ(metrics->status, 200);
@@ -202,6 +207,30 @@ TEST(ServeServer, WithoutDeadLetterTopicBadRecordsAreCountedAndSkipped) {
   EXPECT_EQ(testing::committed_offsets(o.group, in, 1), std::vector<int64_t>{2});
 }
 
+TEST(ServeServer, AssignedPartitionsIsTheInputPartitionCountWhileRunning) {
+  constexpr int kPartitions = 3;
+  auto& kafka = TestKafka::get();
+  const std::string in = kafka.create_topic("serve-assigned-in", kPartitions);
+  const std::string out = kafka.create_topic("serve-assigned-out", 1);
+  testing::TempDir dir;
+  const std::string path = dir.file("model.smlm");
+  testing::make_serve_model(4).save(path);
+  ServerOptions o = options_for(in, out, kafka.unique_name("serve-assigned"));
+  ServerThread st(o, path);
+  // The only member of its group gets every input partition once it joined.
+  ASSERT_TRUE(testing::wait_for(
+      [&] { return st.server().stats().assigned_partitions == static_cast<size_t>(kPartitions); }, 60s))
+      << "assigned " << st.server().stats().assigned_partitions << " " << st.error();
+  // And serves them: a record produced now gets its output.
+  testing::produce_rows(in, 0, kPartitions, kPartitions);
+  testing::OutputReader reader(out, 1);
+  EXPECT_EQ(reader.read_at_least(kPartitions).size(), static_cast<size_t>(kPartitions));
+  st.stop();
+  EXPECT_EQ(st.error(), "");
+  // Leaving the group revoked them.
+  EXPECT_EQ(st.server().stats().assigned_partitions, 0u);
+}
+
 TEST(ServeServer, HotReloadSwapsTheModelBetweenBatchesWithoutDroppingRecords) {
   auto& kafka = TestKafka::get();
   const std::string in = kafka.create_topic("serve-reload-in", 2);
@@ -280,6 +309,130 @@ TEST(ServeServer, ExactlyOnceCommitsOffsetsWithTheOutputs) {
   EXPECT_EQ(st.server().stats().aborted_transactions, 0u);
 }
 
+// Fault hooks of the embedded cluster, undone on destruction: a round-trip
+// time on every broker and injected produce errors.
+class Faults {
+ public:
+  explicit Faults(kafka::EmbeddedCluster* cluster) : cluster_(cluster) {}
+  ~Faults() {
+    cluster_->clear_request_errors(kafka::ApiKey::kProduce);
+    set_round_trip_time(0ms);
+  }
+  void set_round_trip_time(std::chrono::milliseconds rtt) {
+    for (int32_t id : cluster_->broker_ids()) cluster_->set_round_trip_time(id, rtt);
+  }
+
+ private:
+  kafka::EmbeddedCluster* cluster_;
+};
+
+// Outputs of `topic` by source partition, in output order; checks that each
+// partition's outputs answer source offsets 0, 1, 2, ... in order, once each
+// (pipelining keeps per-partition order), and returns their count per partition.
+std::vector<int64_t> check_contiguous_outputs(const std::string& topic, int partitions) {
+  std::vector<int64_t> count(static_cast<size_t>(partitions), 0);
+  for (const testing::ReadRecord& r : testing::read_all(topic)) {
+    int32_t source_partition = -1;
+    int64_t source_offset = -1;
+    for (const auto& h : r.headers) {
+      if (h.name == data::kHeaderSourcePartition) source_partition = std::stoi(h.value.value_or("-1"));
+      if (h.name == data::kHeaderSourceOffset) source_offset = std::stoll(h.value.value_or("-1"));
+    }
+    EXPECT_EQ(source_partition, r.partition) << "output " << r.partition << ":" << r.offset;
+    if (source_partition != r.partition) continue;
+    int64_t& next = count[static_cast<size_t>(r.partition)];
+    EXPECT_EQ(source_offset, next) << "output " << r.partition << ":" << r.offset << " out of order or duplicated";
+    next = source_offset + 1;
+  }
+  return count;
+}
+
+TEST(ServeServer, GracefulStopWithBatchesInFlightCommitsExactlyWhatWasAcknowledged) {
+  constexpr int kPartitions = 4, kWarm = 40, kRecords = 840;
+  auto& kafka = TestKafka::get();
+  if (kafka.embedded() == nullptr) GTEST_SKIP() << "needs the embedded cluster's round-trip hook";
+  const std::string in = kafka.create_topic("serve-inflight-in", kPartitions);
+  const std::string out = kafka.create_topic("serve-inflight-out", kPartitions);
+  testing::TempDir dir;
+  const std::string path = dir.file("model.smlm");
+  testing::make_serve_model(7).save(path);
+  ServerOptions o = options_for(in, out, kafka.unique_name("serve-inflight"));
+  o.max_batch = 16;
+  o.max_in_flight = 64;  // up to 4 micro-batches in flight
+  Faults faults(kafka.embedded());
+  {
+    ServerThread st(o, path);
+    testing::produce_rows(in, 0, kWarm, kPartitions);
+    ASSERT_TRUE(testing::wait_for([&] { return st.server().stats().records_out >= kWarm; }, 60s)) << st.error();
+    // Slow acknowledgements: several micro-batches are in flight at any time.
+    faults.set_round_trip_time(100ms);
+    testing::produce_rows(in, kWarm, kRecords, kPartitions);
+    ASSERT_TRUE(testing::wait_for([&] { return st.server().stats().records_out >= 2 * kWarm; }, 60s)) << st.error();
+    st.stop();
+    EXPECT_EQ(st.error(), "");
+    faults.set_round_trip_time(0ms);
+    const std::vector<int64_t> served = check_contiguous_outputs(out, kPartitions);
+    // Every output produced before the stop was awaited and committed, and
+    // nothing else was.
+    EXPECT_EQ(testing::committed_offsets(o.group, in, kPartitions), served);
+    int64_t total = 0;
+    for (int64_t n : served) total += n;
+    EXPECT_EQ(st.server().stats().records_out, static_cast<uint64_t>(total));
+    EXPECT_EQ(st.server().stats().records_in, static_cast<uint64_t>(total));
+  }
+}
+
+TEST(ServeServer, AFailedDeliveryMidPipelineStopsTheServerAndCommitsNothingPastIt) {
+  constexpr int kWarm = 50, kRecords = 600;
+  constexpr int kTopicAuthorizationFailed = 29;  // not retriable
+  auto& kafka = TestKafka::get();
+  if (kafka.embedded() == nullptr) GTEST_SKIP() << "needs the embedded cluster's produce-error hook";
+  const std::string in = kafka.create_topic("serve-fail-in", 1);
+  const std::string out = kafka.create_topic("serve-fail-out", 1);
+  testing::TempDir dir;
+  const std::string path = dir.file("model.smlm");
+  testing::make_serve_model(8).save(path);
+  ServerOptions o = options_for(in, out, kafka.unique_name("serve-fail"));
+  o.max_batch = 10;
+  o.max_in_flight = 30;  // up to 3 micro-batches in flight
+  // A failed output must stay failed (no idempotent retry that could mend it).
+  o.kafka.set("enable.idempotence", "false");
+  o.kafka.set("retries", "0");
+  Faults faults(kafka.embedded());
+  std::string error;
+  {
+    ServerThread st(o, path);
+    testing::produce_rows(in, 0, kWarm, 1);
+    ASSERT_TRUE(testing::wait_for([&] { return st.server().stats().records_out >= kWarm; }, 60s)) << st.error();
+    faults.set_round_trip_time(50ms);
+    testing::produce_rows(in, kWarm, kRecords, 1);
+    // The server's next produce request succeeds, the one after fails; later
+    // ones (already in flight) may succeed.
+    kafka.embedded()->push_request_errors(kafka::ApiKey::kProduce, {0, kTopicAuthorizationFailed});
+    ASSERT_TRUE(testing::wait_for([&] { return !st.server().stats().running; }, 120s));
+    st.stop();
+    error = st.error();
+    faults.set_round_trip_time(0ms);
+  }  // the server's producer is closed: the output topic is final
+  EXPECT_NE(error.find("not delivered"), std::string::npos) << error;
+  // Source offsets answered, in order; the first missing one is the failure.
+  std::vector<int64_t> answered;
+  for (const testing::ReadRecord& r : testing::read_all(out)) {
+    for (const auto& h : r.headers) {
+      if (h.name == data::kHeaderSourceOffset) answered.push_back(std::stoll(h.value.value_or("-1")));
+    }
+  }
+  int64_t first_missing = 0;
+  while (first_missing < static_cast<int64_t>(answered.size()) && answered[static_cast<size_t>(first_missing)] == first_missing) {
+    ++first_missing;
+  }
+  ASSERT_GE(first_missing, kWarm) << "the warm-up outputs were all delivered";
+  ASSERT_LT(first_missing, kRecords) << "an output should have failed";
+  const int64_t committed = testing::committed_offsets(o.group, in, 1)[0];
+  EXPECT_GE(committed, kWarm);
+  EXPECT_LE(committed, first_missing) << "committed past an undelivered output";
+}
+
 TEST(ServeServer, OptionsAreValidated) {
   auto factory = model_processor_factory({"unused", OutputFormat::kJson, ""});
   ServerOptions o = options_for("in", "out", "g");
@@ -288,6 +441,9 @@ TEST(ServeServer, OptionsAreValidated) {
   o = options_for("in", "in", "g");
   EXPECT_THROW(Server(o, factory), ConfigError);
   o = options_for("in", "out", "");
+  EXPECT_THROW(Server(o, factory), ConfigError);
+  o = options_for("in", "out", "g");
+  o.max_in_flight = 0;
   EXPECT_THROW(Server(o, factory), ConfigError);
   o = options_for("in", "out", "g");
   Server bad_model(o, factory);

@@ -21,6 +21,22 @@
 //
 // A background thread reads and decodes ahead into a bounded queue of
 // `prefetch` batches, so memory stays bounded however long the stream.
+//
+// Bounded read-ahead: records are emitted strictly in range order, but the
+// fetching is not serial. At the start of a pass every partition of the
+// ranges still to read is assigned at once, each at the start of its first
+// range, so the broker serves all of them in each fetch round trip (as a plain
+// consumer of those partitions would). Records of a partition whose range has
+// not come yet wait in a per-partition lane; a lane fetches a run of
+// contiguous ranges of its partition and seeks when the partition's next
+// range starts elsewhere (a range given twice, overlapping ranges). Memory:
+// at most about `read_ahead_bytes` of records per waiting partition (then
+// fetching that partition pauses until its range comes), plus librdkafka's own
+// fetch queue (queued.max.messages.kbytes / queued.min.messages, shared by the
+// assigned partitions), plus `prefetch` decoded batches. Offsets a partition
+// does not deliver inside a range (transaction markers, compaction) are gaps,
+// as before; a range is complete once a later offset of its partition came.
+//
 // Undecodable records follow `bad_records` (fail: InputError naming
 // topic:partition:offset and the reason; skip: counted in report();
 // dead-letter: original bytes to `dead_letter_topic` with headers, see
@@ -64,6 +80,7 @@ struct KafkaDatasetOptions {
   int64_t message_poll_timeout_ms = 100;  // how long one poll waits (> 0)
   int64_t batch_wait_ms = -1;        // group: close a batch this long after its first record (-1: fill it)
   size_t prefetch = 4;               // batches decoded ahead (>= 1)
+  size_t read_ahead_bytes = 16 << 20;  // bounded: bytes fetched ahead per partition whose range has not come
   BadRecordPolicy bad_records = BadRecordPolicy::kFail;  // undecodable records
   std::string dead_letter_topic;     // with kDeadLetter (or set dead_letter)
   DeadLetterSink dead_letter;        // with kDeadLetter, instead of a topic

@@ -9,8 +9,10 @@
 //      and the pre-race model from the history topic;
 //   3. stream_live_races(): live telemetry in accelerated real time, races
 //      interleaved, every record stamped with its produce time;
-//   4. run_ranking_service() (ranking_service.h) with a RaceRankingProcessor:
-//      one ranking per telemetry record to the rankings topic;
+//   4. the ranking service (ranking_service.h): serve::Server with a
+//      RaceRankingProcessor, one ranking per telemetry record to the
+//      rankings topic; the live stream starts once the service's consumer
+//      was assigned its partitions;
 //   5. run_leaderboard(): reads the rankings, shows the live board, measures
 //      tick-produced -> ranking-delivered latency and collects the traces;
 //   6. make_demo_report(): accuracy of the streaming model against "the
@@ -47,6 +49,9 @@ int32_t partitions_for_bytes(size_t bytes, int32_t min = 4);
 // Encoded size of the history lines (telemetry + result) of races
 // first_race_id ... first_race_id + count - 1 of `seed`, for sizing a topic.
 size_t race_history_bytes(uint64_t seed, int64_t first_race_id, size_t count);
+// Approximate size of the rankings of `races` (one per telemetry record, with
+// the ranking service's headers), for sizing the rankings topic.
+size_t race_rankings_bytes(const std::vector<Race>& races);
 
 // Creates `topic` with `partitions` (ConfigError naming the topic when it
 // already exists, unless `reuse`, then its partition count is returned).

@@ -66,6 +66,11 @@ RankingRecord parse_ranking(std::string_view line, std::string_view where = "ran
 int64_t wall_clock_us();
 // The value of kProducedAtHeader in `headers`, or nullopt when absent or not a number.
 std::optional<int64_t> produced_at_us(const kafka::Headers& headers);
+// When the tick behind a ranking was produced (wall clock, us since the
+// epoch): kProducedAtHeader, else the serving loop's streamml.source.timestamp
+// (the live record's Kafka timestamp, ms: ticks produced by other tools);
+// nullopt when neither is there.
+std::optional<int64_t> tick_produced_us(const kafka::Headers& headers);
 
 // Collects the complete-tick rankings of live races into RaceTraces (for the
 // report and the chart), as the leaderboard consumer sees them. Not thread-safe.

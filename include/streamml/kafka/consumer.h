@@ -82,6 +82,13 @@ class Consumer {
   // Moves the fetch position of an assigned partition.
   KafkaError seek(const TopicPartitionOffset& to, milliseconds timeout = kDefaultTimeout);
 
+  // Stops / restarts fetching of assigned partitions. Records fetched but not
+  // yet returned by poll may be dropped on pause: resume() fetches again from
+  // the offset after the last record poll returned for the partition, so
+  // nothing is skipped. Throws KafkaException.
+  void pause(const std::vector<TopicPartition>& partitions);
+  void resume(const std::vector<TopicPartition>& partitions);
+
   // Asks the partition leader. Throws KafkaException on failure.
   Watermarks query_watermarks(const std::string& topic, int32_t partition,
                               milliseconds timeout = kDefaultTimeout) const;

@@ -35,6 +35,8 @@ class Message {
   bool is_eof() const;
 
   std::string topic() const;
+  // The topic name without a copy; valid while the Message lives.
+  std::string_view topic_view() const;
   int32_t partition() const;
   int64_t offset() const;
   // Null key and empty key are different in Kafka: has_key() tells them apart.

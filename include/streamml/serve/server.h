@@ -2,8 +2,9 @@
 //
 // Server: the real-time inference loop behind `streamml serve`.
 //
-//   consume (consumer group) -> micro-batch (closed at max_batch records or
-//   max_wait_us after its first record) -> decode with the processor's
+//   consume (consumer group) -> micro-batch (the records already fetched,
+//   plus those arriving within max_wait_us of its first record, up to
+//   max_batch) -> decode with the processor's
 //   decoder -> Processor::process -> produce one output per input -> commit.
 //
 // Outputs: key = the input's key (unless the processor sets another), value =
@@ -16,8 +17,19 @@
 // key). Either way per-partition input order is kept (idempotent producer).
 //
 // Delivery:
-//   at-least-once (default): the offsets of a micro-batch are committed only
-//     after every output (and dead letter) of it was acknowledged.
+//   at-least-once (default): outputs are produced asynchronously; a FIFO of
+//     in-flight micro-batches tracks each batch's unacknowledged outputs
+//     through the delivery reports, which the producer's poll thread serves.
+//     Back-pressure: the loop polls the next micro-batch only when the
+//     in-flight batches hold at most max_in_flight - max_batch records, so at
+//     most max(max_in_flight, max_batch) records are in flight (1: one batch
+//     at a time, each fully acknowledged before the next is polled).
+//     A batch's offsets are committed (asynchronously) only once it and every
+//     batch before it were fully acknowledged, dead letters included. An
+//     output that is not delivered stops the pipeline: the batches before it
+//     are committed, run() throws KafkaException, and nothing at or after it
+//     is committed. On revocation and on stop the outputs in flight are
+//     awaited (flush) and committed synchronously before the group moves on.
 //   exactly_once: a transactional producer (transactional.id =
 //     "streamml-serve-<group>-<instance_id>"); one transaction per micro-batch:
 //     begin -> outputs -> send_offsets_to_transaction -> commit. An abortable
@@ -29,10 +41,11 @@
 //     acknowledges the transaction's offsets without storing them; there the
 //     offsets are also committed with a plain commit after each transaction
 //     (detected by reading back the offsets of the first transaction).
-// Rebalances: no transaction and no produce is ever open while the consumer
-//   is polled, so a revocation only drops the not-yet-processed records of the
-//   revoked partitions from the micro-batch being built (their offsets were
-//   not committed; the new owner serves them).
+// Rebalances: no transaction is open and no batch is being produced while the
+//   consumer is polled; a revocation waits for the outputs in flight, commits
+//   them, and drops the not-yet-processed records of the revoked partitions
+//   from the micro-batch being built (their offsets were not committed; the
+//   new owner serves them).
 // Bad input: a record the decoder rejects, or that the processor rejects,
 //   goes to the dead-letter topic (original key and bytes, headers with the
 //   error and source coordinates) or, without one, is logged with its
@@ -64,7 +77,9 @@ struct ServerOptions {
   std::string output_topic;               // where outputs go (required)
   std::string group;                      // consumer group id (required)
   size_t max_batch = 1024;                // a micro-batch closes at this many records...
-  int64_t max_wait_us = 1000;             // ...or this long after its first record
+  int64_t max_wait_us = 0;                // ...or this long after its first record (0: with the records
+                                          // already fetched; batches then grow with the load)
+  size_t max_in_flight = 16384;           // at-least-once: records produced but not yet acknowledged (see below)
   bool exactly_once = false;              // transactional write-back (see above)
   std::string instance_id;                // stable id of this process in the group ("" = hostname)
   std::string dead_letter_topic;          // "" = log and count bad records only
@@ -86,6 +101,7 @@ struct ServerStats {
   uint64_t reloads = 0;          // successful hot reloads
   uint64_t reload_failures = 0;  // reloads that kept the old processor
   uint64_t aborted_transactions = 0;
+  size_t assigned_partitions = 0;  // input partitions assigned to this instance now
   std::string model_version;     // version of the processor now serving
   bool running = false;          // run() is in its loop (joined the group)
 };

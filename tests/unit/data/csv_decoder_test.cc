@@ -3,7 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
 #include <thread>
 
 #include "decoder_test_util.h"
@@ -138,6 +144,36 @@ TEST(CsvDecoder, NumberForms) {
   EXPECT_TRUE(std::isinf(r.features[8]));  // beyond float: saturates
   EXPECT_TRUE(decode(*d, "++1,2,3,4,5,6,7,8,9").error);
   EXPECT_TRUE(decode(*d, "0x10,2,3,4,5,6,7,8,9").error);
+}
+
+// Plain decimals take a fast path; it must give exactly the float that
+// std::from_chars gives, for every length and rounding case.
+TEST(CsvDecoder, PlainDecimalsDecodeExactlyAsFromChars) {
+  auto d = make_decoder("csv:columns=1");
+  std::mt19937_64 rng(7);
+  std::vector<std::string> texts = {"0", "-0", "0.0", "-0.0", "16777216", "16777217", "-16777217", "0.1",
+                                    "1.0000000001", "0.0000000001", "9999999.9", "3.4028235", "000123.4500",
+                                    "1.", ".5", "-", "1.2.3", "12345678901234567890", "0.00000000001"};
+  for (int i = 0; i < 200000; ++i) {
+    const int int_digits = static_cast<int>(rng() % 9);
+    const int decimals = static_cast<int>(rng() % 12);
+    std::string text = rng() % 2 ? "-" : "";
+    for (int k = 0; k < std::max(int_digits, 1); ++k) text += static_cast<char>('0' + rng() % 10);
+    if (decimals > 0) {
+      text += '.';
+      for (int k = 0; k < decimals; ++k) text += static_cast<char>('0' + rng() % 10);
+    }
+    texts.push_back(std::move(text));
+  }
+  for (const std::string& text : texts) {
+    float expected = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), expected);
+    if (ec != std::errc() || ptr != text.data() + text.size()) continue;  // not a plain number
+    Row r = decode(*d, text);
+    ASSERT_FALSE(r.error) << text << ": " << *r.error;
+    ASSERT_EQ(r.features.size(), 1u);
+    EXPECT_EQ(std::bit_cast<uint32_t>(r.features[0]), std::bit_cast<uint32_t>(expected)) << text;
+  }
 }
 
 TEST(CsvDecoder, ExtraColumnsAreIgnored) {

@@ -76,6 +76,19 @@ TEST(RaceRankingTest, ProducedAtHeader) {
   EXPECT_GT(wall_clock_us(), 1600000000000000);
 }
 
+TEST(RaceRankingTest, TickProducedFallsBackToTheSourceTimestamp) {
+  const std::string produced(kProducedAtHeader);
+  // The live producer's header wins (microseconds).
+  EXPECT_EQ(tick_produced_us({{"streamml.source.timestamp", "1700000000999"}, {produced, "1700000000123456"}}),
+            std::optional<int64_t>(1700000000123456));
+  // Without it: the serving loop's copy of the live record's Kafka timestamp (milliseconds).
+  EXPECT_EQ(tick_produced_us({{"streamml.source.timestamp", "1700000000999"}}),
+            std::optional<int64_t>(1700000000999000));
+  EXPECT_FALSE(tick_produced_us({{"streamml.source.timestamp", "-1"}}).has_value());
+  EXPECT_FALSE(tick_produced_us({{"streamml.source.timestamp", "soon"}}).has_value());
+  EXPECT_FALSE(tick_produced_us({{"other", "1"}}).has_value());
+}
+
 TEST(RaceRankingTest, TraceBuilderKeepsCompleteTicksInOrder) {
   RankingTraceBuilder builder;
   RankingRecord r = sample_ranking();
