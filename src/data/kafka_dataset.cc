@@ -28,6 +28,14 @@ using kafka::milliseconds;
 // How long a group dataset waits for its first assignment on top of the
 // stream timeout (joining a group takes seconds).
 constexpr std::chrono::seconds kJoinGrace{30};
+// commit() retries transient errors this often, backing off from the first
+// to the max wait (about 15 s in all).
+constexpr int kCommitAttempts = 10;
+constexpr milliseconds kCommitFirstBackoff{100};
+constexpr milliseconds kCommitMaxBackoff{2000};
+constexpr int kErrIllegalGeneration = 22;    // RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION
+constexpr int kErrUnknownMemberId = 25;      // RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID
+constexpr int kErrRebalanceInProgress = 27;  // RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS
 constexpr int kErrAutoOffsetReset = -140;  // RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET
 constexpr int kErrOffsetOutOfRange = 1;    // RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE
 
@@ -689,7 +697,30 @@ void KafkaDataset::commit() {
     std::lock_guard<std::mutex> lock(d.returned_mu);
     for (const auto& [tp, offset] : d.returned) offsets.push_back({tp.topic, tp.partition, offset});
   }
-  kafka::throw_if_error(d.consumer->commit(offsets), "committing offsets of group '" + d.options.group + "'");
+  // A transient error (request timed out, coordinator moving or down) must
+  // not end a stream that is otherwise fine: retry it, saying so each time.
+  const std::string what = "committing offsets of group '" + d.options.group + "'";
+  auto backoff = kCommitFirstBackoff;
+  for (int attempt = 1;; ++attempt) {
+    kafka::KafkaError err = d.consumer->commit(offsets);
+    if (!err) return;
+    if (err.code() == kErrUnknownMemberId || err.code() == kErrIllegalGeneration ||
+        err.code() == kErrRebalanceInProgress) {
+      // The group moved on without this member (its session timed out, e.g.
+      // while the coordinator was down): the partitions were revoked and are
+      // read again from the last stored commit, by this member after it
+      // rejoins or by another one. Nothing is lost (at-least-once).
+      log_warn("dataset: {} was refused ({}): the group rebalanced; records returned since the last commit will "
+               "be read again",
+               what, err.message());
+      return;
+    }
+    if (!err.is_retriable() || attempt >= kCommitAttempts) kafka::throw_if_error(err, what);
+    log_warn("dataset: {} failed (attempt {} of {}): {}; retrying in {} ms", what, attempt, kCommitAttempts,
+             err.message(), backoff.count());
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, kCommitMaxBackoff);
+  }
 }
 
 size_t KafkaDataset::num_features() const { return impl_->decoder ? impl_->decoder->num_features() : 0; }

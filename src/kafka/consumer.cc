@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <string>
 
 #include "internal.h"
 #include "streamml/common/error.h"
@@ -18,6 +19,22 @@ struct ConsumerCallbacks {
   static void rebalance(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
                         void* opaque) {
     static_cast<Consumer*>(opaque)->handle_rebalance(err, partitions);
+  }
+  // Asynchronous commits report their result only here: say when one failed
+  // (a later commit, or the final synchronous one, stores the offsets then).
+  static void offset_commit(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets,
+                            void*) {
+    if (err == RD_KAFKA_RESP_ERR__NO_OFFSET) return;  // nothing to commit
+    std::string failed;
+    for (int i = 0; offsets != nullptr && i < offsets->cnt; ++i) {
+      const rd_kafka_topic_partition_t& tp = offsets->elems[i];
+      if (tp.err == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+      failed += std::string(failed.empty() ? "" : ", ") + tp.topic + ":" + std::to_string(tp.partition) + " at " +
+                std::to_string(tp.offset) + " (" + rd_kafka_err2str(tp.err) + ")";
+    }
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR && failed.empty()) return;
+    log_warn("consumer {}: offset commit failed: {}{}{}", rd_kafka_name(rk), rd_kafka_err2str(err),
+             failed.empty() ? "" : "; ", failed);
   }
 };
 
@@ -34,6 +51,7 @@ Consumer::Consumer(Config config) : config_(config) {
   ConfPtr conf = internal::make_conf(config);
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &ConsumerCallbacks::rebalance);
+  rd_kafka_conf_set_offset_commit_cb(conf.get(), &ConsumerCallbacks::offset_commit);
   handle_ = internal::make_handle(RD_KAFKA_CONSUMER, std::move(conf));
   name_ = rd_kafka_name(handle_.get());
   rd_kafka_poll_set_consumer(handle_.get());

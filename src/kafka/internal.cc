@@ -64,6 +64,8 @@ KafkaError to_error(rd_kafka_resp_err_t err, std::string detail) {
                    err == RD_KAFKA_RESP_ERR__QUEUE_FULL ||
                    err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR ||
                    err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE ||
+                   err == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS ||
+                   err == RD_KAFKA_RESP_ERR__WAIT_COORD ||
                    err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
   bool fatal = err == RD_KAFKA_RESP_ERR__FATAL || err == RD_KAFKA_RESP_ERR__FENCED ||
                err == RD_KAFKA_RESP_ERR_PRODUCER_FENCED;

@@ -807,9 +807,11 @@ void Server::run() {
       }
     }
     // Graceful end: wait for the outputs in flight, commit what they answer
-    // and make the earlier (asynchronous) commits stick.
+    // and make the earlier (asynchronous) commits stick (also exactly-once on
+    // the mock cluster, whose offsets are stored by plain asynchronous commits
+    // next to the transactions).
     if (!o.exactly_once) s.drain(/*commit=*/true);
-    if (!o.exactly_once && !s.committed.empty()) {
+    if ((!o.exactly_once || s.mock_cluster) && !s.committed.empty()) {
       std::vector<kafka::TopicPartitionOffset> offsets;
       for (const auto& [tp, off] : s.committed) offsets.push_back({tp.topic, tp.partition, off});
       if (auto err = s.consumer->commit(offsets, /*async=*/false)) {

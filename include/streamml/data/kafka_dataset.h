@@ -103,7 +103,14 @@ class KafkaDataset final : public BatchSource {
   std::optional<Batch> next() override;
   // Bounded: starts the next epoch (the same records). Group: ConfigError.
   void reset() override;
-  // Group: commits the offsets of every record returned so far. Bounded: no-op.
+  // Group: commits the offsets of every record returned so far (synchronous).
+  // Transient errors (request timed out, coordinator moved or unavailable,
+  // broker down) are retried with backoff for about 15 s, each logged as a
+  // warning; then, or for a permanent error, throws KafkaException naming the
+  // group. When the group rebalanced without this member (unknown member,
+  // illegal generation, rebalance in progress) the commit is dropped with a
+  // warning: the records since the last commit are read again (at-least-once).
+  // Bounded: no-op.
   void commit() override;
 
   size_t num_features() const override;

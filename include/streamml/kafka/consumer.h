@@ -69,7 +69,9 @@ class Consumer {
   // end of partition) are included as Messages whose error() is set.
   std::vector<Message> poll_batch(size_t max, milliseconds timeout);
 
-  // Commits explicit offsets (next offset to read). Async returns at once.
+  // Commits explicit offsets (next offset to read). Async returns at once;
+  // its failure (after librdkafka's retries) is logged as a warning naming the
+  // partitions, when the consumer is next polled.
   KafkaError commit(const std::vector<TopicPartitionOffset>& offsets, bool async = false);
   // Committed offsets of the group for these partitions.
   std::vector<TopicPartitionOffset> committed(const std::vector<TopicPartition>& partitions,
