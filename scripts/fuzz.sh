@@ -14,7 +14,8 @@
 # range_spec_fuzz and kafka_config_fuzz (kafka layer: the topic:partition:
 # start:end grammar and -X key=value), model_spec_fuzz (mlp:64,32 and
 # multiclass:K) and model_file_fuzz (the model-file reader, LibTorch-linked;
-# its seeds are written by model_file_seed, so none is committed).
+# its seeds are written by model_file_seed; fuzz/corpus/model_file/ keeps
+# regression inputs only).
 # Environment: STREAMML_JOBS (build jobs, 2).
 set -euo pipefail
 seconds="${1:-30}"
