@@ -16,7 +16,9 @@
 # multiclass:K) and model_file_fuzz (the model-file reader, LibTorch-linked;
 # its seeds are written by model_file_seed; fuzz/corpus/model_file/ keeps
 # regression inputs only).
-# Environment: STREAMML_JOBS (build jobs, 2).
+# Environment: STREAMML_JOBS (build jobs, 2); STREAMML_FUZZ_SEED (libFuzzer's
+# -seed: CI's smoke pass uses a fixed one so that it is repeatable; unset,
+# every run explores differently, as longer runs should).
 set -euo pipefail
 seconds="${1:-30}"
 shift || true
@@ -55,7 +57,8 @@ for target in "${targets[@]}"; do
   if [ "${target}" = model_file_fuzz ]; then max_len=65536; fi
   echo "== ${target}: ${seconds}s"
   if ! (cd "${build}" && "${build}/fuzz/${target}" -max_total_time="${seconds}" -max_len="${max_len}" \
-        -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 "${work}" 2>&1 | tail -n 12); then
+        -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 ${STREAMML_FUZZ_SEED:+-seed="${STREAMML_FUZZ_SEED}"} \
+        "${work}" 2>&1 | tail -n 40); then
     echo "!! ${target} failed (crash input saved in ${build})"
     status=1
   fi

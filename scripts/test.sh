@@ -76,7 +76,7 @@ fi
 fuzz_seconds="${STREAMML_CI_FUZZ_SECONDS:-30}"
 if [ "${fuzz_seconds}" != 0 ]; then
   stage_start "fuzz smoke, ${fuzz_seconds}s per target"
-  bash scripts/fuzz.sh "${fuzz_seconds}" 2>&1 | tee "${logs}/fuzz.log"
+  STREAMML_FUZZ_SEED="${STREAMML_FUZZ_SEED:-1}" bash scripts/fuzz.sh "${fuzz_seconds}" 2>&1 | tee "${logs}/fuzz.log"
   status=${PIPESTATUS[0]}
   ran="$(grep -c '^== .*_fuzz: ' "${logs}/fuzz.log" || true)"
   bad="$(grep -c '^!! .*_fuzz failed' "${logs}/fuzz.log" || true)"
