@@ -34,35 +34,9 @@ using namespace std::chrono_literals;
 using testing::Fault;
 using testing::FaultInjector;
 using testing::Output;
+using testing::ServerThread;
 using testing::TestKafka;
 
-// Runs a Server on its own thread; stops and joins it on destruction.
-class ServerThread {
- public:
-  ServerThread(ServerOptions options, const std::string& model_path)
-      : server_(std::move(options), model_processor_factory({model_path, OutputFormat::kJson, ""})) {
-    thread_ = std::thread([this] {
-      try {
-        server_.run();
-      } catch (const std::exception& e) {
-        error_ = e.what();
-      }
-    });
-  }
-  ~ServerThread() { stop(); }
-  void stop() {
-    server_.stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  Server& server() { return server_; }
-  // Only after stop().
-  const std::string& error() const { return error_; }
-
- private:
-  Server server_;
-  std::thread thread_;
-  std::string error_;
-};
 
 // What is wrong with `outputs` for inputs 0..count-1 of every partition
 // (produce_rows: input i goes to partition i % partitions), or "".

@@ -23,34 +23,9 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::Output;
+using testing::ServerThread;
 using testing::TestKafka;
 
-// Runs a Server on its own thread; stops and joins it on destruction.
-class ServerThread {
- public:
-  ServerThread(ServerOptions options, const std::string& model_path)
-      : server_(std::move(options), model_processor_factory({model_path, OutputFormat::kJson, ""})) {
-    thread_ = std::thread([this] {
-      try {
-        server_.run();
-      } catch (const std::exception& e) {
-        error_ = e.what();
-      }
-    });
-  }
-  ~ServerThread() { stop(); }
-  void stop() {
-    server_.stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  Server& server() { return server_; }
-  const std::string& error() const { return error_; }
-
- private:
-  Server server_;
-  std::thread thread_;
-  std::string error_;
-};
 
 ServerOptions options_for(const std::string& in, const std::string& out, const std::string& group) {
   ServerOptions o;

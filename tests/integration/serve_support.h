@@ -18,6 +18,8 @@
 
 #include "streamml/kafka/consumer.h"
 #include "streamml/kafka/producer.h"
+#include "streamml/serve/model_processor.h"
+#include "streamml/serve/server.h"
 #include "support/test_kafka.h"
 #include "unit/serve/test_model.h"
 
@@ -130,5 +132,37 @@ inline bool wait_for(const std::function<bool()>& condition, std::chrono::second
   }
   return condition();
 }
+
+// Runs a serve::Server with the model processor on its own thread; stops and
+// joins it on destruction.
+class ServerThread {
+ public:
+  ServerThread(serve::ServerOptions options, const std::string& model_path)
+      : server_(std::move(options),
+                serve::model_processor_factory({model_path, serve::OutputFormat::kJson, ""})) {
+    thread_ = std::thread([this] {
+      try {
+        server_.run();
+      } catch (const std::exception& e) {
+        error_ = e.what();
+      }
+    });
+  }
+  ~ServerThread() { stop(); }
+  ServerThread(const ServerThread&) = delete;
+  ServerThread& operator=(const ServerThread&) = delete;
+  void stop() {
+    server_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  serve::Server& server() { return server_; }
+  // What run() threw ("" if nothing); read it only after stop().
+  const std::string& error() const { return error_; }
+
+ private:
+  serve::Server server_;
+  std::thread thread_;
+  std::string error_;
+};
 
 }  // namespace streamml::testing
