@@ -33,35 +33,11 @@
 #include "streamml/common/error.h"
 #include "streamml/data/batch.h"
 #include "streamml/model/model.h"
+#include "support/model_file_bytes.h"
 
 namespace {
 
-uint32_t crc32(std::string_view data) {
-  uint32_t crc = 0xFFFFFFFFu;
-  for (unsigned char byte : data) {
-    crc ^= byte;
-    for (int k = 0; k < 8; ++k) crc = (crc & 1) ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
-  }
-  return crc ^ 0xFFFFFFFFu;
-}
-
-template <typename T>
-void put_le(std::string& out, T value) {
-  for (size_t i = 0; i < sizeof(T); ++i) out += static_cast<char>((value >> (8 * i)) & 0xFF);
-}
-
-std::string file_of(torch::serialize::OutputArchive& archive) {
-  std::string payload;
-  archive.save_to([&payload](const void* data, size_t size) -> size_t {
-    payload.append(static_cast<const char*>(data), size);
-    return size;
-  });
-  std::string file = "SMLMODEL";
-  put_le<uint32_t>(file, 1);
-  put_le<uint64_t>(file, payload.size());
-  put_le<uint32_t>(file, crc32(payload));
-  return file + payload;
-}
+using streamml::testing::model_file_of;
 
 // A small valid TorchScript module, as the bytes torch::jit::Module::save writes.
 const std::string& script_bytes() {
@@ -156,7 +132,7 @@ std::string structured_file(FuzzedDataProvider& in) {
   const std::string optimizer = pick(in, {"", "", "sgd", "adam"});
   write(in, archive, "optimizer_kind", c10::IValue(optimizer));
   if (!optimizer.empty()) write(in, archive, "optimizer", bytes_tensor(in.ConsumeRandomLengthString(64)));
-  return file_of(archive);
+  return model_file_of(archive);
 }
 
 void use(streamml::model::Model& model) {

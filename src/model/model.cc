@@ -250,7 +250,16 @@ torch::Tensor ModelImpl::forward(const torch::Tensor& input) {
   if (kind == ModelKind::kMlp) {
     out = mlp->forward(x);
   } else {
-    c10::IValue result = script->forward({x});
+    c10::IValue result;
+    try {
+      result = script->forward({x});
+    } catch (const std::exception& e) {
+      // The interpreter's message spans many lines (the TorchScript source);
+      // its first line says what failed.
+      const std::string what = e.what();
+      throw Error(fmt::format("TorchScript module failed on a [{}, {}] batch: {}", x.size(0), x.size(1),
+                              what.substr(0, what.find('\n'))));
+    }
     if (!result.isTensor()) {
       throw Error(fmt::format("TorchScript module returned {} instead of a tensor",
                               result.tagKind()));

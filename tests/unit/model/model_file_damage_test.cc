@@ -16,24 +16,15 @@
 
 #include "streamml/common/error.h"
 #include "streamml/model/model.h"
+#include "support/model_file_bytes.h"
 #include "support/temp_dir.h"
 
 namespace streamml::model {
 namespace {
 
-uint32_t crc32(const std::string& data) {
-  uint32_t crc = 0xFFFFFFFFu;
-  for (unsigned char byte : data) {
-    crc ^= byte;
-    for (int k = 0; k < 8; ++k) crc = (crc & 1) ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
-  }
-  return crc ^ 0xFFFFFFFFu;
-}
-
-template <typename T>
-void put_le(std::string& out, T value) {
-  for (size_t i = 0; i < sizeof(T); ++i) out += static_cast<char>((value >> (8 * i)) & 0xFF);
-}
+using testing::crc32;
+using testing::model_file_of;
+using testing::put_le;
 
 c10::IValue strings(const std::vector<std::string>& items) {
   c10::List<std::string> list;
@@ -71,16 +62,7 @@ std::string model_file(const Entries& e) {
   archive.write("network", stored);
   archive.write("optimizer_kind", c10::IValue(std::string()));
 
-  std::string payload;
-  archive.save_to([&payload](const void* data, size_t size) -> size_t {
-    payload.append(static_cast<const char*>(data), size);
-    return size;
-  });
-  std::string file = "SMLMODEL";
-  put_le<uint32_t>(file, 1);
-  put_le<uint64_t>(file, payload.size());
-  put_le<uint32_t>(file, crc32(payload));
-  return file + payload;
+  return model_file_of(archive);
 }
 
 std::string input_error(const std::string& bytes) {
