@@ -185,7 +185,14 @@ class OutputWatcher {
  private:
   void loop() {
     while (!stop_) {
-      auto msgs = consumer_->poll_batch(2048, kafka::milliseconds(1));
+      // poll() returns as soon as an output is there (poll_batch() would wait
+      // out its timeout unless the batch is full, adding up to that much to
+      // every latency); then take whatever else was fetched with it.
+      std::vector<kafka::Message> msgs;
+      if (kafka::Message first = consumer_->poll(kafka::milliseconds(1)); !first.empty()) {
+        msgs.push_back(std::move(first));
+        for (auto& m : consumer_->poll_batch(2048, kafka::milliseconds(0))) msgs.push_back(std::move(m));
+      }
       const int64_t now = wall_us();
       const auto t = Clock::now();
       std::lock_guard lock(mu_);

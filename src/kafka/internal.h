@@ -16,7 +16,8 @@
 namespace streamml::kafka::internal {
 
 // Builds a librdkafka conf from `config` and routes librdkafka's log lines to
-// streamml's logger. Throws ConfigError naming the key.
+// streamml's logger. Every client gets socket.nagle.disable=true (TCP_NODELAY)
+// unless `config` sets it. Throws ConfigError naming the key.
 ConfPtr make_conf(const Config& config);
 
 // Creates a client handle of the given type (takes ownership of conf).
