@@ -7,7 +7,15 @@
 // script and wrapped by Model::from_torchscript) and the same data, in one
 // run:
 //   * latency at a steady offered load (default 5,000 records/s, sent in 1 ms
-//     ticks): p50/p99 of input send -> output received, after a warm-up;
+//     ticks), after a warm-up, two ways:
+//       serve_latency      input sent -> output acknowledged by the broker
+//                          (the and /metrics' end-to-end latency,
+//                          timed in µs through ServerOptions::on_acknowledged);
+//       serve_read_latency input sent -> output read by a downstream consumer
+//                          (adds that consumer's fetch: on the embedded
+//                          cluster ~1 ms, as it answers a fetch only when
+//                          fetch.wait.max.ms expires; the Python comparison
+//                          uses this one, the only one both sides have);
 //   * maximum sustained throughput with micro-batching: a preloaded backlog
 //     drained as fast as possible (median of --runs runs);
 //   * the Python baseline under the same latency load and backlog.
@@ -92,11 +100,31 @@ class Service {
   virtual ~Service() = default;
 };
 
+// When each input offset's output was acknowledged (wall clock, µs), from
+// ServerOptions::on_acknowledged on serve's delivery thread.
+class AckLog {
+ public:
+  void add(int64_t input_offset) {
+    const int64_t now = wall_us();
+    std::lock_guard lock(mu_);
+    acks_.push_back({input_offset, now});
+  }
+  std::vector<std::pair<int64_t, int64_t>> take() {
+    std::lock_guard lock(mu_);
+    return acks_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::pair<int64_t, int64_t>> acks_;  // (input offset, ack µs), guarded by mu_
+};
+
 class StreammlService : public Service {
  public:
   StreammlService(const Args& a, const std::string& model, const std::string& in, const std::string& out,
-                  const std::string& group)
-      : server_(options(a, in, out, group), serve::model_processor_factory({model, serve::OutputFormat::kJson, ""})) {
+                  const std::string& group, AckLog* acks = nullptr)
+      : server_(options(a, in, out, group, acks),
+                serve::model_processor_factory({model, serve::OutputFormat::kJson, ""})) {
     thread_ = std::thread([this] {
       try {
         server_.run();
@@ -113,8 +141,11 @@ class StreammlService : public Service {
 
  private:
   static serve::ServerOptions options(const Args& a, const std::string& in, const std::string& out,
-                                      const std::string& group) {
+                                      const std::string& group, AckLog* acks) {
     serve::ServerOptions o = a.server;
+    if (acks != nullptr) {
+      o.on_acknowledged = [acks](const kafka::TopicPartitionOffset& input, int64_t) { acks->add(input.offset); };
+    }
     o.input_topics = {in};
     o.output_topic = out;
     o.group = group;
@@ -236,16 +267,27 @@ bool wait_ready(const std::string& bootstrap, const std::string& in, OutputWatch
 }
 
 struct LatencyResult {
-  serve::LatencySummary summary;
+  serve::LatencySummary summary;      // sent -> read by the watcher
+  serve::LatencySummary ack_summary;  // sent -> acknowledged (streamml only: from its AckLog)
   double offered = 0;   // records/s actually sent
   double served = 0;    // fraction of measured records answered
 };
 
 // Sends `rate` records/s for `seconds`; latencies of those sent after the
 // warm-up.
-LatencyResult paced_run(const Args& a, const std::string& in, OutputWatcher& watcher) {
-  kafka::Producer producer(kafka::Config{{"bootstrap.servers", a.bootstrap}, {"linger.ms", "0"}});
+LatencyResult paced_run(const Args& a, const std::string& in, OutputWatcher& watcher, AckLog* acks) {
   const int total = a.rate * a.seconds;
+  // Send time (µs) of each record by its input offset, from the delivery
+  // reports (the opaque is the record's index).
+  std::vector<int64_t> sent_us(static_cast<size_t>(total), 0);
+  std::mutex offsets_mu;
+  std::map<int64_t, int64_t> sent_at_offset;  // guarded by offsets_mu
+  kafka::Producer producer(kafka::Config{{"bootstrap.servers", a.bootstrap}, {"linger.ms", "0"}},
+                           [&](const kafka::DeliveryReport& r) {
+                             if (!r.error.ok()) return;
+                             std::lock_guard lock(offsets_mu);
+                             sent_at_offset[r.offset] = sent_us[r.opaque];
+                           });
   const auto start = Clock::now();
   const int64_t start_us = wall_us();
   const int64_t measure_from = start_us + int64_t{a.warmup} * 1'000'000;
@@ -267,6 +309,8 @@ LatencyResult paced_run(const Args& a, const std::string& in, OutputWatcher& wat
       r.topic = in;
       r.key = std::string_view(key);
       r.value = rows[static_cast<size_t>(i % 1000)];
+      r.opaque = static_cast<uint64_t>(i);
+      sent_us[static_cast<size_t>(i)] = now;
       producer.produce(r);
       if (now >= measure_from) ++measured;
     }
@@ -285,6 +329,15 @@ LatencyResult paced_run(const Args& a, const std::string& in, OutputWatcher& wat
   res.served = measured ? static_cast<double>(lat.size()) / static_cast<double>(measured) : 0;
   res.summary = serve::summarize_latencies(lat);
   res.offered = total / elapsed;
+  if (acks != nullptr) {
+    std::vector<int64_t> ack_lat;
+    std::lock_guard lock(offsets_mu);
+    for (const auto& [offset, ack] : acks->take()) {
+      auto it = sent_at_offset.find(offset);
+      if (it != sent_at_offset.end() && it->second >= measure_from) ack_lat.push_back(ack - it->second);
+    }
+    res.ack_summary = serve::summarize_latencies(ack_lat);
+  }
   return res;
 }
 
@@ -326,23 +379,30 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
-LatencyResult latency_run(const Args& a, const std::function<std::unique_ptr<Service>(
-                                              const std::string&, const std::string&, const std::string&)>& make) {
+LatencyResult latency_run(const Args& a,
+                          const std::function<std::unique_ptr<Service>(const std::string&, const std::string&,
+                                                                       const std::string&, AckLog*)>& make,
+                          bool timed_acks) {
   const std::string in = new_topic(a.bootstrap, "bench-lat-in", 1);
   const std::string out = new_topic(a.bootstrap, "bench-lat-out", 1);
   OutputWatcher watcher(a.bootstrap, out, 1);
-  auto service = make(in, out, "bench-lat-" + in);
+  AckLog acks;
+  auto service = make(in, out, "bench-lat-" + in, timed_acks ? &acks : nullptr);
   if (!wait_ready(a.bootstrap, in, watcher)) {
     std::fprintf(stderr, "service did not answer within 60 s\n");
     return {};
   }
-  return paced_run(a, in, watcher);
+  return paced_run(a, in, watcher, timed_acks ? &acks : nullptr);
 }
 
-void print_latency(const char* name, const Args& a, const LatencyResult& r) {
+void print_summary(const char* name, const LatencyResult& r, const serve::LatencySummary& s) {
   std::printf("RESULT %s offered_per_s=%.0f p50_ms=%.3f p95_ms=%.3f p99_ms=%.3f max_ms=%.3f measured=%zu answered=%.4f\n",
-              name, r.offered, r.summary.p50_ms, r.summary.p95_ms, r.summary.p99_ms, r.summary.max_ms,
-              r.summary.count, r.served);
+              name, r.offered, s.p50_ms, s.p95_ms, s.p99_ms, s.max_ms, s.count, r.served);
+}
+
+void print_latency(const char* name, const char* read_name, const LatencyResult& r) {
+  if (name != nullptr) print_summary(name, r, r.ack_summary);
+  print_summary(read_name, r, r.summary);
   std::fflush(stdout);
 }
 
@@ -403,17 +463,19 @@ int main(int argc, char** argv) {
   std::printf("# broker %s, model %s (TorchScript 4-64-32-3 MLP), offered load %d records/s for %d s (warm-up %d s)\n",
               a.bootstrap.c_str(), pt.c_str(), a.rate, a.seconds, a.warmup);
 
-  auto make_streamml = [&](const std::string& in, const std::string& out, const std::string& group) {
-    return std::unique_ptr<Service>(new StreammlService(a, model_path, in, out, group));
+  auto make_streamml = [&](const std::string& in, const std::string& out, const std::string& group,
+                           AckLog* acks = nullptr) {
+    return std::unique_ptr<Service>(new StreammlService(a, model_path, in, out, group, acks));
   };
-  auto make_python = [&](const std::string& in, const std::string& out, const std::string& group) {
+  auto make_python = [&](const std::string& in, const std::string& out, const std::string& group,
+                         AckLog* = nullptr) {
     return std::unique_ptr<Service>(new PythonService(a, script, pt, in, out, group));
   };
 
   LatencyResult lat;
   if (a.latency) {
-    lat = latency_run(a, make_streamml);
-    print_latency("serve_latency", a, lat);
+    lat = latency_run(a, make_streamml, true);
+    print_latency("serve_latency", "serve_read_latency", lat);
   }
   std::vector<double> tput;
   for (int r = 0; r < a.runs; ++r) {
@@ -428,8 +490,8 @@ int main(int argc, char** argv) {
   if (a.python) {
     LatencyResult plat;
     if (a.latency) {
-      plat = latency_run(a, make_python);
-      print_latency("serve_python_latency", a, plat);
+      plat = latency_run(a, make_python, false);
+      print_latency(nullptr, "serve_python_read_latency", plat);
     }
     std::vector<double> ptput;
     for (int r = 0; r < a.runs; ++r) {

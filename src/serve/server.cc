@@ -66,6 +66,9 @@ struct Server::Impl {
   struct PendingOutput {
     InFlightBatch* batch = nullptr;
     int64_t input_timestamp_ms = -1;
+    const std::string* input_topic = nullptr;  // one of options.input_topics (for on_acknowledged)
+    int32_t input_partition = -1;
+    int64_t input_offset = -1;
   };
   struct InFlightBatch {
     std::vector<kafka::TopicPartitionOffset> offsets;  // next offsets to commit, per partition
@@ -330,6 +333,7 @@ struct Server::Impl {
     std::map<kafka::TopicPartition, int64_t> next;
     int64_t* next_of_last = nullptr;  // records of one partition come in runs: look up once per run
     const rd_kafka_topic_t* last_topic = nullptr;
+    const std::string* last_topic_name = nullptr;  // in options.input_topics
     int32_t last_partition = -1;
     kafka::ProduceRecord record;
     record.topic = options.output_topic;
@@ -337,6 +341,10 @@ struct Server::Impl {
       const kafka::Message& m = msgs[i];
       if (next_of_last == nullptr || m.partition() != last_partition || m.raw()->rkt != last_topic) {
         next_of_last = &next[{m.topic(), m.partition()}];
+        last_topic_name = nullptr;
+        for (const std::string& t : options.input_topics) {
+          if (t == m.topic_view()) last_topic_name = &t;
+        }
         last_topic = m.raw()->rkt;
         last_partition = m.partition();
       }
@@ -366,7 +374,7 @@ struct Server::Impl {
       if (meta.timestamp_ms >= 0) {
         record.headers.push_back({data::kHeaderSourceTimestamp, std::to_string(meta.timestamp_ms)});
       }
-      flight.outputs.push_back({&flight, meta.timestamp_ms});
+      flight.outputs.push_back({&flight, meta.timestamp_ms, last_topic_name, meta.partition, meta.offset});
       record.opaque = reinterpret_cast<uint64_t>(&flight.outputs.back());
       if (kafka::KafkaError err = producer->produce(record)) {  // the message is built only on failure
         kafka::throw_if_error(err, "producing the output of " + meta.location() + " to '" + options.output_topic + "'");
@@ -395,6 +403,11 @@ struct Server::Impl {
     if (r.error.ok()) {
       if (out != nullptr && out->input_timestamp_ms >= 0) {
         metrics.record_latency_us(wall_us() - out->input_timestamp_ms * 1000);
+      }
+      if (out != nullptr && options.on_acknowledged) {
+        options.on_acknowledged({out->input_topic ? *out->input_topic : std::string(), out->input_partition,
+                                 out->input_offset},
+                                out->input_timestamp_ms);
       }
       std::lock_guard lock(mu);
       ++stats.records_out;

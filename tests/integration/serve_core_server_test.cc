@@ -12,6 +12,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -140,6 +141,62 @@ TEST(ServeCoreServer, ServesEveryRecordWhileOtherThreadsReloadAndReadStatsAndMet
   }
   EXPECT_EQ(values.size(), kGood);
   EXPECT_EQ(read_all(dead).size(), static_cast<size_t>(kRecords / 10));
+}
+
+TEST(ServeCoreServer, AcknowledgementHookSeesEveryServedInputOnce) {
+  constexpr int kPartitions = 2, kRecords = 80;
+  auto& kafka = TestKafka::get();
+  const std::string in = kafka.create_topic("serve-ack-in", kPartitions);
+  const std::string out = kafka.create_topic("serve-ack-out", kPartitions);
+  std::set<std::pair<int32_t, int64_t>> expected;  // (partition, offset) of the inputs that get an output
+  {
+    kafka::Producer producer(kafka.config());
+    for (int i = 0; i < kRecords; ++i) {
+      const std::string value = (i % 8 == 0 ? "bad-" : "row-") + std::to_string(i);
+      kafka::ProduceRecord r;
+      r.topic = in;
+      r.partition = i % kPartitions;
+      r.value = value;
+      ASSERT_TRUE(producer.produce(r).ok());
+      // Offsets within a partition follow the order of produce calls.
+      if (i % 8 != 0) expected.insert({i % kPartitions, i / kPartitions});
+    }
+    ASSERT_TRUE(producer.flush().ok());
+  }
+
+  ServerOptions o;
+  o.input_topics = {in};
+  o.output_topic = out;
+  o.group = kafka.unique_name("serve-ack-group");
+  o.metrics_interval_ms = 0;
+  o.kafka = kafka.config();
+  std::mutex mu;
+  std::multiset<std::pair<int32_t, int64_t>> acked;  // guarded by mu
+  std::vector<std::string> topics_seen;              // guarded by mu
+  int64_t without_timestamp = 0;                     // guarded by mu
+  o.on_acknowledged = [&](const kafka::TopicPartitionOffset& input, int64_t timestamp_ms) {
+    std::lock_guard lock(mu);
+    acked.insert({input.partition, input.offset});
+    if (topics_seen.empty() || topics_seen.back() != input.topic) topics_seen.push_back(input.topic);
+    if (timestamp_ms < 0) ++without_timestamp;
+  };
+  Server server(o, [] { return std::make_unique<EchoProcessor>("v1"); });
+  std::thread loop([&] {
+    try {
+      server.run();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "run() threw: " << e.what();
+    }
+  });
+  const bool served = wait_for([&] { return server.stats().records_out == expected.size(); }, 180s);
+  server.stop();
+  loop.join();
+  ASSERT_TRUE(served) << "records_out " << server.stats().records_out << " of " << expected.size();
+  std::lock_guard lock(mu);
+  const std::multiset<std::pair<int32_t, int64_t>> want(expected.begin(), expected.end());
+  EXPECT_EQ(acked, want);
+  EXPECT_EQ(topics_seen, std::vector<std::string>{in});
+  EXPECT_EQ(without_timestamp, 0);
 }
 
 }  // namespace

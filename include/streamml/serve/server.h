@@ -61,6 +61,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -89,6 +90,12 @@ struct ServerOptions {
   std::string watch_path;                 // "" = no watch; else reload when its mtime changes
   int64_t watch_interval_ms = 500;        // how often watch_path is checked
   kafka::Config kafka;                    // bootstrap.servers and -X properties (both clients)
+  // Called for every output the broker acknowledged, with its input record's
+  // topic, partition and offset and its timestamp (ms, -1 if none): a hook
+  // for monitoring, tests and benchmarks (serve_latency_bench times each
+  // output to its acknowledgement with it). Runs on the producer's delivery
+  // thread: must be thread-safe, quick, and must not throw. Empty: not called.
+  std::function<void(const kafka::TopicPartitionOffset& input, int64_t input_timestamp_ms)> on_acknowledged;
 };
 
 // Counters since run() started. A value type.
