@@ -91,14 +91,19 @@ bool is_broker_port(int port) {
   return false;
 }
 
-TEST(KafkaSocketTest, ClientConnectionsHaveNagleDisabledByDefault) {
-  const std::string topic = TestKafka::get().create_topic("nodelay", 1);
-  Producer producer(TestKafka::get().config());
+// Produces one record and waits for it, so the producer is connected.
+void produce_one(Producer& producer, const std::string& topic) {
   ProduceRecord record;
   record.topic = topic;
   record.value = std::string_view("x");
   ASSERT_FALSE(producer.produce(record));
   ASSERT_TRUE(producer.flush(std::chrono::seconds(30)).ok());
+}
+
+TEST(KafkaSocketTest, ClientConnectionsHaveNagleDisabledByDefault) {
+  const std::string topic = TestKafka::get().create_topic("nodelay", 1);
+  Producer producer(TestKafka::get().config());
+  ASSERT_NO_FATAL_FAILURE(produce_one(producer, topic));
   Consumer consumer(TestKafka::get().consumer_config());
   consumer.assign({{topic, 0, kOffsetBeginning}});
   ASSERT_FALSE(consumer.poll(std::chrono::seconds(30)).empty());
@@ -119,11 +124,7 @@ TEST(KafkaSocketTest, NagleStaysOnWhenTheConfigAsksForIt) {
   Config config = TestKafka::get().config();
   config.set("socket.nagle.disable", "false");
   Producer producer(config);
-  ProduceRecord record;
-  record.topic = topic;
-  record.value = std::string_view("x");
-  ASSERT_FALSE(producer.produce(record));
-  ASSERT_TRUE(producer.flush(std::chrono::seconds(30)).ok());
+  ASSERT_NO_FATAL_FAILURE(produce_one(producer, topic));
   int with_nagle = 0;
   for (const TcpSocket& s : tcp_sockets()) {
     if (s.listening || !is_broker_port(s.peer_port)) continue;
@@ -142,11 +143,7 @@ TEST(KafkaSocketTest, EmbeddedBrokersAcceptConnectionsWithNagleDisabled) {
   Config config = TestKafka::get().config();
   config.set("socket.nagle.disable", "false");
   Producer producer(config);
-  ProduceRecord record;
-  record.topic = topic;
-  record.value = std::string_view("x");
-  ASSERT_FALSE(producer.produce(record));
-  ASSERT_TRUE(producer.flush(std::chrono::seconds(30)).ok());
+  ASSERT_NO_FATAL_FAILURE(produce_one(producer, topic));
 
   int listeners = 0, accepted = 0;
   for (const TcpSocket& s : tcp_sockets()) {
