@@ -33,6 +33,13 @@ using Clock = std::chrono::steady_clock;
 // this frequent (one per micro-batch cost the broker an OffsetCommit per
 // millisecond at low load); revocation, stop and failure commit at once.
 constexpr auto kAsyncCommitInterval = std::chrono::milliseconds(20);
+// Once the commits stop changing, every acknowledged offset is committed
+// once more this long after the last commit: an asynchronous commit can be
+// lost without librdkafka reporting it (seen with librdkafka 2.0.2 after
+// OffsetCommit errors: one partition's later commits never stored), and a
+// partition whose records stopped coming would otherwise keep a stale offset
+// until the graceful stop's commit (a crash re-serves from it).
+constexpr auto kRecommitDelay = std::chrono::seconds(2);
 
 int64_t wall_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -113,6 +120,7 @@ struct Server::Impl {
   std::map<kafka::TopicPartition, int64_t> committed;  // next-offsets acknowledged (committed or in `uncommitted`)
   std::map<kafka::TopicPartition, int64_t> uncommitted;  // acknowledged, not yet committed (at-least-once)
   Clock::time_point next_async_commit;
+  std::optional<Clock::time_point> recommit_at;  // see kRecommitDelay
   std::optional<std::filesystem::file_time_type> watched_mtime;
   Clock::time_point next_watch_check;
   std::string transactional_id;
@@ -467,7 +475,18 @@ struct Server::Impl {
       for (const auto& [tp, off] : uncommitted) offsets.push_back({tp.topic, tp.partition, off});
       uncommitted.clear();
       next_async_commit = Clock::now() + kAsyncCommitInterval;
+      recommit_at = Clock::now() + kRecommitDelay;
       if (auto err = consumer->commit(offsets, /*async=*/!now)) log_warn("serve: commit: {}", err.message());
+    } else if (uncommitted.empty() && recommit_at && Clock::now() >= *recommit_at) {
+      recommit_at.reset();
+      std::vector<kafka::TopicPartitionOffset> offsets;
+      {
+        std::lock_guard lock(mu);
+        for (const auto& [tp, off] : committed) offsets.push_back({tp.topic, tp.partition, off});
+      }
+      if (!offsets.empty()) {
+        if (auto err = consumer->commit(offsets, /*async=*/true)) log_warn("serve: commit: {}", err.message());
+      }
     }
     if (!failure.empty()) {
       throw KafkaException(failure_code,
