@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "data/plain_decimal.h"
 #include "streamml/common/error.h"
 
 namespace streamml::data::internal {
@@ -165,15 +166,9 @@ bool is_blank(std::string_view text) {
 
 namespace {
 
-// Powers of ten that a float holds exactly (5^10 < 2^24).
-constexpr float kExactPow10[] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f, 1e8f, 1e9f, 1e10f};
-
-}  // namespace
-
-const char* parse_plain_decimal(const char* first, const char* last, float& out) {
-  const char* p = first;
-  const bool negative = p < last && *p == '-';
-  if (negative) ++p;
+// The scalar form of parse_plain_decimal, for numbers near the end of the
+// text and digit runs longer than the word-at-a-time path takes.
+const char* parse_plain_decimal_scalar(const char* p, const char* last, bool negative, float& out) {
   uint64_t mantissa = 0;
   int digits = 0;
   int decimals = 0;
@@ -187,11 +182,48 @@ const char* parse_plain_decimal(const char* first, const char* last, float& out)
     if (decimals == 0) return nullptr;
   }
   if (p < last && (*p == 'e' || *p == 'E' || *p == '.' || (*p >= '0' && *p <= '9'))) return nullptr;
-  if (digits + decimals > 19 || decimals > 10 || mantissa > (uint64_t{1} << 24)) return nullptr;
+  if (digits + decimals > 19 || decimals > 10 || mantissa > kMaxExactMantissa) return nullptr;
   // Both operands are exact floats: one IEEE division rounds correctly.
-  const float value = static_cast<float>(mantissa) / kExactPow10[decimals];
-  out = negative ? -value : value;
+  out = with_sign(static_cast<float>(mantissa) / kExactPow10[decimals], negative);
   return p;
+}
+
+}  // namespace
+
+const char* parse_plain_decimal(const char* first, const char* last, float& out) {
+  const char* p = first;
+  const bool negative = p < last && *p == '-';
+  p += negative;
+  // Word at a time when two 8-byte loads stay inside the text: up to 7
+  // integer digits, then up to 7 decimals, with no branch per digit.
+  if (last - p >= 16) {
+    uint64_t int_digits;
+    const int n = leading_digits(load8(p), int_digits);
+    if (n == 0) return nullptr;
+    if (n < 8) {
+      uint64_t mantissa = digits_value(int_digits, n);
+      const char* q = p + n;
+      int decimals = 0;
+      if (*q == '.') {
+        uint64_t frac_digits;
+        decimals = leading_digits(load8(q + 1), frac_digits);
+        if (decimals == 0) return nullptr;
+        if (decimals < 8) {
+          mantissa = mantissa * kPow10[decimals] + digits_value(frac_digits, decimals);
+          q += 1 + decimals;
+        } else {
+          decimals = -1;  // eight or more decimals: the scalar loop
+        }
+      }
+      if (decimals >= 0) {
+        // *q is not a digit; the caller checks that it ends the field.
+        if (*q == 'e' || *q == 'E' || *q == '.' || mantissa > kMaxExactMantissa) return nullptr;
+        out = with_sign(static_cast<float>(mantissa) / kExactPow10[decimals], negative);
+        return q;
+      }
+    }
+  }
+  return parse_plain_decimal_scalar(p, last, negative, out);
 }
 
 bool parse_float(std::string_view text, float& out) {

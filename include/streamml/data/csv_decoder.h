@@ -60,8 +60,9 @@ class CsvDecoder final : public Decoder {
 
  private:
   std::string column_name(size_t column) const;
-  std::optional<std::string> fill_missing(size_t column, size_t fields, float* features,
-                                          float* labels) const;
+  // The columns from `fields` on are missing from the record: the policy's
+  // value, or the error naming the first needed one.
+  std::optional<std::string> fill_missing(size_t fields, float* features, float* labels) const;
 
   CsvOptions options_;
   std::vector<size_t> feature_columns_;

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -173,6 +174,56 @@ TEST(CsvDecoder, PlainDecimalsDecodeExactlyAsFromChars) {
     ASSERT_FALSE(r.error) << text << ": " << *r.error;
     ASSERT_EQ(r.features.size(), 1u);
     EXPECT_EQ(std::bit_cast<uint32_t>(r.features[0]), std::bit_cast<uint32_t>(expected)) << text;
+  }
+}
+
+// A field with at least 16 bytes after it is parsed 8 bytes at a time; a
+// short one (near the end of the record) digit by digit; a record with quotes
+// is split field by field. All must give the float strtof gives, and the same
+// verdict on anything that is not a plain decimal (which then goes to the
+// general parser or is an error).
+TEST(CsvDecoder, FieldsDecodeTheSameWithOrWithoutBytesAfterThem) {
+  auto d = make_decoder("csv:features=0");
+  auto with_quotes = make_decoder("csv:features=0+3");
+  const std::string padding = ",0,0,0,0,0,0,0,0,0,0";
+  std::mt19937_64 rng(11);
+  std::vector<std::string> texts = {
+      "0", "-0", "0.0", "-0.0", "7", "1234567", "12345678", "123456789", "-9999999", "16777216", "16777217",
+      "-16777217", "1677721.6", "1677721.7", "167772.17", "0.1", "0.1234567", "0.12345678", "9.9999999",
+      "1.0000000001", "3.4028235", "000123.4500", "0000000.0000001", "1.", ".5", "-", "--1", "-.5", "+1.5",
+      "1.2.3", "1.5e3", "1.5E-3", "1e5", "1.5x", "12,", "1 ", " 1", "1.5 ", "nan", "-inf", "0x10", "1.5.",
+      "12345678901234567890", "0.00000000001", "99999999999999999999.5"};
+  const std::string suffixes[] = {"", "", "", "", "e3", "E-2", "x", ".", " ", "5.", "-"};
+  for (int i = 0; i < 100000; ++i) {
+    const int int_digits = static_cast<int>(rng() % 10);
+    const int decimals = static_cast<int>(rng() % 10);
+    std::string text = rng() % 2 ? "-" : "";
+    for (int k = 0; k < int_digits; ++k) text += static_cast<char>('0' + rng() % 10);
+    if (decimals > 0 || rng() % 8 == 0) text += '.';
+    for (int k = 0; k < decimals; ++k) text += static_cast<char>('0' + rng() % 10);
+    text += suffixes[rng() % std::size(suffixes)];
+    texts.push_back(std::move(text));
+  }
+  for (const std::string& text : texts) {
+    const Row alone = decode(*d, text);
+    const Row padded = decode(*d, text + padding);
+    ASSERT_EQ(alone.error.has_value(), padded.error.has_value()) << text;
+    if (alone.error) {
+      EXPECT_EQ(*alone.error, *padded.error) << text;
+      continue;
+    }
+    EXPECT_EQ(std::bit_cast<uint32_t>(alone.features[0]), std::bit_cast<uint32_t>(padded.features[0])) << text;
+    const Row quoted = decode(*with_quotes, text + ",0,0,\"7\"" + padding);
+    ASSERT_FALSE(quoted.error) << text << ": " << *quoted.error;
+    EXPECT_EQ(std::bit_cast<uint32_t>(alone.features[0]), std::bit_cast<uint32_t>(quoted.features[0])) << text;
+    if (text.find(',') == std::string::npos) {
+      EXPECT_EQ(quoted.features[1], 7.0f) << text;
+    }
+    char* end = nullptr;
+    const float expected = std::strtof(text.c_str(), &end);
+    if (end == text.c_str() + text.size() && !std::isnan(expected)) {
+      EXPECT_EQ(std::bit_cast<uint32_t>(padded.features[0]), std::bit_cast<uint32_t>(expected)) << text;
+    }
   }
 }
 
