@@ -98,6 +98,7 @@ constexpr size_t kNoRange = static_cast<size_t>(-1);
 constexpr size_t kMessageOverhead = 128;  // librdkafka's per-message bookkeeping, roughly
 constexpr size_t kMaxPoll = 1024;         // records per poll
 constexpr size_t kMaxReservedRows = 4096;  // rows reserved up front in a batch
+constexpr int kQueuedMinMessages = 1000000;  // librdkafka's queued.min.messages default here (see the constructor)
 
 size_t message_bytes(const kafka::Message& m) { return m.value().size() + m.key().size() + kMessageOverhead; }
 
@@ -143,6 +144,7 @@ struct KafkaDataset::Impl {
   std::deque<Lane> lanes;             // bounded read-ahead, one per partition of the pass (never moved)
   std::vector<size_t> lane_of;        // per range: its lane (kNoRange: empty range)
   std::vector<size_t> next_on_lane;   // per range: the next non-empty range of its partition
+  Lane* reading = nullptr;            // the lane read_range() is reading (bounded)
   BoundedPosition position;
   std::optional<Clock::time_point> assigned_at;  // last assignment (prefetch thread)
 
@@ -165,10 +167,19 @@ struct KafkaDataset::Impl {
     return stop;
   }
 
-  // Blocks while the queue is full. Returns false when asked to stop.
+  // Queue length at which a full queue is refilled: the prefetch thread
+  // sleeps until the reader took half the queue, then decodes that half in
+  // one go (one wake-up per prefetch/2 batches instead of one per batch:
+  // each wake-up may preempt the reader's thread on a busy machine).
+  size_t refill_at() const { return options.prefetch / 2; }
+
+  // Blocks while the queue is full (until it is refilled, see refill_at).
+  // Returns false when asked to stop.
   bool push(Item item) {
     std::unique_lock<std::mutex> lock(mu);
-    not_full.wait(lock, [&] { return stop || queue.size() < options.prefetch; });
+    if (queue.size() >= options.prefetch) {
+      not_full.wait(lock, [&] { return stop || queue.size() <= refill_at(); });
+    }
     if (stop) return false;
     queue.push_back(std::move(item));
     not_empty.notify_one();
@@ -177,6 +188,7 @@ struct KafkaDataset::Impl {
 
   bool emit(Batch batch) {
     if (options.map) options.map(batch);
+    if (reading != nullptr) drain(*reading);
     return push(Item{std::move(batch), consumed, position});
   }
 
@@ -380,16 +392,24 @@ struct KafkaDataset::Impl {
     }
   }
 
-  // Polls once and files each record in its lane. `reading` (the lane being
-  // read) is never paused for being full: the reader empties it next.
-  void fetch(Lane& reading) {
+  // Polls once and files each record in its lane; a lane holding more than
+  // read_ahead_bytes is paused (the lane being read resumes when it is half
+  // read). Besides waiting here when the lane being read is empty, the reader
+  // drains librdkafka's queue without waiting before every batch it hands
+  // over (emit): librdkafka 2.0 stops fetching for up to a second once its
+  // queue holds queued.min.messages records (however soon they are consumed
+  // after that), which stalled training from Kafka whenever training was
+  // slower than the fetching.
+  // Returns the number of messages polled.
+  size_t fetch(Lane& reading, milliseconds timeout) {
     int64_t outstanding = 0;  // offsets the unpaused lanes still expect
     for (const Lane& lane : lanes) {
       if (!lane.paused && !lane.error) outstanding += lane.limit - lane.fetch_next;
     }
     // poll_batch waits for `want` records: never ask for more than can come.
     const size_t want = static_cast<size_t>(std::clamp<int64_t>(outstanding, 1, kMaxPoll));
-    for (auto& m : consumer->poll_batch(want, milliseconds(options.message_poll_timeout_ms))) {
+    std::vector<kafka::Message> polled = consumer->poll_batch(want, timeout);
+    for (auto& m : polled) {
       if (m.is_eof()) continue;
       Lane* lane = lane_of_message(m);
       if (kafka::KafkaError err = m.error()) {
@@ -414,7 +434,18 @@ struct KafkaDataset::Impl {
       lane->fetch_next = m.offset() + 1;
       lane->ahead_bytes += message_bytes(m);
       lane->ahead.push_back(std::move(m));
-      if (lane != &reading && lane->ahead_bytes > options.read_ahead_bytes) pause(*lane);
+      // A lane that has every record of its run stops fetching too: otherwise
+      // librdkafka keeps asking for more (on the embedded cluster every
+      // fetch.wait.max.ms), waking threads that compete with the reader.
+      if (lane->ahead_bytes > options.read_ahead_bytes || lane->fetch_next >= lane->limit) pause(*lane);
+    }
+    return polled.size();
+  }
+
+  // Files everything librdkafka has fetched so far in the lanes, without
+  // waiting (see fetch).
+  void drain(Lane& reading) {
+    while (fetch(reading, milliseconds(0)) >= kMaxPoll) {
     }
   }
 
@@ -424,16 +455,21 @@ struct KafkaDataset::Impl {
     const kafka::ResolvedRange& r = ranges[k];
     Lane& lane = lanes[lane_of[k]];
     if (lane.fetch_next < r.end) resume(lane);  // if it was paused for being full
+    reading = &lane;
     while (true) {
       while (!lane.ahead.empty() && lane.ahead.front().offset() < r.end) {
         kafka::Message m = std::move(lane.ahead.front());
         lane.ahead.pop_front();
         lane.ahead_bytes -= message_bytes(m);
+        if (lane.paused && lane.fetch_next < lane.limit && lane.ahead_bytes <= options.read_ahead_bytes / 2) {
+          resume(lane);  // paused for being full, now half read
+        }
         if (m.offset() < next) continue;
         next = m.offset() + 1;
         position.offset = next;
         if (!add(m)) return false;
         if (take_done()) {
+          reading = nullptr;
           end_reads();
           finish_epoch();
           return false;
@@ -444,13 +480,15 @@ struct KafkaDataset::Impl {
       if (next >= r.end || !lane.ahead.empty() || lane.fetch_next >= r.end) break;
       if (lane.error) throw_data_loss(r, next);
       if (stopping()) return false;
-      fetch(lane);
+      fetch(lane, milliseconds(options.message_poll_timeout_ms));
     }
+    reading = nullptr;
     advance_lane(lane, k);
     return true;
   }
 
   void run_bounded() {
+    reading = nullptr;
     position = start_position;
     for (; position.pass < options.repeat; ++position.pass, position.range = 0, position.offset = -1) {
       if (position.range >= ranges.size()) continue;
@@ -618,6 +656,12 @@ KafkaDataset::KafkaDataset(KafkaDatasetOptions options) : impl_(std::make_unique
   for (const auto& [key, value] : o.config.entries()) {
     config.set(key.rfind("topic.", 0) == 0 ? key.substr(6) : key, value);
   }
+  // librdkafka 2.0 stops fetching for up to a second once its queue holds
+  // queued.min.messages (default 100000) records, however soon they are
+  // consumed after that: a reader slower than the fetching (training) then
+  // finds the queue empty and waits. Let the byte bound
+  // (queued.max.messages.kbytes) be the one that applies.
+  config.set_default("queued.min.messages", std::to_string(kQueuedMinMessages));
   if (d.group_mode) {
     config.set("group.id", o.group);
     d.consumer = std::make_unique<kafka::Consumer>(config);
@@ -661,7 +705,7 @@ std::optional<Batch> KafkaDataset::next() {
     }
     item = std::move(d.queue.front());
     d.queue.pop_front();
-    d.not_full.notify_one();
+    if (d.queue.size() <= d.refill_at()) d.not_full.notify_one();
   }
   {
     std::lock_guard<std::mutex> lock(d.returned_mu);

@@ -236,6 +236,37 @@ TEST(KafkaDatasetReadAhead, PausedPartitionsResumeWhereTheyStopped) {
   EXPECT_EQ(read_all(ds), concat({pass, pass}));
 }
 
+// The partition being read is paused too once it holds read_ahead_bytes
+// (the reader drains librdkafka's queue into the lanes before every batch),
+// and resumed when half of that was read; with any prefetch depth (the
+// prefetch thread refills the queue when half of it was taken) every record
+// comes once, in order, in every epoch.
+TEST(KafkaDatasetReadAhead, PartitionBeingReadPausesAndResumesAtAnyPrefetchDepth) {
+  const std::string t = three_partitions(400);
+  const auto pass = concat({values_p(0, 0, 400), values_p(1, 0, 400), values_p(2, 0, 400)});
+  for (size_t prefetch : {1, 2, 3, 16}) {
+    auto options = bounded({t}, 7);
+    options.read_ahead_bytes = 3000;  // about 20 records (librdkafka's overhead counted)
+    options.prefetch = prefetch;
+    KafkaDataset ds(options);
+    EXPECT_EQ(read_all(ds), pass) << "prefetch " << prefetch;
+    ds.reset();
+    EXPECT_EQ(read_all(ds), pass) << "prefetch " << prefetch << ", second epoch";
+  }
+}
+
+// The dataset only changes librdkafka's default queued.min.messages; with a
+// tiny one given by the user, librdkafka stops fetching (for up to a second)
+// whenever a fetch filled its queue: slower, but every record still comes,
+// in order.
+TEST(KafkaDatasetReadAhead, FullLibrdkafkaQueueLosesNothing) {
+  const std::string t = three_partitions(100);
+  auto options = bounded({t}, 10);
+  options.config.set("queued.min.messages", "1");
+  KafkaDataset ds(options);
+  EXPECT_EQ(read_all(ds), concat({values_p(0, 0, 100), values_p(1, 0, 100), values_p(2, 0, 100)}));
+}
+
 TEST(KafkaDatasetReadAhead, TakeAndRestoreInTheMiddleOfALaterRange) {
   const std::string t = three_partitions(50);
   auto options = bounded({t}, 20);

@@ -20,7 +20,9 @@
 //    first record; never an empty batch.
 //
 // A background thread reads and decodes ahead into a bounded queue of
-// `prefetch` batches, so memory stays bounded however long the stream.
+// `prefetch` batches, so memory stays bounded however long the stream. A full
+// queue is refilled once the reader has taken half of it (fewer wake-ups of
+// the prefetch thread, which on a busy machine would preempt the reader).
 //
 // Bounded read-ahead: records are emitted strictly in range order, but the
 // fetching is not serial. At the start of a pass every partition of the
@@ -30,12 +32,19 @@
 // not come yet wait in a per-partition lane; a lane fetches a run of
 // contiguous ranges of its partition and seeks when the partition's next
 // range starts elsewhere (a range given twice, overlapping ranges). Memory:
-// at most about `read_ahead_bytes` of records per waiting partition (then
-// fetching that partition pauses until its range comes), plus librdkafka's own
-// fetch queue (queued.max.messages.kbytes / queued.min.messages, shared by the
-// assigned partitions), plus `prefetch` decoded batches. Offsets a partition
-// does not deliver inside a range (transaction markers, compaction) are gaps,
-// as before; a range is complete once a later offset of its partition came.
+// at most about `read_ahead_bytes` of records per partition (then fetching
+// that partition pauses until its range comes, or for the partition being
+// read until half of it was read), plus librdkafka's own fetch queue
+// (queued.max.messages.kbytes / queued.min.messages, shared by the assigned
+// partitions; the reader moves it into the lanes before every batch, so it
+// stays small), plus `prefetch` decoded batches. A partition whose records
+// were all fetched stops fetching. The dataset's default queued.min.messages
+// is 1000000 instead of librdkafka's 100000: librdkafka 2.0 stops fetching
+// for up to a second whenever its queue reaches that count, however soon it
+// is drained, which stalled a reader slower than the fetching (training).
+// Offsets a partition does not deliver inside a range (transaction markers,
+// compaction) are gaps, as before; a range is complete once a later offset of
+// its partition came.
 //
 // Undecodable records follow `bad_records` (fail: InputError naming
 // topic:partition:offset and the reason; skip: counted in report();
