@@ -88,7 +88,7 @@ struct KafkaDatasetOptions {
   int64_t stream_timeout_ms = -1;    // group: stop when no record arrived for this long (-1: never)
   int64_t message_poll_timeout_ms = 100;  // how long one poll waits (> 0)
   int64_t batch_wait_ms = -1;        // group: close a batch this long after its first record (-1: fill it)
-  size_t prefetch = 4;               // batches decoded ahead (>= 1)
+  size_t prefetch = 16;              // batches decoded ahead (>= 1); refilled when half taken
   size_t read_ahead_bytes = 16 << 20;  // bounded: bytes fetched ahead per partition whose range has not come
   BadRecordPolicy bad_records = BadRecordPolicy::kFail;  // undecodable records
   std::string dead_letter_topic;     // with kDeadLetter (or set dead_letter)
