@@ -235,7 +235,16 @@ LeaderboardResult run_leaderboard(const kafka::Config& config, const Leaderboard
   size_t summary_from = 0;  // latencies since the last summary
   while (!stop.load()) {
     if (options.expected_rankings > 0 && result.rankings >= options.expected_rankings) break;
-    std::vector<kafka::Message> messages = consumer.poll_batch(2048, std::chrono::milliseconds(20));
+    // poll() returns as soon as a ranking is there; poll_batch() would wait
+    // out its timeout unless 2048 were (up to 20 ms on every measured
+    // latency). Then take what was fetched with it.
+    std::vector<kafka::Message> messages;
+    if (kafka::Message first = consumer.poll(std::chrono::milliseconds(20)); !first.empty()) {
+      messages.push_back(std::move(first));
+      for (kafka::Message& m : consumer.poll_batch(2048, std::chrono::milliseconds(0))) {
+        messages.push_back(std::move(m));
+      }
+    }
     const int64_t received_us = wall_clock_us();
     for (kafka::Message& m : messages) {
       if (m.error()) {

@@ -65,8 +65,11 @@ class Consumer {
   // One message, an event (error / end of partition), or an empty Message on
   // timeout.
   Message poll(milliseconds timeout);
-  // Up to `max` messages; returns early when `timeout` expires. Events (errors,
-  // end of partition) are included as Messages whose error() is set.
+  // Up to `max` messages: returns once `max` are there or when `timeout`
+  // expires, whichever comes first (so with fewer than `max` arriving it
+  // waits the whole timeout; where latency matters, poll() the first message
+  // and then poll_batch(max, 0) what came with it). Events (errors, end of
+  // partition) are included as Messages whose error() is set.
   std::vector<Message> poll_batch(size_t max, milliseconds timeout);
 
   // Commits explicit offsets (next offset to read). Async returns at once;
