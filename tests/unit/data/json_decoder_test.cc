@@ -102,6 +102,18 @@ TEST(JsonDecoder, MissingPolicyZeroAndNan) {
   EXPECT_EQ(r.features[1], 2.0f);
 }
 
+// Ranges expand to many names: the duplicate check is linear (pairwise, a
+// spec of a million names took minutes: decoder_spec_fuzz timed out), and one
+// range selects at most 65,536 elements.
+TEST(JsonDecoder, LargeRangesBuildAndDuplicatesInThemAreFound) {
+  auto d = make_decoder("json:features=v[0..65535]+w[0..65535],label=y");
+  EXPECT_EQ(d->num_features(), 131072u);
+  const std::string twice = config_error_of("json:features=v[0..65535]+w[0..65535]+v[65535]");
+  EXPECT_NE(twice.find("\"v[65535]\" is selected twice"), std::string::npos) << twice;
+  const std::string large = config_error_of("json:features=v[0..65536]");
+  EXPECT_NE(large.find("range too large (at most 65536 elements)"), std::string::npos) << large;
+}
+
 TEST(JsonDecoder, SpecErrors) {
   EXPECT_NE(config_error_of("json:label=y").find("option 'features'"), std::string::npos);
   EXPECT_NE(config_error_of("json:features=a..b").find("empty key"), std::string::npos);
