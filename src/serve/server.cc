@@ -41,6 +41,14 @@ constexpr auto kAsyncCommitInterval = std::chrono::milliseconds(20);
 // until the graceful stop's commit (a crash re-serves from it).
 constexpr auto kRecommitDelay = std::chrono::seconds(2);
 
+// The entries of a next-offset-per-partition map, as commit() takes them.
+std::vector<kafka::TopicPartitionOffset> offsets_of(const std::map<kafka::TopicPartition, int64_t>& next) {
+  std::vector<kafka::TopicPartitionOffset> out;
+  out.reserve(next.size());
+  for (const auto& [tp, off] : next) out.push_back({tp.topic, tp.partition, off});
+  return out;
+}
+
 int64_t wall_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -388,7 +396,7 @@ struct Server::Impl {
         kafka::throw_if_error(err, "producing the output of " + meta.location() + " to '" + options.output_topic + "'");
       }
     }
-    for (const auto& [tp, off] : next) flight.offsets.push_back({tp.topic, tp.partition, off});
+    flight.offsets = offsets_of(next);
     return flight;
   }
 
@@ -464,15 +472,12 @@ struct Server::Impl {
         metrics.record_batch(b->records);
         for (const auto& o : b->offsets) next[{o.topic, o.partition}] = o.offset;
       }
-      std::vector<kafka::TopicPartitionOffset> offsets;
-      for (const auto& [tp, off] : next) offsets.push_back({tp.topic, tp.partition, off});
-      complete(records, done.size(), offsets);
+      complete(records, done.size(), offsets_of(next));
       for (const auto& [tp, off] : next) uncommitted[tp] = off;
     }
     const bool now = sync || !failure.empty();
     if (!uncommitted.empty() && (now || Clock::now() >= next_async_commit)) {
-      std::vector<kafka::TopicPartitionOffset> offsets;
-      for (const auto& [tp, off] : uncommitted) offsets.push_back({tp.topic, tp.partition, off});
+      const std::vector<kafka::TopicPartitionOffset> offsets = offsets_of(uncommitted);
       uncommitted.clear();
       next_async_commit = Clock::now() + kAsyncCommitInterval;
       recommit_at = Clock::now() + kRecommitDelay;
@@ -482,7 +487,7 @@ struct Server::Impl {
       std::vector<kafka::TopicPartitionOffset> offsets;
       {
         std::lock_guard lock(mu);
-        for (const auto& [tp, off] : committed) offsets.push_back({tp.topic, tp.partition, off});
+        offsets = offsets_of(committed);
       }
       if (!offsets.empty()) {
         if (auto err = consumer->commit(offsets, /*async=*/true)) log_warn("serve: commit: {}", err.message());
@@ -844,9 +849,7 @@ void Server::run() {
     // next to the transactions).
     if (!o.exactly_once) s.drain(/*commit=*/true);
     if ((!o.exactly_once || s.mock_cluster) && !s.committed.empty()) {
-      std::vector<kafka::TopicPartitionOffset> offsets;
-      for (const auto& [tp, off] : s.committed) offsets.push_back({tp.topic, tp.partition, off});
-      if (auto err = s.consumer->commit(offsets, /*async=*/false)) {
+      if (auto err = s.consumer->commit(offsets_of(s.committed), /*async=*/false)) {
         log_warn("serve: final commit: {}", err.message());
       }
     }
