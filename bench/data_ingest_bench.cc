@@ -19,7 +19,7 @@
 // all 1M records with each reader; --runs N repeats it and reports medians
 // (scripts/bench.sh instead runs the binary 5 times and takes the medians).
 //
-// Usage: data_ingest_bench [--records N] [--runs N] [--batch N]
+// Usage: data_ingest_bench [--records N] [--runs N] [--batch N] [--read-ahead BYTES]
 // Prints `RESULT data_ingest key=value ...` lines (bench/report.py).
 #include <librdkafka/rdkafka.h>
 #include <sys/resource.h>
@@ -54,6 +54,7 @@ struct Args {
   int64_t records = 1'000'000;  // per run and per reader
   int runs = 1;                 // repetitions (median reported; scripts/bench.sh repeats the binary)
   size_t batch = 1024;          // dataset rows per batch
+  size_t read_ahead = 0;        // dataset read_ahead_bytes (0: the default)
 };
 
 Args parse_args(int argc, char** argv) {
@@ -70,8 +71,10 @@ Args parse_args(int argc, char** argv) {
       args.runs = std::stoi(value());
     } else if (a == "--batch") {
       args.batch = std::stoul(value());
+    } else if (a == "--read-ahead") {
+      args.read_ahead = std::stoul(value());
     } else {
-      throw std::invalid_argument("unknown option " + a + " (use --records N, --runs N, --batch N)");
+      throw std::invalid_argument("unknown option " + a + " (use --records N, --runs N, --batch N, --read-ahead BYTES)");
     }
   }
   if (args.records < kPartitions || args.runs < 1 || args.batch < 1) throw std::invalid_argument("invalid arguments");
@@ -199,8 +202,10 @@ double read_raw(const std::string& bootstrap, const Chunk& chunk, uint64_t& chec
 
 // KafkaDataset over the chunk's three ranges: decode CSV into [B, 30]
 // feature rows + labels. Returns seconds from the first next() to the end.
-double read_dataset(const std::string& bootstrap, const Chunk& chunk, size_t batch_size, double& feature_sum) {
+double read_dataset(const std::string& bootstrap, const Chunk& chunk, const Args& args, double& feature_sum) {
+  const size_t batch_size = args.batch;
   streamml::data::KafkaDatasetOptions o;
+  if (args.read_ahead > 0) o.read_ahead_bytes = args.read_ahead;
   o.config.set("bootstrap.servers", bootstrap);
   for (int p = 0; p < kPartitions; ++p) {
     o.ranges.push_back(std::string(kTopic) + ":" + std::to_string(p) + ":" + std::to_string(chunk.start[p]) + ":" +
@@ -268,7 +273,7 @@ int main(int argc, char** argv) {
         };
         auto dataset = [&] {
           const double cpu0 = process_cpu_seconds();
-          dataset_s += read_dataset(bootstrap, chunk, args.batch, feature_sum);
+          dataset_s += read_dataset(bootstrap, chunk, args, feature_sum);
           dataset_cpu += process_cpu_seconds() - cpu0;
         };
         if (chunk_index++ % 2 == 0) {

@@ -16,6 +16,11 @@
 //                          cluster ~1 ms, as it answers a fetch only when
 //                          fetch.wait.max.ms expires; the Python comparison
 //                          uses this one, the only one both sides have);
+//     both with serve's defaults and with --busy-fetch (serve_*_busy_fetch:
+//     the consumer fetches again at once instead of letting the embedded
+//     broker hold an empty fetch for fetch.wait.max.ms), each with the CPU
+//     the whole process (broker, service, load generator, reader) used per
+//     second while idle before the load started (idle_cpu_cores);
 //   * maximum sustained throughput with micro-batching: a preloaded backlog
 //     drained as fast as possible (median of --runs runs);
 //   * the Python baseline under the same latency load and backlog.
@@ -23,11 +28,15 @@
 //
 // Usage: serve_latency_bench [--rate 5000] [--seconds 12] [--warmup 2]
 //          [--records 200000] [--python-records 20000] [--runs 5] [--no-python] [--no-latency]
-//          [--max-batch N] [--max-wait-us U] [--max-in-flight N] [-X key=value]...
+//          [--max-batch N] [--max-wait-us U] [--max-in-flight N] [--busy-fetch | --no-busy-fetch]
+//          [-X key=value]...
 //          [-b bootstrap]
-// (--max-* and -X tune streamml serve only; the defaults are serve's own.)
+// (--max-*, --busy-fetch and -X tune streamml serve only; the defaults are
+// serve's own. --busy-fetch or --no-busy-fetch: one latency phase, with or
+// without busy fetch, instead of both.)
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -74,6 +83,7 @@ struct Args {
   int runs = 5;
   bool python = true;
   bool latency = true;     // --no-latency: throughput only (for profiling)
+  bool busy_fetch_given = false;  // --busy-fetch or --no-busy-fetch: one latency phase, not both
   std::vector<std::pair<std::string, std::string>> extra;  // -X properties for serve's clients
   serve::ServerOptions server;  // max_batch, max_wait_us, max_in_flight: serve's defaults unless given
 };
@@ -271,7 +281,24 @@ struct LatencyResult {
   serve::LatencySummary ack_summary;  // sent -> acknowledged (streamml only: from its AckLog)
   double offered = 0;   // records/s actually sent
   double served = 0;    // fraction of measured records answered
+  double idle_cpu_cores = 0;  // CPU seconds per second of this process while the service idled
 };
+
+double process_cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return sec(u.ru_utime) + sec(u.ru_stime);
+}
+
+// CPU cores this process uses while nothing is sent for `seconds` (the
+// service polling an empty topic, the reader, the broker).
+double idle_cpu_cores(double seconds) {
+  const double cpu = process_cpu_seconds();
+  const auto start = Clock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  return (process_cpu_seconds() - cpu) / std::chrono::duration<double>(Clock::now() - start).count();
+}
 
 // Sends `rate` records/s for `seconds`; latencies of those sent after the
 // warm-up.
@@ -392,12 +419,16 @@ LatencyResult latency_run(const Args& a,
     std::fprintf(stderr, "service did not answer within 60 s\n");
     return {};
   }
-  return paced_run(a, in, watcher, timed_acks ? &acks : nullptr);
+  const double idle = idle_cpu_cores(3);
+  LatencyResult res = paced_run(a, in, watcher, timed_acks ? &acks : nullptr);
+  res.idle_cpu_cores = idle;
+  return res;
 }
 
 void print_summary(const char* name, const LatencyResult& r, const serve::LatencySummary& s) {
-  std::printf("RESULT %s offered_per_s=%.0f p50_ms=%.3f p95_ms=%.3f p99_ms=%.3f max_ms=%.3f measured=%zu answered=%.4f\n",
-              name, r.offered, s.p50_ms, s.p95_ms, s.p99_ms, s.max_ms, s.count, r.served);
+  std::printf("RESULT %s offered_per_s=%.0f p50_ms=%.3f p95_ms=%.3f p99_ms=%.3f max_ms=%.3f measured=%zu answered=%.4f "
+              "idle_cpu_cores=%.2f\n",
+              name, r.offered, s.p50_ms, s.p95_ms, s.p99_ms, s.max_ms, s.count, r.served, r.idle_cpu_cores);
 }
 
 void print_latency(const char* name, const char* read_name, const LatencyResult& r) {
@@ -424,6 +455,8 @@ int main(int argc, char** argv) {
     else if (arg == "--max-batch") a.server.max_batch = std::stoul(next());
     else if (arg == "--max-wait-us") a.server.max_wait_us = std::stoll(next());
     else if (arg == "--max-in-flight") a.server.max_in_flight = std::stoul(next());
+    else if (arg == "--busy-fetch") a.server.busy_fetch = a.busy_fetch_given = true;
+    else if (arg == "--no-busy-fetch") a.busy_fetch_given = true;
     else if (arg == "-X") {
       const std::string kv = next();
       const auto eq = kv.find('=');
@@ -476,6 +509,15 @@ int main(int argc, char** argv) {
   if (a.latency) {
     lat = latency_run(a, make_streamml, true);
     print_latency("serve_latency", "serve_read_latency", lat);
+    if (!a.busy_fetch_given) {
+      Args busy = a;
+      busy.server.busy_fetch = true;
+      auto make_busy = [&](const std::string& in, const std::string& out, const std::string& group,
+                           AckLog* acks = nullptr) {
+        return std::unique_ptr<Service>(new StreammlService(busy, model_path, in, out, group, acks));
+      };
+      print_latency("serve_latency_busy_fetch", "serve_read_latency_busy_fetch", latency_run(busy, make_busy, true));
+    }
   }
   std::vector<double> tput;
   for (int r = 0; r < a.runs; ++r) {

@@ -88,6 +88,9 @@ RunFunction setup(CLI::App& sub) {
       ->capture_default_str();
   sub.add_flag("--exactly-once", o->server.exactly_once,
                "Transactional write-back: outputs and consumed offsets in one transaction per batch");
+  sub.add_flag("--busy-fetch", o->server.busy_fetch,
+               "Lowest latency: fetch again at once instead of letting the broker hold an empty fetch "
+               "(fetch.wait.max.ms=0; the embedded cluster holds it the whole 1 ms; costs CPU while idle)");
   sub.add_option("--instance-id", o->server.instance_id,
                  "Stable id of this process for its transactional.id (default: host name; give "
                  "each process on one host its own with --exactly-once)");

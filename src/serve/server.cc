@@ -701,6 +701,19 @@ struct Server::Impl {
   }
 };
 
+kafka::Config consumer_config(const ServerOptions& o) {
+  // Manual commits only; read committed outputs of upstream transactions.
+  // Low-latency fetch defaults for the embedded cluster are applied by
+  // kafka::Consumer.
+  kafka::Config c = o.kafka;
+  c.set("group.id", o.group);
+  c.set("enable.auto.commit", "false");
+  c.set_default("auto.offset.reset", "earliest");
+  c.set_default("isolation.level", "read_committed");
+  if (o.busy_fetch) c.set("fetch.wait.max.ms", "0");
+  return c;
+}
+
 Server::Server(ServerOptions options, ProcessorFactory factory) : impl_(std::make_unique<Impl>()) {
   if (options.input_topics.empty()) throw ConfigError("--input: at least one input topic is required");
   for (const auto& t : options.input_topics) {
@@ -712,6 +725,10 @@ Server::Server(ServerOptions options, ProcessorFactory factory) : impl_(std::mak
   if (options.max_batch == 0) throw ConfigError("--max-batch: must be at least 1");
   if (options.max_wait_us < 0) throw ConfigError("--max-wait-us: must be >= 0");
   if (options.max_in_flight == 0) throw ConfigError("--max-in-flight: must be at least 1");
+  if (options.busy_fetch && options.kafka.contains("fetch.wait.max.ms")) {
+    throw ConfigError("--busy-fetch sets the consumer's fetch.wait.max.ms to 0: drop -X fetch.wait.max.ms=" +
+                      options.kafka.get("fetch.wait.max.ms").value_or("") + ", or --busy-fetch");
+  }
   if (options.metrics_port < 0 || options.metrics_port > 65535) {
     throw ConfigError("--metrics-port: must be in 1..65535");
   }
@@ -746,14 +763,7 @@ void Server::run() {
   if (!o.watch_path.empty()) s.watched_mtime = mtime_of(o.watch_path);
   s.install(s.factory());  // a model that cannot be loaded ends here
 
-  // Consumer: manual commits only, read committed outputs of upstream
-  // transactions. Low-latency fetch defaults for the embedded cluster are
-  // applied by kafka::Consumer.
-  kafka::Config consumer_config = o.kafka;
-  consumer_config.set("group.id", o.group);
-  consumer_config.set("enable.auto.commit", "false");
-  consumer_config.set_default("auto.offset.reset", "earliest");
-  consumer_config.set_default("isolation.level", "read_committed");
+  const kafka::Config consumer_conf = consumer_config(o);
   // Producer: low linger for latency; idempotent (kafka::Producer default).
   kafka::Config producer_config = o.kafka;
   producer_config.set_default("linger.ms", "1");
@@ -773,7 +783,7 @@ void Server::run() {
                                                                     : producer_config,
                                                                 o.dead_letter_topic);
   }
-  s.consumer = std::make_unique<kafka::Consumer>(consumer_config);
+  s.consumer = std::make_unique<kafka::Consumer>(consumer_conf);
   const auto output_partitions = s.consumer->partitions_of(o.output_topic).size();
   for (const auto& t : o.input_topics) {
     s.same_partitions[t] = s.consumer->partitions_of(t).size() == output_partitions;
@@ -823,9 +833,10 @@ void Server::run() {
     }
     std::string inputs;
     for (const auto& t : o.input_topics) inputs += (inputs.empty() ? "" : ",") + t;
-    log_info("serve: {} -> {} as group '{}' ({}; max batch {}, max wait {} us; model version {})", inputs, o.output_topic, o.group,
+    log_info("serve: {} -> {} as group '{}' ({}; max batch {}, max wait {} us{}; model version {})", inputs,
+             o.output_topic, o.group,
              o.exactly_once ? "exactly-once, transactional.id " + s.transactional_id : "at-least-once",
-             o.max_batch, o.max_wait_us, s.processor->version());
+             o.max_batch, o.max_wait_us, o.busy_fetch ? ", busy fetch" : "", s.processor->version());
     while (!s.stop_requested.load()) {
       s.maybe_reload();
       if (!o.exactly_once) {

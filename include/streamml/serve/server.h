@@ -54,6 +54,15 @@
 //   swaps in a new processor between batches; when the factory throws, the
 //   old processor keeps serving and the error is logged.
 //
+// Busy fetch (busy_fetch, --busy-fetch): the consumer asks for records again
+//   as soon as a fetch comes back empty (fetch.wait.max.ms=0) instead of
+//   letting the broker hold an empty fetch. A real broker answers a held
+//   fetch as soon as records arrive, so there it only costs CPU; the
+//   embedded cluster (librdkafka's mock) holds an empty fetch for the whole
+//   fetch.wait.max.ms (1 ms by default) even when records arrive, which adds
+//   ~1 ms and most of the tail to every record's latency. With busy fetch
+//   the consumer and the broker spin instead: about half a core per broker
+//   while idle (docs/serving.md has the figures).
 // Thread-safety: run() is called from one thread; stop(), reload(), stats()
 // and metrics_text() are safe from any thread (stop() from a signal-watching
 // thread, not from a signal handler).
@@ -82,6 +91,7 @@ struct ServerOptions {
                                           // already fetched; batches then grow with the load)
   size_t max_in_flight = 16384;           // at-least-once: records produced but not yet acknowledged (see below)
   bool exactly_once = false;              // transactional write-back (see above)
+  bool busy_fetch = false;                // consumer fetch.wait.max.ms=0 (see "Busy fetch" above)
   std::string instance_id;                // stable id of this process in the group ("" = hostname)
   std::string dead_letter_topic;          // "" = log and count bad records only
   int metrics_port = 0;                   // > 0: HTTP /metrics and /healthz on this port
@@ -97,6 +107,12 @@ struct ServerOptions {
   // thread: must be thread-safe, quick, and must not throw. Empty: not called.
   std::function<void(const kafka::TopicPartitionOffset& input, int64_t input_timestamp_ms)> on_acknowledged;
 };
+
+// The configuration run() gives its consumer: `kafka` with group.id,
+// manual commits, auto.offset.reset=earliest and
+// isolation.level=read_committed unless given, and fetch.wait.max.ms=0 with
+// busy_fetch. (kafka::Consumer adds the embedded cluster's defaults.)
+kafka::Config consumer_config(const ServerOptions& options);
 
 // Counters since run() started. A value type.
 struct ServerStats {
