@@ -206,6 +206,7 @@ double read_dataset(const std::string& bootstrap, const Chunk& chunk, const Args
   const size_t batch_size = args.batch;
   streamml::data::KafkaDatasetOptions o;
   if (args.read_ahead > 0) o.read_ahead_bytes = args.read_ahead;
+  if (std::getenv("INGEST_DEBUG")) o.config.set("debug", std::getenv("INGEST_DEBUG"));
   o.config.set("bootstrap.servers", bootstrap);
   for (int p = 0; p < kPartitions; ++p) {
     o.ranges.push_back(std::string(kTopic) + ":" + std::to_string(p) + ":" + std::to_string(chunk.start[p]) + ":" +
@@ -234,7 +235,7 @@ double read_dataset(const std::string& bootstrap, const Chunk& chunk, const Args
 int main(int argc, char** argv) {
   try {
     const Args args = parse_args(argc, argv);
-    streamml::set_log_level(streamml::LogLevel::kWarn);
+    streamml::set_log_level(std::getenv("INGEST_DEBUG") ? streamml::LogLevel::kDebug : streamml::LogLevel::kWarn);
     streamml::kafka::EmbeddedCluster cluster;
     cluster.create_topic(kTopic, kPartitions);
     const std::string& bootstrap = cluster.bootstrap_servers();

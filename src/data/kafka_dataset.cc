@@ -343,7 +343,7 @@ struct KafkaDataset::Impl {
       if (lane.paused) paused.push_back(lane.tp);
       lane.paused = false;
     }
-    if (!paused.empty()) consumer->resume(paused);
+    if (!paused.empty()) consumer->resume(paused, /*wake_leaders=*/false);  // (re)assigned next: nothing to wake
   }
 
   void end_reads() {

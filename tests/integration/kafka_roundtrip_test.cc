@@ -5,10 +5,12 @@
 // every record arrives exactly once.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "streamml/kafka/consumer.h"
@@ -239,6 +241,51 @@ TEST(KafkaRoundTripTest, ProduceToMissingPartitionIsReported) {
   }
   EXPECT_EQ(streamml::testing::watermarks(topic, 0).high, 0);
   EXPECT_EQ(streamml::testing::watermarks(topic, 1).high, 0);
+}
+
+// Regression: librdkafka 2.0 clears a pause on its main thread and does not
+// wake the thread of the partition's leader, which sleeps up to a second when
+// none of its partitions is fetchable: fetching restarted up to 1 s after
+// resume() (a KafkaDataset that pauses at its read-ahead limit read 6k
+// records/s). resume() now wakes that thread. The 600 ms bound is the stall's
+// signature (about 900 ms after the 100 ms idle spell), not a speed goal.
+TEST(KafkaRoundTripTest, FetchingRestartsRightAfterResume) {
+  constexpr int kCycles = 4, kPerCycle = 10;
+  auto& kafka = TestKafka::get();
+  const std::string topic = kafka.create_topic("resume", 1);
+  {
+    Producer producer(kafka.config());
+    for (int i = 0; i < kCycles * kPerCycle; ++i) {
+      const std::string value = "r" + std::to_string(i);
+      ProduceRecord r;
+      r.topic = topic;
+      r.partition = 0;
+      r.value = value;
+      ASSERT_TRUE(producer.produce(r).ok());
+    }
+    ASSERT_TRUE(producer.flush().ok());
+  }
+  Config config = kafka.config();
+  config.set("group.id", kafka.unique_name("resume"));  // assign() only: no group is joined
+  Consumer consumer(config);
+  consumer.assign({{topic, 0, 0}});
+  int next = 0;
+  auto expect_next = [&](milliseconds timeout, const std::string& when) {
+    Message m = consumer.poll(timeout);
+    while (!m.empty() && m.is_eof()) m = consumer.poll(timeout);
+    ASSERT_FALSE(m.empty()) << "no record within " << timeout.count() << " ms " << when;
+    ASSERT_FALSE(m.error()) << m.error().message();
+    EXPECT_EQ(m.value(), "r" + std::to_string(next)) << when;
+    ++next;
+  };
+  for (int cycle = 0; cycle < kCycles; ++cycle) {
+    for (int i = 0; i < kPerCycle - 1; ++i) expect_next(milliseconds(30000), "while reading");
+    consumer.pause({{topic, 0}});
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the leader's thread goes idle
+    consumer.resume({{topic, 0}});
+    expect_next(milliseconds(600), "of resume() (cycle " + std::to_string(cycle) + ")");
+  }
+  EXPECT_EQ(next, kCycles * kPerCycle);
 }
 
 }  // namespace

@@ -88,9 +88,14 @@ class Consumer {
   // Stops / restarts fetching of assigned partitions. Records fetched but not
   // yet returned by poll may be dropped on pause: resume() fetches again from
   // the offset after the last record poll returned for the partition, so
-  // nothing is skipped. Throws KafkaException.
+  // nothing is skipped. resume() also asks each partition's leader for its
+  // watermarks (one round trip): librdkafka 2.0 would otherwise restart the
+  // fetching only when the leader's thread next wakes up, up to 1 s later.
+  // wake_leaders = false skips that, for a resume right before the partitions
+  // are unassigned or reassigned (a pause outlives its assignment otherwise).
+  // Throws KafkaException.
   void pause(const std::vector<TopicPartition>& partitions);
-  void resume(const std::vector<TopicPartition>& partitions);
+  void resume(const std::vector<TopicPartition>& partitions, bool wake_leaders = true);
 
   // Asks the partition leader. Throws KafkaException on failure.
   Watermarks query_watermarks(const std::string& topic, int32_t partition,
