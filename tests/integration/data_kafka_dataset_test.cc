@@ -24,17 +24,7 @@ using testing::TestKafka;
 
 void produce(const std::string& topic, const std::vector<std::string>& values, int partition = -1,
              const std::vector<std::string>& keys = {}) {
-  kafka::Producer producer(TestKafka::get().config());
-  for (size_t i = 0; i < values.size(); ++i) {
-    kafka::ProduceRecord r;
-    r.topic = topic;
-    r.partition = partition;
-    r.value = values[i];
-    if (!keys.empty()) r.key = std::string_view(keys[i]);
-    ASSERT_TRUE(producer.produce(r).ok());
-  }
-  ASSERT_TRUE(producer.flush().ok());
-  ASSERT_EQ(producer.delivered_count(), static_cast<int64_t>(values.size()));
+  testing::produce_to(topic, partition, values, keys);
 }
 
 std::vector<std::string> values_d(int from, int to) {  // D<from>..D<to-1>

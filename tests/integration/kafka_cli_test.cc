@@ -222,18 +222,7 @@ TEST(KafkaCliTest, OversizedLineIsNamedNotDropped) {
 TEST(KafkaCliTest, ConsumingRecordsLostToRetentionFailsNamingThem) {
   if (TestKafka::get().embedded() == nullptr) GTEST_SKIP() << "relies on the embedded cluster's ~5 MiB retention";
   const std::string topic = TestKafka::get().create_topic("cli-retention", 1);
-  {
-    Producer producer(TestKafka::get().config());
-    const std::string value(8 * 1024, 'r');
-    for (int i = 0; i < 1024; ++i) {
-      ProduceRecord r;
-      r.topic = topic;
-      r.partition = 0;
-      r.value = value;
-      ASSERT_TRUE(producer.produce(r).ok());
-    }
-    ASSERT_TRUE(producer.flush().ok());
-  }
+  streamml::testing::produce_to(topic, 0, std::vector<std::string>(1024, std::string(8 * 1024, 'r')));
   const Watermarks w = streamml::testing::watermarks(topic, 0);
   ASSERT_GT(w.low, 0);
   CommandResult r = run("consume " + brokers() + " -f '%o\\n' " + topic + ":0:0:5");

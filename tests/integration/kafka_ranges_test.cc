@@ -133,17 +133,7 @@ TEST(KafkaRetentionTest, RangeBelowLogStartIsDataLoss) {
   if (TestKafka::get().embedded() == nullptr) GTEST_SKIP() << "relies on the embedded cluster's ~5 MiB retention";
   const std::string topic = TestKafka::get().create_topic("retention", 1);
   const std::string value(8 * 1024, 'r');
-  {
-    Producer producer(TestKafka::get().config());
-    for (int i = 0; i < 1024; ++i) {  // 8 MiB
-      ProduceRecord r;
-      r.topic = topic;
-      r.partition = 0;
-      r.value = value;
-      ASSERT_TRUE(producer.produce(r).ok());
-    }
-    ASSERT_TRUE(producer.flush().ok());
-  }
+  streamml::testing::produce_to(topic, 0, std::vector<std::string>(1024, value));  // 8 MiB
   Consumer consumer(TestKafka::get().consumer_config());
   Watermarks w = consumer.query_watermarks(topic, 0);
   ASSERT_EQ(w.high, 1024);

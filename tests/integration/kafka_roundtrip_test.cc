@@ -253,18 +253,9 @@ TEST(KafkaRoundTripTest, FetchingRestartsRightAfterResume) {
   constexpr int kCycles = 4, kPerCycle = 10;
   auto& kafka = TestKafka::get();
   const std::string topic = kafka.create_topic("resume", 1);
-  {
-    Producer producer(kafka.config());
-    for (int i = 0; i < kCycles * kPerCycle; ++i) {
-      const std::string value = "r" + std::to_string(i);
-      ProduceRecord r;
-      r.topic = topic;
-      r.partition = 0;
-      r.value = value;
-      ASSERT_TRUE(producer.produce(r).ok());
-    }
-    ASSERT_TRUE(producer.flush().ok());
-  }
+  std::vector<std::string> values;
+  for (int i = 0; i < kCycles * kPerCycle; ++i) values.push_back("r" + std::to_string(i));
+  streamml::testing::produce_to(topic, 0, values);
   Config config = kafka.config();
   config.set("group.id", kafka.unique_name("resume"));  // assign() only: no group is joined
   Consumer consumer(config);

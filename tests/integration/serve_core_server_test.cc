@@ -63,6 +63,17 @@ bool wait_for(const std::function<bool()>& condition, std::chrono::seconds timeo
   return condition();
 }
 
+// Runs server.run() on a new thread; an exception fails the test.
+std::thread serve_in_background(Server& server) {
+  return std::thread([&server] {
+    try {
+      server.run();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "run() threw: " << e.what();
+    }
+  });
+}
+
 TEST(ServeCoreServer, ServesEveryRecordWhileOtherThreadsReloadAndReadStatsAndMetrics) {
   constexpr int kPartitions = 3, kRecords = 300;
   auto& kafka = TestKafka::get();
@@ -181,13 +192,7 @@ TEST(ServeCoreServer, AcknowledgementHookSeesEveryServedInputOnce) {
     if (timestamp_ms < 0) ++without_timestamp;
   };
   Server server(o, [] { return std::make_unique<EchoProcessor>("v1"); });
-  std::thread loop([&] {
-    try {
-      server.run();
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << "run() threw: " << e.what();
-    }
-  });
+  std::thread loop = serve_in_background(server);
   const bool served = wait_for([&] { return server.stats().records_out == expected.size(); }, 180s);
   server.stop();
   loop.join();
@@ -215,13 +220,7 @@ TEST(ServeCoreServer, BusyFetchServesBurstsSeparatedByIdleTime) {
   o.busy_fetch = true;
   o.kafka = kafka.config();
   Server server(o, [] { return std::make_unique<EchoProcessor>("v1"); });
-  std::thread loop([&] {
-    try {
-      server.run();
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << "run() threw: " << e.what();
-    }
-  });
+  std::thread loop = serve_in_background(server);
   ASSERT_TRUE(wait_for([&] { return server.stats().assigned_partitions == 1; }, 60s)) << "never joined the group";
   kafka::Producer producer(kafka.config());
   for (int b = 0; b < kBursts; ++b) {

@@ -18,6 +18,7 @@
 #include "streamml/kafka/admin.h"
 #include "streamml/kafka/consumer.h"
 #include "streamml/kafka/message.h"
+#include "streamml/kafka/producer.h"
 
 namespace streamml::kafka {
 
@@ -124,6 +125,27 @@ std::vector<ReadRecord> read_all(const std::string& topic, std::chrono::millisec
     out.insert(out.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
   }
   return out;
+}
+
+void produce_to(const std::string& topic, int32_t partition, const std::vector<std::string>& values,
+                const std::vector<std::string>& keys) {
+  kafka::Producer producer(TestKafka::get().config());
+  for (size_t i = 0; i < values.size(); ++i) {
+    kafka::ProduceRecord r;
+    r.topic = topic;
+    r.partition = partition;
+    r.value = values[i];
+    if (i < keys.size()) r.key = std::string_view(keys[i]);
+    if (kafka::KafkaError err = producer.produce(r)) {
+      ADD_FAILURE() << "producing value " << i << " to " << topic << ":" << partition << ": " << err.message();
+      return;
+    }
+  }
+  const kafka::FlushResult flushed = producer.flush();
+  if (!flushed.ok() || producer.delivered_count() != static_cast<int64_t>(values.size())) {
+    ADD_FAILURE() << topic << ":" << partition << ": " << producer.delivered_count() << " of " << values.size()
+                  << " delivered, " << flushed.still_queued << " still queued, " << flushed.failed << " failed";
+  }
 }
 
 kafka::Watermarks watermarks(const std::string& topic, int32_t partition) {

@@ -76,6 +76,11 @@ std::vector<ReadRecord> read_range(const std::string& topic, int32_t partition, 
 // watermark, in (partition, offset) order.
 std::vector<ReadRecord> read_all(const std::string& topic,
                                  std::chrono::milliseconds timeout = std::chrono::seconds(60));
+// Produces `values` (with `keys`, when given: one per value) to one partition
+// of `topic` (-1: the partitioner's choice), in order, and flushes. Fails the
+// current test (ADD_FAILURE) when one is refused or not delivered.
+void produce_to(const std::string& topic, int32_t partition, const std::vector<std::string>& values,
+                const std::vector<std::string>& keys = {});
 // Low/high watermarks of one partition.
 kafka::Watermarks watermarks(const std::string& topic, int32_t partition);
 // The broker id leading `partition`, from metadata.
