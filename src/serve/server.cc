@@ -393,7 +393,11 @@ struct Server::Impl {
       flight.outputs.push_back({&flight, meta.timestamp_ms, last_topic_name, meta.partition, meta.offset});
       record.opaque = reinterpret_cast<uint64_t>(&flight.outputs.back());
       if (kafka::KafkaError err = producer->produce(record)) {  // the message is built only on failure
-        kafka::throw_if_error(err, "producing the output of " + meta.location() + " to '" + options.output_topic + "'");
+        // Refused at once (e.g. after a failed delivery librdkafka refuses
+        // the topic's next records with the same error): the same failure
+        // as a failed delivery report, said the same way.
+        kafka::throw_if_error(err, "output of " + meta.location() + " not delivered to '" + options.output_topic +
+                                       "' (refused by the producer)");
       }
     }
     flight.offsets = offsets_of(next);
