@@ -20,6 +20,9 @@
 // (scripts/bench.sh instead runs the binary 5 times and takes the medians).
 //
 // Usage: data_ingest_bench [--records N] [--runs N] [--batch N] [--read-ahead BYTES]
+//                          [--reader both|raw|dataset]
+// --reader raw|dataset runs one reader only (to profile it, e.g. under perf);
+// it prints that reader's figures and no ratio.
 // Prints `RESULT data_ingest key=value ...` lines (bench/report.py).
 #include <librdkafka/rdkafka.h>
 #include <sys/resource.h>
@@ -55,6 +58,7 @@ struct Args {
   int runs = 1;                 // repetitions (median reported; scripts/bench.sh repeats the binary)
   size_t batch = 1024;          // dataset rows per batch
   size_t read_ahead = 0;        // dataset read_ahead_bytes (0: the default)
+  std::string reader = "both";  // "raw" or "dataset" alone: for profiling one of them (no ratio)
 };
 
 Args parse_args(int argc, char** argv) {
@@ -73,8 +77,13 @@ Args parse_args(int argc, char** argv) {
       args.batch = std::stoul(value());
     } else if (a == "--read-ahead") {
       args.read_ahead = std::stoul(value());
+    } else if (a == "--reader") {
+      args.reader = value();
+      if (args.reader != "both" && args.reader != "raw" && args.reader != "dataset") {
+        throw std::invalid_argument("--reader must be both, raw or dataset (got '" + args.reader + "')");
+      }
     } else {
-      throw std::invalid_argument("unknown option " + a + " (use --records N, --runs N, --batch N, --read-ahead BYTES)");
+      throw std::invalid_argument("unknown option " + a + " (use --records N, --runs N, --batch N, --read-ahead BYTES, --reader both|raw|dataset)");
     }
   }
   if (args.records < kPartitions || args.runs < 1 || args.batch < 1) throw std::invalid_argument("invalid arguments");
@@ -268,11 +277,13 @@ int main(int argc, char** argv) {
         if (per_partition <= 0) break;
         const Chunk chunk = produce_chunk(producer, meta, rows, per_partition, next_row);
         auto raw = [&] {
+          if (args.reader == "dataset") return;
           const double cpu0 = process_cpu_seconds();
           raw_s += read_raw(bootstrap, chunk, checksum);
           raw_cpu += process_cpu_seconds() - cpu0;
         };
         auto dataset = [&] {
+          if (args.reader == "raw") return;
           const double cpu0 = process_cpu_seconds();
           dataset_s += read_dataset(bootstrap, chunk, args, feature_sum);
           dataset_cpu += process_cpu_seconds() - cpu0;
@@ -291,6 +302,15 @@ int main(int argc, char** argv) {
         }
         done += chunk.records;
       }
+      if (args.reader != "both") {
+        const bool raw_only = args.reader == "raw";
+        const double s = raw_only ? raw_s : dataset_s, cpu = raw_only ? raw_cpu : dataset_cpu;
+        std::printf("# run %d: %lld records, %s %.0f rec/s (%.2f us CPU/rec)\n", run + 1,
+                    static_cast<long long>(done), args.reader.c_str(), static_cast<double>(done) / s,
+                    cpu * 1e6 / static_cast<double>(done));
+        std::fflush(stdout);
+        continue;
+      }
       const double raw_rate = static_cast<double>(done) / raw_s;
       const double dataset_rate = static_cast<double>(done) / dataset_s;
       raw_rates.push_back(raw_rate);
@@ -305,6 +325,7 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     }
     std::printf("# checksum %llu %.3f\n", static_cast<unsigned long long>(checksum), feature_sum);
+    if (args.reader != "both") return 0;  // one reader: no ratio, no RESULT line
     const double ratio = median(ratios);
     std::printf("RESULT data_ingest records=%lld partitions=%d record_bytes=%zu runs=%d raw_rec_per_s=%.0f "
                 "dataset_rec_per_s=%.0f raw_cpu_us_per_rec=%.2f dataset_cpu_us_per_rec=%.2f ratio=%.3f goal=0.8 "
