@@ -113,9 +113,10 @@ void Producer::throw_txn_error(rd_kafka_error_s* error, const char* what) {
   if (error == nullptr) return;
   ErrorPtr owned(error);
   KafkaError err = internal::to_error(error);
+  const bool requires_abort = rd_kafka_error_txn_requires_abort(error) != 0;
   std::string message = std::string(what) + ": " + err.message();
-  if (rd_kafka_error_txn_requires_abort(error)) message += " (transaction must be aborted)";
-  throw KafkaException(err.code(), message);
+  if (requires_abort) message += " (transaction must be aborted)";
+  throw TransactionError(err.code(), message, err.is_retriable(), requires_abort, err.is_fatal());
 }
 
 void Producer::init_transactions(milliseconds timeout) {

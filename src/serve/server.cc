@@ -41,6 +41,33 @@ constexpr auto kAsyncCommitInterval = std::chrono::milliseconds(20);
 // until the graceful stop's commit (a crash re-serves from it).
 constexpr auto kRecommitDelay = std::chrono::seconds(2);
 
+// Exactly-once: how long a transactional call (sending offsets, commit,
+// abort) that keeps failing with a retriable error is called again before the
+// server gives up on it: librdkafka's default transaction.timeout.ms, after
+// which the coordinator aborts the transaction anyway.
+constexpr auto kTransactionRetryFor = std::chrono::seconds(60);
+constexpr auto kTransactionRetryPause = std::chrono::milliseconds(100);
+
+// Runs a transactional call, calling it again while it fails with a
+// retriable error (librdkafka: a commit or abort that timed out, e.g. while
+// the transaction coordinator is unreachable, resumes when called again, and
+// aborting instead is refused while the commit is in progress), for up to
+// kTransactionRetryFor.
+template <typename Call>
+void call_transactional(const char* what, Call&& call) {
+  const auto give_up_at = Clock::now() + kTransactionRetryFor;
+  while (true) {
+    try {
+      call();
+      return;
+    } catch (const kafka::TransactionError& e) {
+      if (!e.retriable() || Clock::now() >= give_up_at) throw;
+      log_warn("serve: {} failed and is called again: {}", what, e.what());
+    }
+    std::this_thread::sleep_for(kTransactionRetryPause);
+  }
+}
+
 // The entries of a next-offset-per-partition map, as commit() takes them.
 std::vector<kafka::TopicPartitionOffset> offsets_of(const std::map<kafka::TopicPartition, int64_t>& next) {
   std::vector<kafka::TopicPartitionOffset> out;
@@ -601,8 +628,10 @@ struct Server::Impl {
       const InFlightBatch& flight = serve_batch(msgs);
       const std::vector<kafka::TopicPartitionOffset> offsets = flight.offsets;
       if (dead_letters) dead_letters->flush();
-      producer->send_offsets_to_transaction(offsets, *consumer);
-      producer->commit_transaction();  // flushes: every output was acknowledged
+      call_transactional("send_offsets_to_transaction",
+                         [&] { producer->send_offsets_to_transaction(offsets, *consumer); });
+      // Flushes: every output was acknowledged.
+      call_transactional("commit_transaction", [&] { producer->commit_transaction(); });
       if (producer->failed_count() > failed_before) {
         throw KafkaException(RD_KAFKA_RESP_ERR__FAIL, "outputs failed inside a committed transaction");
       }
@@ -626,8 +655,15 @@ struct Server::Impl {
                   transactional_id, reason);
         throw;
       }
+      if (const auto* txn = dynamic_cast<const kafka::TransactionError*>(&e); txn != nullptr && txn->retriable()) {
+        // Still retriable after kTransactionRetryFor: the call is in
+        // progress, so the transaction cannot be aborted either.
+        throw KafkaException(e.code(), std::string("the transaction of a ") + std::to_string(msgs.size()) +
+                                           "-record batch did not finish within " +
+                                           std::to_string(kTransactionRetryFor.count()) + " s: " + e.what());
+      }
       log_warn("serve: aborting the transaction of a {}-record batch: {}", msgs.size(), e.what());
-      producer->abort_transaction();
+      call_transactional("abort_transaction", [&] { producer->abort_transaction(); });
       producer->flush();  // serves the reports of the purged outputs
       forget_pipeline();
       rewind(msgs);

@@ -179,5 +179,43 @@ TEST_F(KafkaFaultTest, LeaderMovesMidProduce) {
   expect_exactly_once(topic, kCount);
 }
 
+// A transactional commit that times out (here: every broker answers 2 s late)
+// fails with a retriable TransactionError, and calling commit_transaction()
+// again resumes it: serve's exactly-once loop calls again instead of aborting,
+// which librdkafka refuses while the commit is in progress.
+TEST_F(KafkaFaultTest, ATransactionCommitThatTimesOutIsRetriableAndResumesWhenCalledAgain) {
+  const std::string topic = TestKafka::get().create_topic("txn-slow", 1);
+  Config config = TestKafka::get().config();
+  config.set("transactional.id", TestKafka::get().unique_name("txn-slow"));
+  Producer producer(config);
+  producer.init_transactions();
+  producer.begin_transaction();
+  ProduceRecord r;
+  r.topic = topic;
+  r.partition = 0;
+  r.value = "v0";
+  ASSERT_TRUE(producer.produce(r).ok());
+
+  for (int32_t id : cluster_->broker_ids()) cluster_->set_round_trip_time(id, milliseconds(2000));
+  try {
+    producer.commit_transaction(milliseconds(200));
+    ADD_FAILURE() << "the commit did not time out";
+  } catch (const TransactionError& e) {
+    EXPECT_TRUE(e.retriable()) << e.what();
+    EXPECT_FALSE(e.requires_abort()) << e.what();
+    EXPECT_FALSE(e.fatal()) << e.what();
+    EXPECT_NE(std::string(e.what()).find("commit_transaction"), std::string::npos) << e.what();
+  }
+  for (int32_t id : cluster_->broker_ids()) cluster_->set_round_trip_time(id, milliseconds(0));
+
+  EXPECT_NO_THROW(producer.commit_transaction(std::chrono::seconds(30)));
+  // Committed: the producer is ready for the next transaction.
+  EXPECT_NO_THROW(producer.begin_transaction());
+  EXPECT_NO_THROW(producer.abort_transaction());
+  auto records = streamml::testing::read_range(topic, 0, 0, 1);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].value, "v0");
+}
+
 }  // namespace
 }  // namespace streamml::kafka

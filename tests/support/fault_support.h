@@ -41,6 +41,7 @@ enum class Fault {
   kProduceErrors,       // transient errors on the next Produce requests
   kCoordinatorMoved,    // the group coordinator moves to another broker
   kTxnOffsetCommitErrors,  // transient errors on the next TxnOffsetCommit requests (exactly-once)
+  kBrokerDownLong,      // as kBrokerDownUp, but down for 14 s: past librdkafka's 10 s call timeouts
 };
 
 inline const char* fault_name(Fault f) {
@@ -52,6 +53,7 @@ inline const char* fault_name(Fault f) {
     case Fault::kProduceErrors: return "ProduceErrors";
     case Fault::kCoordinatorMoved: return "CoordinatorMoved";
     case Fault::kTxnOffsetCommitErrors: return "TxnOffsetCommitErrors";
+    case Fault::kBrokerDownLong: return "BrokerDownLong";
   }
   return "?";
 }
@@ -61,32 +63,37 @@ inline const char* fault_name(Fault f) {
 class FaultInjector {
  public:
   static constexpr std::chrono::seconds kDownTime{2};
+  static constexpr std::chrono::seconds kLongDownTime{14};
 
   explicit FaultInjector(kafka::EmbeddedCluster* cluster) : cluster_(cluster) {}
   ~FaultInjector() { undo(); }
   FaultInjector(const FaultInjector&) = delete;
   FaultInjector& operator=(const FaultInjector&) = delete;
 
-  // Before the clients start: for kBrokerDownUp, makes the broker that will go
+  // Before the clients start: for kBrokerDownUp(Long), makes the broker that will go
   // down the coordinator of `group` as well, so one outage hits fetches,
   // produces and commits together.
   // For kCoordinatorMoved, pins the coordinator to broker 1 so that inject()
   // surely moves it.
   void prepare(Fault fault, const std::string& topic, const std::string& group) {
     if (group.empty()) return;
-    if (fault == Fault::kBrokerDownUp) cluster_->set_group_coordinator(group, leader_of(topic, 0));
+    if (fault == Fault::kBrokerDownUp || fault == Fault::kBrokerDownLong) {
+      cluster_->set_group_coordinator(group, leader_of(topic, 0));
+    }
     if (fault == Fault::kCoordinatorMoved) cluster_->set_group_coordinator(group, 1);
   }
 
-  // Injects `fault` now. kBrokerDownUp returns at once; the broker comes back
-  // kDownTime later on a helper thread (or at undo()).
+  // Injects `fault` now. kBrokerDownUp(Long) returns at once; the broker comes
+  // back kDownTime (kLongDownTime) later on a helper thread (or at undo()).
   void inject(Fault fault, const std::string& topic, int partitions, const std::string& group) {
     switch (fault) {
-      case Fault::kBrokerDownUp: {
+      case Fault::kBrokerDownUp:
+      case Fault::kBrokerDownLong: {
         const int32_t broker = leader_of(topic, 0);
+        const auto down_for = fault == Fault::kBrokerDownLong ? kLongDownTime : kDownTime;
         cluster_->broker_down(broker);
-        up_thread_ = std::thread([this, broker] {
-          std::this_thread::sleep_for(kDownTime);
+        up_thread_ = std::thread([this, broker, down_for] {
+          std::this_thread::sleep_for(down_for);
           cluster_->broker_up(broker);
         });
         break;

@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "streamml/common/error.h"
 #include "streamml/kafka/config.h"
 #include "streamml/kafka/error.h"
 #include "streamml/kafka/handle.h"
@@ -31,6 +32,26 @@
 namespace streamml::kafka {
 
 class Consumer;
+
+// A transactional call failed. What to do next follows librdkafka:
+// retriable(): call the same function again, which resumes the operation
+// (a commit that timed out is still in progress: aborting is refused until
+// it finishes); requires_abort(): abort_transaction(), then begin a new
+// transaction; fatal(): the producer can no longer be used (e.g. fenced by a
+// newer instance with the same transactional.id).
+class TransactionError : public KafkaException {
+ public:
+  TransactionError(int code, const std::string& message, bool retriable, bool requires_abort, bool fatal)
+      : KafkaException(code, message), retriable_(retriable), requires_abort_(requires_abort), fatal_(fatal) {}
+  bool retriable() const noexcept { return retriable_; }
+  bool requires_abort() const noexcept { return requires_abort_; }
+  bool fatal() const noexcept { return fatal_; }
+
+ private:
+  bool retriable_;
+  bool requires_abort_;
+  bool fatal_;
+};
 
 // One record to produce. Views must stay valid only until produce() returns.
 struct ProduceRecord {
@@ -92,8 +113,8 @@ class Producer {
   int64_t delivered_count() const { return delivered_.load(); }
   int64_t failed_count() const { return failed_.load(); }
 
-  // Transactions (requires transactional.id). Each throws KafkaException on
-  // failure; the exception's code says whether to abort and retry.
+  // Transactions (requires transactional.id). Each throws TransactionError on
+  // failure, which says whether to call again, abort, or give up.
   void init_transactions(milliseconds timeout = kDefaultTimeout);
   void begin_transaction();
   // Adds the consumer's offsets (next offsets to read) to the transaction.
