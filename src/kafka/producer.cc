@@ -3,7 +3,9 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "internal.h"
 #include "streamml/common/error.h"
@@ -11,6 +13,35 @@
 #include "streamml/kafka/consumer.h"
 
 namespace streamml::kafka {
+namespace {
+
+// A transactional call waits at most this long per attempt; a retriable
+// failure is called again until the caller's timeout (see producer.h).
+constexpr milliseconds kTxnAttempt{10000};
+constexpr milliseconds kTxnRetryPause{100};
+
+// Calls `call(attempt_timeout_ms)` until it succeeds, fails with an error that
+// is not retriable, or `timeout` has passed. Returns the last error (owned by
+// the caller), or nullptr.
+template <typename Call>
+rd_kafka_error_t* call_transactional(const std::string& producer, const char* what, milliseconds timeout,
+                                     Call call) {
+  using std::chrono::steady_clock;
+  const auto deadline = steady_clock::now() + timeout;
+  while (true) {
+    const auto left = std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now());
+    rd_kafka_error_t* error = call(static_cast<int>(std::clamp(left, milliseconds(1), kTxnAttempt).count()));
+    if (error == nullptr || !rd_kafka_error_is_retriable(error) ||
+        steady_clock::now() + kTxnRetryPause >= deadline) {
+      return error;
+    }
+    log_warn("producer {}: {} failed and is called again: {}", producer, what, rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+    std::this_thread::sleep_for(kTxnRetryPause);
+  }
+}
+
+}  // namespace
 
 Producer::Producer(Config config, DeliveryCallback on_delivery) : on_delivery_(std::move(on_delivery)) {
   config.set_default("enable.idempotence", "true");
@@ -120,7 +151,8 @@ void Producer::throw_txn_error(rd_kafka_error_s* error, const char* what) {
 }
 
 void Producer::init_transactions(milliseconds timeout) {
-  throw_txn_error(rd_kafka_init_transactions(handle_.get(), static_cast<int>(timeout.count())),
+  throw_txn_error(call_transactional(name_, "init_transactions", timeout,
+                                     [&](int ms) { return rd_kafka_init_transactions(handle_.get(), ms); }),
                   "init_transactions");
 }
 
@@ -132,19 +164,22 @@ void Producer::send_offsets_to_transaction(const std::vector<TopicPartitionOffse
                                            const Consumer& consumer, milliseconds timeout) {
   PartitionListPtr list = internal::to_list(offsets);
   rd_kafka_consumer_group_metadata_t* metadata = consumer.group_metadata();
-  rd_kafka_error_t* error = rd_kafka_send_offsets_to_transaction(
-      handle_.get(), list.get(), metadata, static_cast<int>(timeout.count()));
+  rd_kafka_error_t* error = call_transactional(name_, "send_offsets_to_transaction", timeout, [&](int ms) {
+    return rd_kafka_send_offsets_to_transaction(handle_.get(), list.get(), metadata, ms);
+  });
   rd_kafka_consumer_group_metadata_destroy(metadata);
   throw_txn_error(error, "send_offsets_to_transaction");
 }
 
 void Producer::commit_transaction(milliseconds timeout) {
-  throw_txn_error(rd_kafka_commit_transaction(handle_.get(), static_cast<int>(timeout.count())),
+  throw_txn_error(call_transactional(name_, "commit_transaction", timeout,
+                                     [&](int ms) { return rd_kafka_commit_transaction(handle_.get(), ms); }),
                   "commit_transaction");
 }
 
 void Producer::abort_transaction(milliseconds timeout) {
-  throw_txn_error(rd_kafka_abort_transaction(handle_.get(), static_cast<int>(timeout.count())),
+  throw_txn_error(call_transactional(name_, "abort_transaction", timeout,
+                                     [&](int ms) { return rd_kafka_abort_transaction(handle_.get(), ms); }),
                   "abort_transaction");
 }
 

@@ -42,31 +42,10 @@ constexpr auto kAsyncCommitInterval = std::chrono::milliseconds(20);
 constexpr auto kRecommitDelay = std::chrono::seconds(2);
 
 // Exactly-once: how long a transactional call (sending offsets, commit,
-// abort) that keeps failing with a retriable error is called again before the
-// server gives up on it: librdkafka's default transaction.timeout.ms, after
+// abort) may take in all, calling it again while it fails with a retriable
+// error (kafka::Producer): librdkafka's default transaction.timeout.ms, after
 // which the coordinator aborts the transaction anyway.
-constexpr auto kTransactionRetryFor = std::chrono::seconds(60);
-constexpr auto kTransactionRetryPause = std::chrono::milliseconds(100);
-
-// Runs a transactional call, calling it again while it fails with a
-// retriable error (librdkafka: a commit or abort that timed out, e.g. while
-// the transaction coordinator is unreachable, resumes when called again, and
-// aborting instead is refused while the commit is in progress), for up to
-// kTransactionRetryFor.
-template <typename Call>
-void call_transactional(const char* what, Call&& call) {
-  const auto give_up_at = Clock::now() + kTransactionRetryFor;
-  while (true) {
-    try {
-      call();
-      return;
-    } catch (const kafka::TransactionError& e) {
-      if (!e.retriable() || Clock::now() >= give_up_at) throw;
-      log_warn("serve: {} failed and is called again: {}", what, e.what());
-    }
-    std::this_thread::sleep_for(kTransactionRetryPause);
-  }
-}
+constexpr auto kTransactionTimeout = std::chrono::seconds(60);
 
 // The entries of a next-offset-per-partition map, as commit() takes them.
 std::vector<kafka::TopicPartitionOffset> offsets_of(const std::map<kafka::TopicPartition, int64_t>& next) {
@@ -628,10 +607,8 @@ struct Server::Impl {
       const InFlightBatch& flight = serve_batch(msgs);
       const std::vector<kafka::TopicPartitionOffset> offsets = flight.offsets;
       if (dead_letters) dead_letters->flush();
-      call_transactional("send_offsets_to_transaction",
-                         [&] { producer->send_offsets_to_transaction(offsets, *consumer); });
-      // Flushes: every output was acknowledged.
-      call_transactional("commit_transaction", [&] { producer->commit_transaction(); });
+      producer->send_offsets_to_transaction(offsets, *consumer, kTransactionTimeout);
+      producer->commit_transaction(kTransactionTimeout);  // flushes: every output was acknowledged
       if (producer->failed_count() > failed_before) {
         throw KafkaException(RD_KAFKA_RESP_ERR__FAIL, "outputs failed inside a committed transaction");
       }
@@ -656,14 +633,14 @@ struct Server::Impl {
         throw;
       }
       if (const auto* txn = dynamic_cast<const kafka::TransactionError*>(&e); txn != nullptr && txn->retriable()) {
-        // Still retriable after kTransactionRetryFor: the call is in
+        // Still retriable after kTransactionTimeout: the call is in
         // progress, so the transaction cannot be aborted either.
         throw KafkaException(e.code(), std::string("the transaction of a ") + std::to_string(msgs.size()) +
                                            "-record batch did not finish within " +
-                                           std::to_string(kTransactionRetryFor.count()) + " s: " + e.what());
+                                           std::to_string(kTransactionTimeout.count()) + " s: " + e.what());
       }
       log_warn("serve: aborting the transaction of a {}-record batch: {}", msgs.size(), e.what());
-      call_transactional("abort_transaction", [&] { producer->abort_transaction(); });
+      producer->abort_transaction(kTransactionTimeout);
       producer->flush();  // serves the reports of the purged outputs
       forget_pipeline();
       rewind(msgs);
@@ -803,7 +780,6 @@ void Server::run() {
   if (!o.watch_path.empty()) s.watched_mtime = mtime_of(o.watch_path);
   s.install(s.factory());  // a model that cannot be loaded ends here
 
-  const kafka::Config consumer_conf = consumer_config(o);
   // Producer: low linger for latency; idempotent (kafka::Producer default).
   kafka::Config producer_config = o.kafka;
   producer_config.set_default("linger.ms", "1");
@@ -823,7 +799,7 @@ void Server::run() {
                                                                     : producer_config,
                                                                 o.dead_letter_topic);
   }
-  s.consumer = std::make_unique<kafka::Consumer>(consumer_conf);
+  s.consumer = std::make_unique<kafka::Consumer>(consumer_config(o));
   const auto output_partitions = s.consumer->partitions_of(o.output_topic).size();
   for (const auto& t : o.input_topics) {
     s.same_partitions[t] = s.consumer->partitions_of(t).size() == output_partitions;

@@ -114,7 +114,11 @@ class Producer {
   int64_t failed_count() const { return failed_.load(); }
 
   // Transactions (requires transactional.id). Each throws TransactionError on
-  // failure, which says whether to call again, abort, or give up.
+  // failure, which says whether to call again, abort, or give up. A call that
+  // fails with a retriable error (e.g. it timed out while the transaction
+  // coordinator was unreachable) is called again, which librdkafka resumes,
+  // until `timeout` has passed in all (each attempt waits up to 10 s); the
+  // error thrown after that is still retriable.
   void init_transactions(milliseconds timeout = kDefaultTimeout);
   void begin_transaction();
   // Adds the consumer's offsets (next offsets to read) to the transaction.
