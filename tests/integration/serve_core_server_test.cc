@@ -222,16 +222,10 @@ TEST(ServeCoreServer, BusyFetchServesBurstsSeparatedByIdleTime) {
   Server server(o, [] { return std::make_unique<EchoProcessor>("v1"); });
   std::thread loop = serve_in_background(server);
   ASSERT_TRUE(wait_for([&] { return server.stats().assigned_partitions == 1; }, 60s)) << "never joined the group";
-  kafka::Producer producer(kafka.config());
   for (int b = 0; b < kBursts; ++b) {
-    for (int i = 0; i < kPerBurst; ++i) {
-      const std::string value = "row-" + std::to_string(b * kPerBurst + i);
-      kafka::ProduceRecord r;
-      r.topic = in;
-      r.value = value;
-      ASSERT_TRUE(producer.produce(r).ok());
-    }
-    ASSERT_TRUE(producer.flush().ok());
+    std::vector<std::string> burst;
+    for (int i = 0; i < kPerBurst; ++i) burst.push_back("row-" + std::to_string(b * kPerBurst + i));
+    testing::produce_to(in, 0, burst);
     const uint64_t want = static_cast<uint64_t>((b + 1) * kPerBurst);
     ASSERT_TRUE(wait_for([&] { return server.stats().records_out >= want; }, 60s))
         << "burst " << b << ": " << server.stats().records_out << " of " << want << " served";
