@@ -228,10 +228,14 @@ struct Server::Impl {
     // At-least-once commits asynchronously: make the last ones stick before
     // the new owner reads the group's offsets (fewer duplicates).
     if (!options.exactly_once && !lost && !final_commit.empty()) {
-      if (auto err = consumer->commit(final_commit, /*async=*/false)) {
-        log_warn("serve: commit on revoke: {}", err.message());
-      }
+      if (auto err = consumer->commit(final_commit, /*async=*/false)) commit_failed("commit on revoke", err);
     }
+  }
+
+  // A commit that failed: logged and counted (streamml_serve_commit_failures_total).
+  void commit_failed(const char* what, const kafka::KafkaError& err) {
+    metrics.record_commit_failure();
+    log_warn("serve: {}: {}", what, err.message());
   }
 
   // Appends the records of `polled` to the micro-batch being built (events
@@ -344,7 +348,11 @@ struct Server::Impl {
     size_t num_outputs = 0;
     for (const ProcessResult& r : results) num_outputs += r.output ? 1 : 0;
     flight.outputs.reserve(num_outputs);
+    // Every output is counted before the first is produced (reports can
+    // come back while the loop still produces); one refused at once gets no
+    // report and is taken off again (refused()).
     flight.unacknowledged = num_outputs;
+    metrics.add_in_flight(static_cast<int64_t>(num_outputs));
     {
       std::lock_guard lock(pipe_mu);
       pipeline_records += n;
@@ -426,6 +434,7 @@ struct Server::Impl {
   // thread in flush()).
   void on_delivery(const kafka::DeliveryReport& r) {
     auto* out = reinterpret_cast<PendingOutput*>(r.opaque);
+    if (out != nullptr) metrics.add_in_flight(-1);
     if (r.error.ok()) {
       if (out != nullptr && out->input_timestamp_ms >= 0) {
         metrics.record_latency_us(wall_us() - out->input_timestamp_ms * 1000);
@@ -491,7 +500,7 @@ struct Server::Impl {
       uncommitted.clear();
       next_async_commit = Clock::now() + kAsyncCommitInterval;
       recommit_at = Clock::now() + kRecommitDelay;
-      if (auto err = consumer->commit(offsets, /*async=*/!now)) log_warn("serve: commit: {}", err.message());
+      if (auto err = consumer->commit(offsets, /*async=*/!now)) commit_failed("commit", err);
     } else if (uncommitted.empty() && recommit_at && Clock::now() >= *recommit_at) {
       recommit_at.reset();
       std::vector<kafka::TopicPartitionOffset> offsets;
@@ -500,7 +509,7 @@ struct Server::Impl {
         offsets = offsets_of(committed);
       }
       if (!offsets.empty()) {
-        if (auto err = consumer->commit(offsets, /*async=*/true)) log_warn("serve: commit: {}", err.message());
+        if (auto err = consumer->commit(offsets, /*async=*/true)) commit_failed("commit", err);
       }
     }
     if (!failure.empty()) {
@@ -621,7 +630,7 @@ struct Server::Impl {
         // librdkafka's mock cluster acknowledges TxnOffsetCommit without
         // storing the offsets: store them with a plain commit there (the
         // transaction already committed the outputs).
-        if (auto err = consumer->commit(offsets, /*async=*/true)) log_warn("serve: commit: {}", err.message());
+        if (auto err = consumer->commit(offsets, /*async=*/true)) commit_failed("commit", err);
       }
       metrics.record_batch(msgs.size());
       complete(msgs.size(), 1, offsets);
@@ -705,14 +714,19 @@ struct Server::Impl {
     }
   }
 
+  // Updates the lag and prints the stderr line every metrics_interval_ms
+  // when something changed, and at most once a minute while idle.
   void metrics_loop() {
+    metrics.start_interval();
     std::unique_lock lock(mu);
     while (!stop_requested.load()) {
       cv.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(options.metrics_interval_ms, 100)));
       if (stop_requested.load()) break;
       lock.unlock();
       update_lag();
-      if (options.metrics_interval_ms > 0) log_info("{}", metrics.interval_line());
+      if (options.metrics_interval_ms > 0) {
+        if (auto line = metrics.interval_line_if_changed()) log_info("{}", *line);
+      }
       lock.lock();
     }
   }
@@ -877,7 +891,7 @@ void Server::run() {
     if (!o.exactly_once) s.drain(/*commit=*/true);
     if ((!o.exactly_once || s.mock_cluster) && !s.committed.empty()) {
       if (auto err = s.consumer->commit(offsets_of(s.committed), /*async=*/false)) {
-        log_warn("serve: final commit: {}", err.message());
+        s.commit_failed("final commit", err);
       }
     }
     s.consumer->close();

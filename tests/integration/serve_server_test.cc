@@ -100,7 +100,7 @@ TEST(ServeServer, EveryRecordGetsItsPredictionInOrderAndShutdownCommits) {
   ASSERT_TRUE(metrics);
   EXPECT_EQ(metrics->status, 200);
   EXPECT_NE(metrics->body.find("streamml_serve_records_total 400\n"), std::string::npos) << metrics->body;
-  EXPECT_NE(metrics->body.find("streamml_serve_latency_ms_count 400\n"), std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("streamml_serve_latency_seconds_count 400\n"), std::string::npos) << metrics->body;
   EXPECT_NE(metrics->body.find("streamml_serve_model_info{version=\"" + version + "\"} 1"), std::string::npos);
 
   st.stop();
