@@ -19,6 +19,7 @@
 #include "streamml/common/logging.h"
 #include "streamml/data/dead_letter.h"
 #include "streamml/data/decoder.h"
+#include "streamml/data/decoder_spec.h"
 #include "streamml/kafka/consumer.h"
 #include "streamml/kafka/embedded_cluster.h"
 #include "streamml/kafka/producer.h"
@@ -163,7 +164,11 @@ struct Server::Impl {
     if (!due) return;
     const std::string old_version = processor->version();
     try {
-      install(factory());
+      std::unique_ptr<Processor> next = factory();
+      if (std::string why = incompatibility(*next); !why.empty()) {
+        throw ConfigError("the new model (version " + next->version() + ") does not fit what is served: " + why);
+      }
+      install(std::move(next));
       metrics.record_reload(true);
       std::lock_guard lock(mu);
       ++stats.reloads;
@@ -176,6 +181,34 @@ struct Server::Impl {
       }
       log_error("serve: reload failed, still serving model version {}: {}", old_version, e.what());
     }
+  }
+
+  // "" when `next` can take over from the processor now serving: its
+  // decoder reads the same input format into as many features, and its
+  // outputs have the same schema. Otherwise what differs, naming both shapes.
+  std::string incompatibility(const Processor& next) const {
+    auto input_shape = [](const std::string& spec) -> std::string {
+      if (spec.empty()) return "raw payloads";
+      return data::DecoderSpec::parse(spec).format() + " with " +
+             std::to_string(data::make_decoder(spec)->num_features()) + " feature(s) ('" + spec + "')";
+    };
+    auto input_key = [](const std::string& spec) -> std::string {
+      if (spec.empty()) return "";
+      return data::DecoderSpec::parse(spec).format() + "/" + std::to_string(data::make_decoder(spec)->num_features());
+    };
+    const std::string old_spec = processor->decoder_spec();
+    const std::string new_spec = next.decoder_spec();
+    std::string why;
+    if (input_key(old_spec) != input_key(new_spec)) {
+      why = "inputs: serving " + input_shape(old_spec) + ", the new model reads " + input_shape(new_spec);
+    }
+    const std::string old_schema = processor->output_schema();
+    const std::string new_schema = next.output_schema();
+    if (old_schema != new_schema) {
+      why += (why.empty() ? "" : "; ") + std::string("outputs: serving '") + old_schema +
+             "', the new model writes '" + new_schema + "'";
+    }
+    return why;
   }
 
   void on_rebalance(kafka::RebalanceEvent event, const std::vector<kafka::TopicPartitionOffset>& parts) {
