@@ -77,6 +77,14 @@ std::optional<std::filesystem::file_time_type> mtime_of(const std::string& path)
 
 }  // namespace
 
+// An output the producer refused at once for a reason other than its size:
+// ends the service (exactly-once: after aborting the transaction, without
+// rewinding, since serving the batch again would meet the same refusal).
+class OutputRefused : public KafkaException {
+ public:
+  using KafkaException::KafkaException;
+};
+
 struct Server::Impl {
   // At-least-once delivery pipeline: micro-batches whose outputs were
   // produced and whose acknowledgements are awaited, oldest first. A batch's
@@ -439,16 +447,41 @@ struct Server::Impl {
       }
       flight.outputs.push_back({&flight, meta.timestamp_ms, last_topic_name, meta.partition, meta.offset});
       record.opaque = reinterpret_cast<uint64_t>(&flight.outputs.back());
-      if (kafka::KafkaError err = producer->produce(record)) {  // the message is built only on failure
-        // Refused at once (e.g. after a failed delivery librdkafka refuses
-        // the topic's next records with the same error): the same failure
-        // as a failed delivery report, said the same way.
-        kafka::throw_if_error(err, "output of " + meta.location() + " not delivered to '" + options.output_topic +
-                                       "' (refused by the producer)");
+      if (kafka::KafkaError err = producer->produce(record)) {
+        flight.outputs.pop_back();
+        if (refused(flight, meta, out, err)) ++flight.dead_letters;
       }
     }
     flight.offsets = offsets_of(next);
     return flight;
+  }
+
+  // An output the producer refused at once: it gets no delivery report, so
+  // it leaves the batch's count. One too large to produce is a bad record
+  // (dead-lettered, truncated if need be, or logged; its offset is
+  // committed); returns whether it was dead-lettered. Any other refusal
+  // (e.g. authorization, a fatal producer error; also after a failed
+  // delivery, which librdkafka repeats for the topic's next records) throws
+  // OutputRefused naming the record: the batch fails, and nothing at or
+  // after it is committed.
+  bool refused(InFlightBatch& flight, const data::RecordMeta& meta, const OutputRecord& out,
+               const kafka::KafkaError& err) {
+    metrics.add_in_flight(-1);
+    std::string reason = "output of " + meta.location() + " refused by the producer for '" +
+                         options.output_topic + "': " + err.message();
+    {
+      std::lock_guard lock(pipe_mu);
+      if (--flight.unacknowledged == 0) pipe_cv.notify_all();
+      if (!err.is_message_too_large() && flight.failure.empty()) {
+        flight.failure = reason;
+        flight.failure_code = err.code();
+      }
+    }
+    if (!err.is_message_too_large()) throw OutputRefused(err.code(), reason);
+    data::RecordMeta output_meta = meta;  // the refused record: the output, with its key
+    output_meta.has_key = out.key.has_value();
+    output_meta.key = out.key.value_or("");
+    return reject(output_meta, out.value, reason);
   }
 
   static data::RecordMeta meta_of(const kafka::Message& m) {
@@ -672,6 +705,14 @@ struct Server::Impl {
       if (rd_kafka_fatal_error(producer->handle(), reason, sizeof(reason)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         log_error("serve: transactional producer '{}' failed (fenced by a newer instance?): {}",
                   transactional_id, reason);
+        throw;
+      }
+      if (dynamic_cast<const OutputRefused*>(&e) != nullptr) {
+        // Serving the batch again would meet the same refusal: stop.
+        log_error("serve: aborting the transaction of a {}-record batch and stopping: {}", msgs.size(), e.what());
+        producer->abort_transaction(kTransactionTimeout);
+        producer->flush();
+        forget_pipeline();
         throw;
       }
       if (const auto* txn = dynamic_cast<const kafka::TransactionError*>(&e); txn != nullptr && txn->retriable()) {

@@ -49,10 +49,20 @@
 // Bad input: a record the decoder rejects, or that the processor rejects,
 //   goes to the dead-letter topic (original key and bytes, headers with the
 //   error and source coordinates) or, without one, is logged with its
-//   coordinates; it is counted either way and its offset is committed.
+//   coordinates; it is counted either way and its offset is committed. So
+//   is an output the producer refuses as too large (the output goes to the
+//   dead-letter topic); a dead letter too large for its topic goes there
+//   truncated (data/dead_letter.h). Any other output refused at once ends
+//   run() with KafkaException naming the record (exactly-once: after
+//   aborting the transaction, never serving the batch again).
 // Hot reload: reload() (SIGHUP in the CLI) or watch_path's mtime changing
-//   swaps in a new processor between batches; when the factory throws, the
-//   old processor keeps serving and the error is logged.
+//   swaps in a new processor between batches; when the factory throws, or
+//   the new processor's decoder reads another format or feature count or its
+//   output_schema() differs, the old processor keeps serving, the error
+//   (naming both shapes) is logged and counted (stats().reload_failures).
+// Metrics HTTP server (metrics_port > 0): GET /metrics and /healthz (503
+//   until the group's first assignment); other methods get 405. run() throws
+//   streamml::Error "metrics port P is already in use" when it cannot bind.
 //
 // Busy fetch (busy_fetch, --busy-fetch): the consumer asks for records again
 //   as soon as a fetch comes back empty (fetch.wait.max.ms=0) instead of
