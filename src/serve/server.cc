@@ -225,6 +225,7 @@ struct Server::Impl {
       std::lock_guard lock(mu);
       for (const auto& p : parts) positions[{p.topic, p.partition}] = -1;
       stats.assigned_partitions = positions.size();
+      stats.running = true;  // the group answered: serving (an empty assignment is a standby)
       return;
     }
     const bool lost = event == kafka::RebalanceEvent::kLost;
@@ -928,13 +929,10 @@ void Server::run() {
       s.bound_port = o.metrics_port;
       http_thread = std::thread([&http] { http->listen_after_bind(); });
     }
+    // stats.running (and /healthz) turn true at the first assignment.
     s.consumer->subscribe(o.input_topics, [&s](kafka::RebalanceEvent e, const auto& parts) {
       s.on_rebalance(e, parts);
     });
-    {
-      std::lock_guard lock(s.mu);
-      s.stats.running = true;
-    }
     std::string inputs;
     for (const auto& t : o.input_topics) inputs += (inputs.empty() ? "" : ",") + t;
     log_info("serve: {} -> {} as group '{}' ({}; max batch {}, max wait {} us{}; model version {})", inputs,

@@ -136,7 +136,7 @@ struct ServerStats {
   uint64_t aborted_transactions = 0;
   size_t assigned_partitions = 0;  // input partitions assigned to this instance now
   std::string model_version;     // version of the processor now serving
-  bool running = false;          // run() is in its loop (joined the group)
+  bool running = false;          // run() joined the group and got its first assignment (/healthz: 200)
 };
 
 class Server {
