@@ -97,7 +97,10 @@ RunFunction setup(CLI::App& sub) {
   sub.add_option("--dead-letter", o->server.dead_letter_topic, "Topic for undecodable/rejected records");
   sub.add_option("--output-format", o->format, "json or csv")->capture_default_str();
   sub.add_option("--decoder", o->decoder, "Decoder spec (default: the one stored in the model file)");
-  sub.add_option("--metrics-port", o->server.metrics_port, "Serve /metrics and /healthz on this port");
+  sub.add_option("--metrics-port", o->server.metrics_port, "Serve /metrics and /healthz on this port (1..65535; 0: off)")
+      ->check(CLI::Range(0, 65535));
+  sub.add_option("--metrics-host", o->server.metrics_host, "Address the metrics server listens on")
+      ->capture_default_str();
   sub.add_option("--metrics-interval-ms", o->server.metrics_interval_ms, "Stderr metrics period (0: off)")
       ->capture_default_str();
   sub.add_flag("--watch", o->watch, "Reload the model when its file changes (SIGHUP reloads too)");

@@ -3,7 +3,12 @@
 
 #include <httplib.h>
 #include <librdkafka/rdkafka.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <chrono>
 #include <condition_variable>
@@ -66,6 +71,62 @@ std::string host_name() {
   char buf[256] = {};
   if (gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "localhost";
   return buf;
+}
+
+// The metrics server: scrapes and health checks are answered while idle
+// clients hold connections (a health check must never queue behind them):
+// more threads than cpp-httplib's default 8, and idle connections are
+// dropped after kHttpIdleTimeout. Only GET and HEAD: anything else gets 405
+// at once, without reading a body (a POST without Content-Length would
+// otherwise be read until the client closes). SO_REUSEADDR only, not
+// cpp-httplib's SO_REUSEPORT, so that a second process cannot bind the
+// same port and share the scrapes.
+constexpr size_t kHttpThreads = 32;
+constexpr auto kHttpIdleTimeout = std::chrono::seconds(2);
+
+void configure_metrics_http(httplib::Server& http) {
+  http.new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
+  http.set_read_timeout(kHttpIdleTimeout);
+  http.set_write_timeout(kHttpIdleTimeout);
+  http.set_keep_alive_timeout(kHttpIdleTimeout.count());
+  http.set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (req.method == "GET" || req.method == "HEAD") return httplib::Server::HandlerResponse::Unhandled;
+    res.status = 405;
+    res.set_header("Allow", "GET, HEAD");
+    res.set_header("Connection", "close");  // the body, if any, is not read
+    res.set_content("method not allowed\n", "text/plain");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+}
+
+// Why the metrics server could not bind host:port (cpp-httplib does not say).
+std::string bind_failure(const std::string& host, int port) {
+  int error = 0;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0 || found == nullptr) {
+    return "metrics host '" + host + "' cannot be resolved";
+  }
+  const int sock = ::socket(found->ai_family, found->ai_socktype, found->ai_protocol);
+  if (sock < 0) {
+    error = errno;
+  } else {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    if (::bind(sock, found->ai_addr, found->ai_addrlen) != 0) error = errno;
+    ::close(sock);
+  }
+  freeaddrinfo(found);
+  if (error == EADDRINUSE) return "metrics port " + std::to_string(port) + " is already in use";
+  return "cannot listen on " + host + ":" + std::to_string(port) + " for metrics" +
+         (error != 0 ? std::string(": ") + std::strerror(error) : std::string());
 }
 
 std::optional<std::filesystem::file_time_type> mtime_of(const std::string& path) {
@@ -836,7 +897,7 @@ Server::Server(ServerOptions options, ProcessorFactory factory) : impl_(std::mak
                       options.kafka.get("fetch.wait.max.ms").value_or("") + ", or --busy-fetch");
   }
   if (options.metrics_port < 0 || options.metrics_port > 65535) {
-    throw ConfigError("--metrics-port: must be in 1..65535");
+    throw ConfigError("--metrics-port: must be in 1..65535 (0: off), got " + std::to_string(options.metrics_port));
   }
   if (!factory) throw ConfigError("serve: no processor factory");
   if (options.instance_id.empty()) options.instance_id = host_name();
@@ -910,6 +971,7 @@ void Server::run() {
   try {
     if (o.metrics_port > 0) {
       http = std::make_unique<httplib::Server>();
+      configure_metrics_http(*http);
       http->Get("/metrics", [&s](const httplib::Request&, httplib::Response& res) {
         res.set_content(s.metrics.prometheus_text(), "text/plain; version=0.0.4");
       });
@@ -923,8 +985,7 @@ void Server::run() {
         res.set_content(running ? "ok\n" : "starting\n", "text/plain");
       });
       if (!http->bind_to_port(o.metrics_host.c_str(), o.metrics_port)) {
-        throw ConfigError("--metrics-port: cannot listen on " + o.metrics_host + ":" +
-                          std::to_string(o.metrics_port));
+        throw Error(bind_failure(o.metrics_host, o.metrics_port));
       }
       s.bound_port = o.metrics_port;
       http_thread = std::thread([&http] { http->listen_after_bind(); });

@@ -104,7 +104,7 @@ struct ServerOptions {
   bool busy_fetch = false;                // consumer fetch.wait.max.ms=0 (see "Busy fetch" above)
   std::string instance_id;                // stable id of this process in the group ("" = hostname)
   std::string dead_letter_topic;          // "" = log and count bad records only
-  int metrics_port = 0;                   // > 0: HTTP /metrics and /healthz on this port
+  int metrics_port = 0;                   // 1..65535: HTTP /metrics and /healthz on this port (0: off)
   std::string metrics_host = "0.0.0.0";   // address the metrics server binds
   int64_t metrics_interval_ms = 1000;     // stderr metrics line period (0 = off)
   std::string watch_path;                 // "" = no watch; else reload when its mtime changes
