@@ -89,6 +89,9 @@ class ModelProcessor final : public Processor {
 
   std::string decoder_spec() const override { return decoder_spec_; }
   std::string version() const override { return version_; }
+  std::string output_schema() const override {
+    return std::string(format_ == OutputFormat::kCsv ? "csv " : "json ") + model_->task().to_string();
+  }
 
   void process(const data::Batch& batch, std::vector<ProcessResult>& results) override {
     results.assign(batch.size, ProcessResult{});
