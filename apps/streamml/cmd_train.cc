@@ -3,7 +3,11 @@
 // streamml train: fit a model on Kafka ranges or files (epochs, validation,
 // early stopping, metrics log/topic, SVG plot), or learn online from a
 // consumer group (--online -G GROUP) with checkpoints that resume exactly.
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -15,6 +19,7 @@
 #include "streamml/common/error.h"
 #include "streamml/common/logging.h"
 #include "streamml/data/kafka_dataset.h"
+#include "streamml/kafka/consumer.h"
 #include "streamml/model/model.h"
 #include "streamml/train/kafka_callbacks.h"
 #include "streamml/train/metrics_log.h"
@@ -57,11 +62,86 @@ struct TrainCommandOptions {
 
 std::atomic<train::OnlineTrainer*> g_online{nullptr};
 std::atomic<train::Trainer*> g_trainer{nullptr};
+std::atomic<data::KafkaDataset*> g_stream{nullptr};
+std::atomic<bool> g_stop_signalled{false};
 
-void on_stop_signal(int) {
+// Online: stop after the current batch, and make a dataset waiting for
+// records (caught up, idle) return at once.
+void forward_stop() {
   if (train::OnlineTrainer* t = g_online.load()) t->request_stop();
   if (train::Trainer* t = g_trainer.load()) t->request_stop();
+  if (data::KafkaDataset* d = g_stream.load()) d->interrupt();
 }
+
+void on_stop_signal(int) {
+  g_stop_signalled.store(true);
+  forward_stop();
+}
+
+// Registers what a stop signal stops; a signal that came before (while the
+// dataset or the model were set up) is forwarded now.
+void register_stoppable(train::OnlineTrainer* online, data::KafkaDataset* stream) {
+  g_online.store(online);
+  g_stream.store(stream);
+  if (g_stop_signalled.load()) forward_stop();
+}
+
+// Seconds between the progress lines of --online on stderr.
+constexpr std::chrono::seconds kOnlineProgressInterval{5};
+
+// train --online's progress line on stderr: after the first batch, then
+// every kOnlineProgressInterval (records, batches, the last checkpoint, and
+// the lag: records in the partitions read so far that are not trained yet).
+class OnlineProgress final : public train::Callback {
+ public:
+  // `config`: the cluster's, for a consumer outside the group that asks for
+  // watermarks.
+  OnlineProgress(const data::KafkaDataset& dataset, kafka::Config config, int64_t checkpoint_every, bool checkpoints)
+      : dataset_(dataset),
+        watermarks_(std::move(config)),
+        checkpoint_every_(checkpoint_every),
+        checkpoints_(checkpoints) {}
+
+  void on_batch_end(train::TrainContext& context, int64_t step, const train::Logs& logs) override {
+    const auto now = std::chrono::steady_clock::now();
+    if (printed_ && now - last_ < kOnlineProgressInterval) return;
+    printed_ = true;
+    last_ = now;
+    // The checkpoint of batch k * checkpoint_every is saved right after this
+    // callback's turn at that batch.
+    const int64_t checkpoint_batch = (step - 1) / checkpoint_every_ * checkpoint_every_;
+    const std::string checkpoint =
+        !checkpoints_ || checkpoint_batch == 0 ? "none" : std::to_string(checkpoint_batch);
+    auto loss = logs.find("loss");
+    std::fprintf(stderr, "train --online: records=%lld batches=%lld checkpoint_batch=%s lag=%s loss=%s\n",
+                 static_cast<long long>(context.records), static_cast<long long>(step), checkpoint.c_str(),
+                 lag().c_str(), loss == logs.end() ? "-" : fmt::format("{:.4g}", loss->second).c_str());
+  }
+
+ private:
+  // Records after the trained ones in the partitions read so far ("?" when
+  // the cluster does not answer).
+  std::string lag() {
+    try {
+      int64_t lag = 0;
+      for (const auto& p : dataset_.positions()) {
+        const kafka::Watermarks w = watermarks_.query_watermarks(p.topic, p.partition, kafka::milliseconds(2000));
+        lag += std::max<int64_t>(0, w.high - p.offset);
+      }
+      return std::to_string(lag);
+    } catch (const std::exception& e) {
+      log_debug("train --online: cannot read the watermarks for the lag: {}", e.what());
+      return "?";
+    }
+  }
+
+  const data::KafkaDataset& dataset_;
+  kafka::Consumer watermarks_;
+  int64_t checkpoint_every_;
+  bool checkpoints_;
+  bool printed_ = false;
+  std::chrono::steady_clock::time_point last_;
+};
 
 // First signal: stop after the current batch and save; a second one ends the
 // process at once (training then resumes from the last checkpoint).
@@ -132,8 +212,11 @@ int run_online(TrainCommandOptions& o) {
   if (o.kafka.brokers.empty()) throw ConfigError("--online needs -b BROKERS");
   if (!o.validation.empty()) throw ConfigError("--validation is for epoch training, not --online");
   const std::string decoder_spec = decoder_of(o);
+  // Stop signals are caught from here on (see register_stoppable).
+  install_train_signals();
   data::KafkaDatasetOptions options;
-  options.config = o.kafka.make_config();
+  const kafka::Config cluster = o.kafka.make_config();
+  options.config = cluster;
   options.config.set_default("auto.offset.reset", "earliest");
   options.group = o.group;
   options.topics = o.input.topics;
@@ -171,13 +254,16 @@ int run_online(TrainCommandOptions& o) {
     p.topic = o.predictions_topic;
     owned.push_back(std::make_unique<train::KafkaPredictionsCallback>(std::move(p)));
   }
+  if (!o.quiet) {
+    owned.push_back(std::make_unique<OnlineProgress>(dataset, cluster, o.checkpoint_every,
+                                                     !o.save.empty()));
+  }
   train::Callbacks callbacks;
   for (auto& cb : owned) callbacks.push_back(cb.get());
 
-  g_online.store(&online_trainer);
-  install_train_signals();
+  register_stoppable(&online_trainer, &dataset);
   train::OnlineResult result = online_trainer.run(dataset, callbacks);
-  g_online.store(nullptr);
+  register_stoppable(nullptr, nullptr);
   train::Metrics summary = result.last_metrics;
   summary["batches"] = static_cast<double>(result.batches);
   summary["records"] = static_cast<double>(result.records);
@@ -260,7 +346,7 @@ RunFunction setup(CLI::App& sub) {
   sub.add_option("--weight-decay", o->weight_decay, "Weight decay")->capture_default_str();
   sub.add_option("--seed", o->seed, "Random seed (weights, dropout)")->capture_default_str();
   sub.add_option("--patience", o->patience, "Early stopping: epochs without improvement (0: off)");
-  sub.add_flag("-q,--quiet", o->quiet, "No progress bar");
+  sub.add_flag("-q,--quiet", o->quiet, "No progress bar (online: no progress line)");
   sub.add_flag("--json", o->json, "Print the final metrics as JSON");
   return [o] { return o->online ? run_online(*o) : run_epochs(*o); };
 }
