@@ -211,6 +211,9 @@ int run_online(TrainCommandOptions& o) {
   if (o.input.topics.empty() || !o.input.files.empty()) throw ConfigError("--online reads --topic names, not files");
   if (o.kafka.brokers.empty()) throw ConfigError("--online needs -b BROKERS");
   if (!o.validation.empty()) throw ConfigError("--validation is for epoch training, not --online");
+  // Offsets are committed only with a checkpoint: without one, the group
+  // would move past records that end up in no saved model.
+  if (o.save.empty()) throw ConfigError("--online needs --save FILE: offsets are committed only with a checkpoint");
   const std::string decoder_spec = decoder_of(o);
   // Stop signals are caught from here on (see register_stoppable).
   install_train_signals();
@@ -326,7 +329,7 @@ RunFunction setup(CLI::App& sub) {
   sub.add_option("--task", o->task, "binary, multiclass:K or regression (new models)");
   sub.add_option("--epochs", o->epochs, "Passes over the training records")->capture_default_str();
   sub.add_option("--validation", o->validation, "Validation records: a file, or a Kafka range spec");
-  sub.add_option("--save", o->save, "Write the trained model file here (online: the checkpoint)");
+  sub.add_option("--save", o->save, "Write the trained model file here (online: the checkpoint; required)");
   sub.add_flag("--resume", o->resume, "Continue training the --save model file");
   sub.add_flag("--online", o->online, "Learn online from a consumer group (-G): update per mini-batch");
   sub.add_option("-G,--group", o->group, "Consumer group of --online");

@@ -1,0 +1,81 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+//
+// What `streamml train` and `evaluate` write and say: output paths checked
+// before training, the model written before optional outputs, the metrics
+// log and topic, early stopping's saved epoch, empty evaluations, online
+// training's checkpoint rule, diverged runs. The CLI runs as a child process
+// against the embedded cluster or STREAMML_TEST_BOOTSTRAP.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "streamml/kafka/consumer.h"
+#include "streamml/model/model.h"
+#include "support/temp_dir.h"
+#include "support/test_kafka.h"
+
+namespace streamml::train {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::TempDir;
+using testing::TestKafka;
+
+constexpr const char* kDecode = "csv:names=a+b+y,label=y";
+
+// Learnable binary rows "a,b,y" (y = a + b > 0).
+std::vector<std::string> rows(int n, int seed = 0) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) {
+    const int k = i * 7919 + seed * 104729;
+    const double a = (k % 199 - 99) / 100.0, b = ((k / 199) % 199 - 99) / 100.0;
+    out.push_back(fmt::format("{},{},{}", a, b, a + b > 0 ? 1 : 0));
+  }
+  return out;
+}
+
+std::string write_csv(const TempDir& dir, const std::string& name, const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& l : lines) text += l + "\n";
+  return dir.write(name, text);
+}
+
+// Runs the CLI with `args`; returns exit code, stdout and stderr.
+testing::CommandResult cli(const std::string& args) {
+  testing::CommandResult r = testing::run_command_capture(testing::cli_path() + " " + args);
+  if (r.exit_code != 0) std::cerr << "streamml " << args << " -> exit " << r.exit_code << "\n" << r.err;
+  return r;
+}
+
+std::string broker() { return "-b " + TestKafka::get().bootstrap(); }
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+TEST(TrainCliOutputs, OnlineTrainingWithoutSaveIsAUsageErrorAndCommitsNothing) {
+  const std::string topic = TestKafka::get().create_topic("online-nosave", 1);
+  const std::string group = TestKafka::get().unique_name("online-nosave-g");
+  testing::produce_to(topic, 0, rows(50));
+  testing::CommandResult r = cli("train " + broker() + " --online -G " + group + " --topic " + topic +
+                                 " --decode " + kDecode + " --task binary --stream-timeout 1000");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--save"), std::string::npos) << r.err;
+  kafka::Config config = TestKafka::get().config();
+  config.set("group.id", group);
+  kafka::Consumer consumer(config);
+  for (const auto& c : consumer.committed({{topic, 0}})) EXPECT_LT(c.offset, 0) << "committed " << c.offset;
+}
+
+}  // namespace
+}  // namespace streamml::train
