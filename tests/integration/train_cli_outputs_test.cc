@@ -77,5 +77,17 @@ TEST(TrainCliOutputs, OnlineTrainingWithoutSaveIsAUsageErrorAndCommitsNothing) {
   for (const auto& c : consumer.committed({{topic, 0}})) EXPECT_LT(c.offset, 0) << "committed " << c.offset;
 }
 
+TEST(TrainCliOutputs, ADivergedRunFailsNamingTheEpochAndSavesNoModel) {
+  TempDir dir;
+  const std::string data = write_csv(dir, "train.csv", rows(500));
+  const std::string model = dir / "model.pt";
+  testing::CommandResult r = cli("train --file " + data + " --decode " + kDecode +
+                                 " --task binary --model mlp:16 --lr 1e30 --epochs 3 -q --save " + model);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("diverged"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("epoch 1"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(model)) << "a diverged model was saved";
+}
+
 }  // namespace
 }  // namespace streamml::train
