@@ -154,6 +154,67 @@ void install_train_signals() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
+// An optional output of training (--metrics-log, --plot, --metrics-topic):
+// when it fails, training goes on and the model is still saved; the failure
+// is logged at once and reported after the save (exit 1).
+class OptionalOutput final : public train::Callback {
+ public:
+  OptionalOutput(std::string flag, std::unique_ptr<train::Callback> inner)
+      : flag_(std::move(flag)), inner_(std::move(inner)) {}
+
+  void on_train_begin(train::TrainContext& c) override { guard([&] { inner_->on_train_begin(c); }); }
+  void on_train_end(train::TrainContext& c, const train::Logs& l) override {
+    guard([&] { inner_->on_train_end(c, l); });
+  }
+  void on_epoch_begin(train::TrainContext& c, int e) override { guard([&] { inner_->on_epoch_begin(c, e); }); }
+  void on_epoch_end(train::TrainContext& c, int e, const train::Logs& l) override {
+    guard([&] { inner_->on_epoch_end(c, e, l); });
+  }
+  void on_batch_begin(train::TrainContext& c, int64_t s) override { guard([&] { inner_->on_batch_begin(c, s); }); }
+  void on_batch_end(train::TrainContext& c, int64_t s, const train::Logs& l) override {
+    guard([&] { inner_->on_batch_end(c, s, l); });
+  }
+
+  // "" while it works; else the first error.
+  const std::string& failure() const { return failure_; }
+  const std::string& flag() const { return flag_; }
+
+ private:
+  template <typename F>
+  void guard(F&& call) {
+    if (!failure_.empty()) return;
+    try {
+      call();
+    } catch (const std::exception& e) {
+      failure_ = e.what();
+      log_error("{} failed, training goes on and the model will be saved: {}", flag_, failure_);
+    }
+  }
+
+  std::string flag_;
+  std::unique_ptr<train::Callback> inner_;
+  std::string failure_;
+};
+
+// After the model was saved: the failed optional outputs, as one error.
+int report_outputs(const std::vector<OptionalOutput*>& outputs) {
+  int code = kExitOk;
+  for (const OptionalOutput* out : outputs) {
+    if (out->failure().empty()) continue;
+    std::fprintf(stderr, "streamml: error: %s: %s\n", out->flag().c_str(), out->failure().c_str());
+    code = kExitFailure;
+  }
+  return code;
+}
+
+// Every output file is checked before training: a bad path must not cost a
+// trained model.
+void check_output_paths(const TrainCommandOptions& o) {
+  if (!o.save.empty()) check_output_path("--save", o.save);
+  if (!o.metrics_log.empty()) check_output_path("--metrics-log", o.metrics_log);
+  if (!o.plot.empty()) check_output_path("--plot", o.plot);
+}
+
 // The model to train: an existing model file (--resume / --model FILE), a
 // TorchScript module, or a new built-in network sized by the source.
 model::Model make_model(const TrainCommandOptions& o, const std::string& decoder_spec, size_t num_features,
@@ -215,6 +276,8 @@ int run_online(TrainCommandOptions& o) {
   // would move past records that end up in no saved model.
   if (o.save.empty()) throw ConfigError("--online needs --save FILE: offsets are committed only with a checkpoint");
   const std::string decoder_spec = decoder_of(o);
+  if (!o.plot.empty()) throw ConfigError("--plot draws epoch curves: it is for epoch training, not --online");
+  check_output_paths(o);
   // Stop signals are caught from here on (see register_stoppable).
   install_train_signals();
   data::KafkaDatasetOptions options;
@@ -241,15 +304,22 @@ int run_online(TrainCommandOptions& o) {
   train::OnlineTrainer online_trainer(model, trainer, online);
 
   std::vector<std::unique_ptr<train::Callback>> owned;
+  std::vector<OptionalOutput*> outputs;
+  auto add_output = [&](std::string flag, std::unique_ptr<train::Callback> callback) {
+    auto output = std::make_unique<OptionalOutput>(std::move(flag), std::move(callback));
+    outputs.push_back(output.get());
+    owned.push_back(std::move(output));
+  };
   if (!o.metrics_log.empty()) {
-    owned.push_back(std::make_unique<train::MetricsLog>(train::MetricsLogOptions{o.metrics_log, o.checkpoint_every}));
+    add_output("--metrics-log",
+               std::make_unique<train::MetricsLog>(train::MetricsLogOptions{o.metrics_log, o.checkpoint_every}));
   }
   if (!o.metrics_topic.empty()) {
     train::KafkaMetricsOptions m;
     m.config = options.config;
     m.topic = o.metrics_topic;
     m.every_steps = o.checkpoint_every;
-    owned.push_back(std::make_unique<train::KafkaMetricsCallback>(std::move(m)));
+    add_output("--metrics-topic", std::make_unique<train::KafkaMetricsCallback>(std::move(m)));
   }
   if (!o.predictions_topic.empty()) {
     train::KafkaPredictionsOptions p;
@@ -272,11 +342,12 @@ int run_online(TrainCommandOptions& o) {
   summary["records"] = static_cast<double>(result.records);
   summary["checkpoints"] = static_cast<double>(result.checkpoints);
   std::printf("%s\n", format_metrics(summary, o.json).c_str());
-  return kExitOk;
+  return report_outputs(outputs);
 }
 
 int run_epochs(TrainCommandOptions& o) {
   if (!o.group.empty()) throw ConfigError("-G is for --online training; epoch training reads --topic ranges");
+  check_output_paths(o);
   const std::string decoder_spec = decoder_of(o);
   const kafka::Config config = connect(o.kafka);
   std::unique_ptr<data::BatchSource> source = open_source(o.input, decoder_spec, config);
@@ -288,15 +359,23 @@ int run_epochs(TrainCommandOptions& o) {
   train::Trainer trainer(model, make_train_options(o));
 
   std::vector<std::unique_ptr<train::Callback>> owned;
+  std::vector<OptionalOutput*> outputs;
+  auto add_output = [&](std::string flag, std::unique_ptr<train::Callback> callback) {
+    auto output = std::make_unique<OptionalOutput>(std::move(flag), std::move(callback));
+    outputs.push_back(output.get());
+    owned.push_back(std::move(output));
+  };
   if (!o.quiet) owned.push_back(std::make_unique<train::ProgressBar>());
-  if (!o.metrics_log.empty()) owned.push_back(std::make_unique<train::MetricsLog>(train::MetricsLogOptions{o.metrics_log}));
-  if (!o.plot.empty()) owned.push_back(std::make_unique<train::SvgPlot>(o.plot));
+  if (!o.metrics_log.empty()) {
+    add_output("--metrics-log", std::make_unique<train::MetricsLog>(train::MetricsLogOptions{o.metrics_log}));
+  }
+  if (!o.plot.empty()) add_output("--plot", std::make_unique<train::SvgPlot>(o.plot));
   if (!o.metrics_topic.empty()) {
     train::KafkaMetricsOptions m;
     if (!config.contains("bootstrap.servers")) throw ConfigError("--metrics-topic needs -b BROKERS");
     m.config = config;
     m.topic = o.metrics_topic;
-    owned.push_back(std::make_unique<train::KafkaMetricsCallback>(std::move(m)));
+    add_output("--metrics-topic", std::make_unique<train::KafkaMetricsCallback>(std::move(m)));
   }
   train::Callbacks callbacks;
   for (auto& cb : owned) callbacks.push_back(cb.get());
@@ -313,7 +392,7 @@ int run_epochs(TrainCommandOptions& o) {
   if (!history.epochs.empty()) summary.insert(history.epochs.back().begin(), history.epochs.back().end());
   summary["epochs"] = history.epochs_run;
   std::printf("%s\n", format_metrics(summary, o.json).c_str());
-  return kExitOk;
+  return report_outputs(outputs);
 }
 
 RunFunction setup(CLI::App& sub) {

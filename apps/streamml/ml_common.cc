@@ -3,7 +3,11 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -65,6 +69,25 @@ std::unique_ptr<data::BatchSource> open_validation(const std::string& spec, cons
     input.topics = {spec};
   }
   return open_source(input, decoder_spec, config);
+}
+
+void check_output_path(const std::string& flag, const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path file(path);
+  if (path.empty()) throw ConfigError(flag + " needs a file path");
+  if (fs::is_directory(file, ec)) {
+    throw ConfigError(fmt::format("{} '{}' is a directory: give a file path", flag, path));
+  }
+  const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
+  if (!fs::is_directory(dir, ec)) {
+    throw ConfigError(fmt::format("{} '{}': directory '{}' does not exist", flag, path, dir.string()));
+  }
+  const bool exists = fs::exists(file, ec);
+  if (::access(exists ? file.c_str() : dir.c_str(), W_OK) != 0) {
+    throw ConfigError(fmt::format("{} '{}' cannot be written: {}", flag, path,
+                                  exists ? std::strerror(errno) : "directory '" + dir.string() + "' is not writable"));
+  }
 }
 
 bool is_model_file(const std::string& path) {

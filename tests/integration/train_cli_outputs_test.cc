@@ -13,6 +13,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <set>
 #include <string>
@@ -87,6 +88,54 @@ TEST(TrainCliOutputs, ADivergedRunFailsNamingTheEpochAndSavesNoModel) {
   EXPECT_NE(r.err.find("diverged"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("epoch 1"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(model)) << "a diverged model was saved";
+}
+
+TEST(TrainCliOutputs, UnwritableOutputPathsFailBeforeTrainingNamingTheFlag) {
+  TempDir dir;
+  const std::string data = write_csv(dir, "train.csv", rows(200));
+  const std::string base = "train --file " + data + " --decode " + kDecode + " --task binary --model mlp:4 -q ";
+  const std::string missing = dir / "no-such-dir";
+  for (const std::string flag : {"--save", "--plot", "--metrics-log"}) {
+    SCOPED_TRACE(flag);
+    const std::string model = dir / "model.pt";
+    const std::string target = missing + "/out";
+    std::string args = base + flag + " " + target;
+    if (flag != "--save") args += " --save " + model;
+    testing::CommandResult r = cli(args);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find(flag + " '" + target + "'"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("epoch"), std::string::npos) << "it trained first:\n" << r.err;
+  }
+  // A directory given as the output file.
+  testing::CommandResult r = cli(base + "--plot " + dir.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("is a directory"), std::string::npos) << r.err;
+}
+
+TEST(TrainCliOutputs, APlotThatFailsDuringTrainingStillLeavesTheSavedModel) {
+  TempDir dir;
+  const std::string data = write_csv(dir, "train.csv", rows(1000));
+  const std::string plots = dir / "plots";
+  std::filesystem::create_directory(plots);
+  const std::string plot = plots + "/curves.svg";
+  const std::string model = dir / "model.pt";
+  // Long enough that the plot's directory goes away while it trains.
+  auto run = std::async(std::launch::async, [&] {
+    return cli("train --file " + data + " --decode " + kDecode + " --task binary --model mlp:4 --batch-size 16 " +
+               "--epochs 200 -q --plot " + plot + " --save " + model);
+  });
+  const auto deadline = std::chrono::steady_clock::now() + 120s;
+  while (!std::filesystem::exists(plot) && std::chrono::steady_clock::now() < deadline &&
+         run.wait_for(20ms) != std::future_status::ready) {
+  }
+  ASSERT_TRUE(std::filesystem::exists(plot)) << "no plot after the first epoch";
+  std::filesystem::remove_all(plots);
+  testing::CommandResult r = run.get();
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("--plot"), std::string::npos) << r.err;
+  ASSERT_TRUE(std::filesystem::exists(model)) << "the trained model was lost to the plot:\n" << r.err;
+  EXPECT_NO_THROW(model::Model::load(model));
 }
 
 }  // namespace
