@@ -3,6 +3,7 @@
 // streamml train: fit a model on Kafka ranges or files (epochs, validation,
 // early stopping, metrics log/topic, SVG plot), or learn online from a
 // consumer group (--online -G GROUP) with checkpoints that resume exactly.
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,8 +11,10 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <memory>
+#include <random>
 
 #include "cli_common.h"
 #include "command.h"
@@ -58,7 +61,14 @@ struct TrainCommandOptions {
   int patience = 0;
   bool quiet = false;
   bool json = false;
+  std::string run_id;
 };
+
+// A run id for the metrics outputs: UTC time and a random suffix.
+std::string new_run_id() {
+  std::random_device random;
+  return fmt::format("{:%Y%m%dT%H%M%SZ}-{:08x}", fmt::gmtime(std::time(nullptr)), random());
+}
 
 std::atomic<train::OnlineTrainer*> g_online{nullptr};
 std::atomic<train::Trainer*> g_trainer{nullptr};
@@ -311,13 +321,14 @@ int run_online(TrainCommandOptions& o) {
     owned.push_back(std::move(output));
   };
   if (!o.metrics_log.empty()) {
-    add_output("--metrics-log",
-               std::make_unique<train::MetricsLog>(train::MetricsLogOptions{o.metrics_log, o.checkpoint_every}));
+    add_output("--metrics-log", std::make_unique<train::MetricsLog>(
+                                    train::MetricsLogOptions{o.metrics_log, o.checkpoint_every, o.run_id}));
   }
   if (!o.metrics_topic.empty()) {
     train::KafkaMetricsOptions m;
     m.config = options.config;
     m.topic = o.metrics_topic;
+    m.key = o.run_id;
     m.every_steps = o.checkpoint_every;
     add_output("--metrics-topic", std::make_unique<train::KafkaMetricsCallback>(std::move(m)));
   }
@@ -367,7 +378,8 @@ int run_epochs(TrainCommandOptions& o) {
   };
   if (!o.quiet) owned.push_back(std::make_unique<train::ProgressBar>());
   if (!o.metrics_log.empty()) {
-    add_output("--metrics-log", std::make_unique<train::MetricsLog>(train::MetricsLogOptions{o.metrics_log}));
+    add_output("--metrics-log",
+               std::make_unique<train::MetricsLog>(train::MetricsLogOptions{o.metrics_log, 0, o.run_id}));
   }
   if (!o.plot.empty()) add_output("--plot", std::make_unique<train::SvgPlot>(o.plot));
   if (!o.metrics_topic.empty()) {
@@ -375,6 +387,7 @@ int run_epochs(TrainCommandOptions& o) {
     if (!config.contains("bootstrap.servers")) throw ConfigError("--metrics-topic needs -b BROKERS");
     m.config = config;
     m.topic = o.metrics_topic;
+    m.key = o.run_id;
     add_output("--metrics-topic", std::make_unique<train::KafkaMetricsCallback>(std::move(m)));
   }
   train::Callbacks callbacks;
@@ -430,7 +443,12 @@ RunFunction setup(CLI::App& sub) {
   sub.add_option("--patience", o->patience, "Early stopping: epochs without improvement (0: off)");
   sub.add_flag("-q,--quiet", o->quiet, "No progress bar (online: no progress line)");
   sub.add_flag("--json", o->json, "Print the final metrics as JSON");
-  return [o] { return o->online ? run_online(*o) : run_epochs(*o); };
+  sub.add_option("--run-id", o->run_id, "Id of this run in --metrics-log and the key of its --metrics-topic records "
+                                        "(default: time and a random suffix)");
+  return [o] {
+    if (o->run_id.empty()) o->run_id = new_run_id();
+    return o->online ? run_online(*o) : run_epochs(*o);
+  };
 }
 
 }  // namespace

@@ -15,6 +15,8 @@
 #include <fstream>
 #include <future>
 #include <iterator>
+#include <regex>
+#include <sstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -136,6 +138,68 @@ TEST(TrainCliOutputs, APlotThatFailsDuringTrainingStillLeavesTheSavedModel) {
   EXPECT_NE(r.err.find("--plot"), std::string::npos) << r.err;
   ASSERT_TRUE(std::filesystem::exists(model)) << "the trained model was lost to the plot:\n" << r.err;
   EXPECT_NO_THROW(model::Model::load(model));
+}
+
+// The top-level keys of a one-level JSON object line, in order.
+std::vector<std::string> json_keys(const std::string& line) {
+  std::vector<std::string> keys;
+  static const std::regex key(R"re([{,]"([^"]+)":)re");
+  for (auto it = std::sregex_iterator(line.begin(), line.end(), key); it != std::sregex_iterator(); ++it) {
+    keys.push_back((*it)[1]);
+  }
+  return keys;
+}
+
+std::string json_event(const std::string& line) {
+  std::smatch m;
+  static const std::regex event(R"re("event":"([a-z_]+)")re");
+  return std::regex_search(line, m, event) ? std::string(m[1]) : "<none>";
+}
+
+TEST(TrainCliOutputs, MetricsLogAndTopicCarryTheSameEventsWithoutDuplicateKeysKeyedByRun) {
+  TempDir dir;
+  const std::string train_topic = TestKafka::get().create_topic("events-train", 1);
+  const std::string metrics_topic = TestKafka::get().create_topic("events-metrics", 4);
+  testing::produce_to(train_topic, 0, rows(300));
+  const std::string log = dir / "log.jsonl";
+  testing::CommandResult r =
+      cli("train " + broker() + " --topic " + train_topic + " --decode " + kDecode +
+          " --task binary --model mlp:4 --epochs 3 -q --metrics-log " + log + " --metrics-topic " + metrics_topic +
+          " --run-id run-17 --save " + dir / "model.pt");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  std::vector<std::string> lines;
+  std::istringstream in(read_file(log));
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 5u) << read_file(log);
+  std::vector<std::string> file_events;
+  for (const std::string& line : lines) {
+    file_events.push_back(json_event(line));
+    std::vector<std::string> keys = json_keys(line);
+    std::set<std::string> unique(keys.begin(), keys.end());
+    EXPECT_EQ(unique.size(), keys.size()) << "a key appears twice: " << line;
+  }
+  EXPECT_EQ(file_events, (std::vector<std::string>{"train_begin", "epoch", "epoch", "epoch", "train_end"}));
+  EXPECT_NE(lines[0].find("\"run_id\":\"run-17\""), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("\"records\":300,"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[3].find("\"records\":900,"), std::string::npos) << "records count the whole run: " << lines[3];
+  EXPECT_NE(lines[3].find("\"epoch_records\":300"), std::string::npos) << lines[3];
+  EXPECT_NE(lines[4].find("\"epochs_run\":3"), std::string::npos) << lines[4];
+  EXPECT_NE(lines[4].find("\"stop_reason\":"), std::string::npos) << lines[4];
+
+  // The topic: the same events, all in one partition (keyed by the run id), in order.
+  std::vector<testing::ReadRecord> records = testing::read_all(metrics_topic);
+  ASSERT_EQ(records.size(), 5u);
+  std::vector<std::string> topic_events;
+  for (const testing::ReadRecord& record : records) {
+    EXPECT_EQ(record.key.value_or("<null>"), "run-17");
+    EXPECT_EQ(record.partition, records[0].partition);
+    topic_events.push_back(json_event(record.value));
+    std::vector<std::string> keys = json_keys(record.value);
+    EXPECT_EQ(std::set<std::string>(keys.begin(), keys.end()).size(), keys.size()) << record.value;
+  }
+  EXPECT_EQ(topic_events, file_events);
+  EXPECT_NE(records[4].value.find("\"epochs_run\":3"), std::string::npos) << records[4].value;
 }
 
 }  // namespace
