@@ -59,6 +59,7 @@ struct TrainCommandOptions {
   double weight_decay = 0.0;
   uint64_t seed = 42;
   int patience = 0;
+  bool restore_best = false;
   bool quiet = false;
   bool json = false;
   std::string run_id;
@@ -263,7 +264,9 @@ train::TrainOptions make_train_options(const TrainCommandOptions& o) {
   options.epochs = o.epochs;
   options.seed = o.seed;
   options.patience = o.patience;
+  options.restore_best = o.restore_best;
   options.stats_mode = o.online ? train::StatsMode::kFirstBatch : train::StatsMode::kFullPass;
+  if (options.restore_best && options.patience == 0) throw ConfigError("--restore-best needs --patience N");
   options.validate();
   return options;
 }
@@ -399,11 +402,18 @@ int run_epochs(TrainCommandOptions& o) {
   g_trainer.store(nullptr);
   if (!o.save.empty()) {
     model.save(o.save);
-    log_info("model saved to {}", o.save);
+    log_info("model of epoch {} saved to {}", history.weights_epoch, o.save);
   }
+  // The metrics of the epoch whose weights were saved (--restore-best: the
+  // best one), and which epoch that is.
   train::Metrics summary;
-  if (!history.epochs.empty()) summary.insert(history.epochs.back().begin(), history.epochs.back().end());
+  if (history.weights_epoch >= 1 && history.weights_epoch <= static_cast<int>(history.epochs.size())) {
+    const train::Logs& saved = history.epochs[history.weights_epoch - 1];
+    summary.insert(saved.begin(), saved.end());
+  }
   summary["epochs"] = history.epochs_run;
+  summary["saved_epoch"] = history.weights_epoch;
+  if (history.best_epoch > 0) summary["best_epoch"] = history.best_epoch;
   std::printf("%s\n", format_metrics(summary, o.json).c_str());
   return report_outputs(outputs);
 }
@@ -441,6 +451,7 @@ RunFunction setup(CLI::App& sub) {
   sub.add_option("--weight-decay", o->weight_decay, "Weight decay")->capture_default_str();
   sub.add_option("--seed", o->seed, "Random seed (weights, dropout)")->capture_default_str();
   sub.add_option("--patience", o->patience, "Early stopping: epochs without improvement (0: off)");
+  sub.add_flag("--restore-best", o->restore_best, "With --patience: save the weights of the best epoch, not the last");
   sub.add_flag("-q,--quiet", o->quiet, "No progress bar (online: no progress line)");
   sub.add_flag("--json", o->json, "Print the final metrics as JSON");
   sub.add_option("--run-id", o->run_id, "Id of this run in --metrics-log and the key of its --metrics-topic records "

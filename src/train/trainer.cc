@@ -239,7 +239,7 @@ History Trainer::fit(data::BatchSource& train, data::BatchSource* validation,
   std::unique_ptr<EarlyStopping> early_stopping;
   if (options_.patience > 0) {
     early_stopping = std::make_unique<EarlyStopping>(EarlyStoppingOptions{
-        options_.monitor, options_.patience, options_.min_delta, /*restore_best=*/false});
+        options_.monitor, options_.patience, options_.min_delta, options_.restore_best});
     callbacks.push_back(early_stopping.get());
   }
 
@@ -359,6 +359,11 @@ History Trainer::fit(data::BatchSource& train, data::BatchSource* validation,
     history.stop_reason = context.stop_reason;
   }
   for (Callback* cb : callbacks) cb->on_train_end(context, last_logs);
+  history.weights_epoch = history.epochs_run;
+  if (early_stopping && early_stopping->best_epoch() >= 0) {
+    history.best_epoch = early_stopping->best_epoch() + 1;
+    if (options_.restore_best) history.weights_epoch = history.best_epoch;
+  }
   return history;
 }
 

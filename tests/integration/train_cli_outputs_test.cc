@@ -202,5 +202,45 @@ TEST(TrainCliOutputs, MetricsLogAndTopicCarryTheSameEventsWithoutDuplicateKeysKe
   EXPECT_NE(records[4].value.find("\"epochs_run\":3"), std::string::npos) << records[4].value;
 }
 
+// Value of "name":<number> in a JSON object line (NaN when absent).
+double json_value(const std::string& json, const std::string& name) {
+  size_t at = json.find("\"" + name + "\":");
+  if (at == std::string::npos) return std::nan("");
+  return std::stod(json.substr(at + name.size() + 3));
+}
+
+TEST(TrainCliOutputs, RestoreBestSavesTheBestEpochAndTheSummarySaysWhich) {
+  TempDir dir;
+  const std::string data = write_csv(dir, "train.csv", rows(600, 1));
+  // Validation labels are the opposite of the training ones: the better the
+  // model learns, the worse val_loss gets, so the first epoch is the best.
+  std::vector<std::string> flipped;
+  for (const std::string& row : rows(300, 2)) {
+    flipped.push_back(row.substr(0, row.size() - 1) + (row.back() == '1' ? "0" : "1"));
+  }
+  const std::string validation = write_csv(dir, "flipped.csv", flipped);
+  const std::string model = dir / "model.pt";
+  const std::string args = "train --file " + data + " --decode " + kDecode + " --task binary --model mlp:8 --lr 0.05 " +
+                           "--epochs 20 --patience 2 --validation " + validation + " -q --json --save " + model;
+  testing::CommandResult last = cli(args);
+  ASSERT_EQ(last.exit_code, 0) << last.err;
+  EXPECT_EQ(json_value(last.out, "saved_epoch"), json_value(last.out, "epochs")) << last.out;
+
+  testing::CommandResult best = cli(args + " --restore-best");
+  ASSERT_EQ(best.exit_code, 0) << best.err;
+  const double best_epoch = json_value(best.out, "best_epoch");
+  EXPECT_EQ(json_value(best.out, "saved_epoch"), best_epoch) << best.out;
+  EXPECT_LT(best_epoch, json_value(best.out, "epochs")) << "early stopping did not stop: " << best.out;
+  // The saved model is the best epoch's: evaluate gives its val_loss.
+  testing::CommandResult eval = cli("evaluate --model " + model + " --file " + validation + " --json");
+  ASSERT_EQ(eval.exit_code, 0) << eval.err;
+  EXPECT_NEAR(json_value(eval.out, "loss"), json_value(best.out, "val_loss"), 1e-5) << eval.out << best.out;
+  EXPECT_LT(json_value(best.out, "val_loss"), json_value(last.out, "val_loss")) << best.out << last.out;
+
+  testing::CommandResult bad = cli("train --file " + data + " --decode " + kDecode + " --task binary --restore-best");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--patience"), std::string::npos) << bad.err;
+}
+
 }  // namespace
 }  // namespace streamml::train

@@ -55,6 +55,9 @@ struct History {
   int64_t records = 0;
   bool stopped_early = false;  // a callback, max_steps or request_stop() ended training
   std::string stop_reason;
+  int best_epoch = 0;          // with patience: the best epoch (1-based); 0: none
+  int weights_epoch = 0;       // the epoch (1-based) whose weights the model holds at the end:
+                               // best_epoch with restore_best, else the last one run
 };
 
 // Not thread-safe, except request_stop(). Holds a reference to the model,
