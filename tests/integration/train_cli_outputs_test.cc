@@ -242,5 +242,32 @@ TEST(TrainCliOutputs, RestoreBestSavesTheBestEpochAndTheSummarySaysWhich) {
   EXPECT_NE(bad.err.find("--patience"), std::string::npos) << bad.err;
 }
 
+TEST(TrainCliOutputs, EvaluatingNoRecordFailsNamingTheRanges) {
+  TempDir dir;
+  const std::string model = dir / "model.pt";
+  ASSERT_EQ(cli("train --file " + write_csv(dir, "train.csv", rows(100)) + " --decode " + kDecode +
+                " --task binary --model mlp:4 --epochs 1 -q --save " + model)
+                .exit_code,
+            0);
+  const std::string empty = write_csv(dir, "empty.csv", {});
+  testing::CommandResult r = cli("evaluate --model " + model + " --file " + empty);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("no record was read from " + empty), std::string::npos) << r.err;
+
+  // Every record bad and skipped.
+  const std::string bad = write_csv(dir, "bad.csv", {"x,y,z", "1,2", "a,b,c"});
+  r = cli("evaluate --model " + model + " --file " + bad + " --bad-records skip");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no record was read from " + bad), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("bad and skipped"), std::string::npos) << r.err;
+
+  // An empty Kafka range.
+  const std::string topic = TestKafka::get().create_topic("eval-empty", 1);
+  r = cli("evaluate " + broker() + " --model " + model + " --topic " + topic);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no record was read from " + topic + ":0"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace streamml::train
