@@ -99,7 +99,13 @@ bool is_model_file(const std::string& path) {
 std::string format_metrics(const train::Metrics& metrics, bool json) {
   std::string out;
   for (const auto& [name, value] : metrics) {
-    std::string number = std::isfinite(value) ? fmt::format("{}", value) : (json ? "null" : "nan");
+    // JSON: full precision; for people: counts as integers, the rest rounded
+    // to 4 significant digits.
+    const bool count = std::isfinite(value) && value == std::floor(value) && std::abs(value) < 1e15;
+    std::string number = !std::isfinite(value) ? (json ? "null" : "nan")
+                         : json              ? fmt::format("{}", value)
+                         : count             ? fmt::format("{}", static_cast<int64_t>(value))
+                                             : fmt::format("{:.4g}", value);
     if (name == "records" && std::isfinite(value)) number = fmt::format("{}", static_cast<int64_t>(value));
     if (json) {
       out += fmt::format("{}\"{}\":{}", out.empty() ? "{" : ",", name, number);

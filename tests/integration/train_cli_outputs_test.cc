@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -267,6 +268,41 @@ TEST(TrainCliOutputs, EvaluatingNoRecordFailsNamingTheRanges) {
   r = cli("evaluate " + broker() + " --model " + model + " --topic " + topic);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("no record was read from " + topic + ":0"), std::string::npos) << r.err;
+}
+
+TEST(TrainCliOutputs, PeopleGetFourSignificantDigitsAndJsonGetsFullPrecision) {
+  TempDir dir;
+  const std::string data = write_csv(dir, "train.csv", rows(300));
+  const std::string model = dir / "model.pt";
+  testing::CommandResult r = cli("train --file " + data + " --decode " + kDecode +
+                                 " --task binary --model mlp:4 --epochs 2 -q --save " + model);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  testing::CommandResult human = cli("evaluate --model " + model + " --file " + data);
+  testing::CommandResult json = cli("evaluate --model " + model + " --file " + data + " --json");
+  ASSERT_EQ(human.exit_code, 0);
+  ASSERT_EQ(json.exit_code, 0);
+  // "accuracy=0.8533 auc=0.9312 loss=0.5021 records=300"
+  const std::regex field(R"(([a-z_]+)=([^ \n]+))");
+  int fields = 0;
+  for (const std::string* out : {&r.out, &human.out}) {
+    for (auto it = std::sregex_iterator(out->begin(), out->end(), field); it != std::sregex_iterator(); ++it) {
+      const std::string name = (*it)[1], value = (*it)[2];
+      ++fields;
+      std::string digits;
+      for (char c : value.substr(0, value.find('e'))) {
+        if (std::isdigit(static_cast<unsigned char>(c))) digits += c;
+      }
+      digits.erase(0, std::min(digits.find_first_not_of('0'), digits.size()));
+      EXPECT_LE(digits.size(), name == "records" ? 6u : 4u) << name << "=" << value << " in " << *out;
+    }
+  }
+  EXPECT_GE(fields, 6) << r.out << human.out;
+  EXPECT_NE(human.out.find("records=300"), std::string::npos) << human.out;
+  // JSON keeps every digit: the loss printed there rounds to the human one.
+  const double loss = json_value(json.out, "loss");
+  EXPECT_NE(json.out.find(fmt::format("\"loss\":{}", loss)), std::string::npos) << json.out;
+  EXPECT_NE(human.out.find(fmt::format("loss={:.4g}", loss)), std::string::npos) << human.out << json.out;
+  EXPECT_GT(fmt::format("{}", loss).size(), 8u) << "full precision: " << json.out;
 }
 
 }  // namespace
