@@ -3,7 +3,11 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -67,6 +71,25 @@ std::unique_ptr<data::BatchSource> open_validation(const std::string& spec, cons
   return open_source(input, decoder_spec, config);
 }
 
+void check_output_path(const std::string& flag, const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path file(path);
+  if (path.empty()) throw ConfigError(flag + " needs a file path");
+  if (fs::is_directory(file, ec)) {
+    throw ConfigError(fmt::format("{} '{}' is a directory: give a file path", flag, path));
+  }
+  const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
+  if (!fs::is_directory(dir, ec)) {
+    throw ConfigError(fmt::format("{} '{}': directory '{}' does not exist", flag, path, dir.string()));
+  }
+  const bool exists = fs::exists(file, ec);
+  if (::access(exists ? file.c_str() : dir.c_str(), W_OK) != 0) {
+    throw ConfigError(fmt::format("{} '{}' cannot be written: {}", flag, path,
+                                  exists ? std::strerror(errno) : "directory '" + dir.string() + "' is not writable"));
+  }
+}
+
 bool is_model_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char magic[8] = {};
@@ -76,7 +99,13 @@ bool is_model_file(const std::string& path) {
 std::string format_metrics(const train::Metrics& metrics, bool json) {
   std::string out;
   for (const auto& [name, value] : metrics) {
-    std::string number = std::isfinite(value) ? fmt::format("{}", value) : (json ? "null" : "nan");
+    // JSON: full precision; for people: counts as integers, the rest rounded
+    // to 4 significant digits.
+    const bool count = std::isfinite(value) && value == std::floor(value) && std::abs(value) < 1e15;
+    std::string number = !std::isfinite(value) ? (json ? "null" : "nan")
+                         : json              ? fmt::format("{}", value)
+                         : count             ? fmt::format("{}", static_cast<int64_t>(value))
+                                             : fmt::format("{:.4g}", value);
     if (name == "records" && std::isfinite(value)) number = fmt::format("{}", static_cast<int64_t>(value));
     if (json) {
       out += fmt::format("{}\"{}\":{}", out.empty() ? "{" : ",", name, number);

@@ -41,10 +41,16 @@ std::unique_ptr<data::BatchSource> open_source(const InputOptions& input, const 
 std::unique_ptr<data::BatchSource> open_validation(const std::string& spec, const std::string& decoder_spec,
                                                    size_t batch_size, const kafka::Config& config);
 
+// Checks, before any work is done, that the file `path` given with `flag`
+// (e.g. "--plot") can be written: not a directory, in an existing writable
+// directory, and writable when it exists. ConfigError naming the flag.
+void check_output_path(const std::string& flag, const std::string& path);
+
 // True when `path` starts with the model-file magic ("SMLMODEL").
 bool is_model_file(const std::string& path);
 
-// "loss=0.1234 accuracy=0.9812 ..." or one JSON object.
+// "accuracy=0.9812 loss=0.1234 records=600" (4 significant digits, counts
+// as integers) or one JSON object (full precision).
 std::string format_metrics(const train::Metrics& metrics, bool json);
 
 }  // namespace streamml::cli

@@ -2,6 +2,7 @@
 #include "streamml/data/kafka_dataset.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -121,6 +122,7 @@ struct KafkaDataset::Impl {
   std::exception_ptr error;        // guarded by mu
   bool stop = false;               // guarded by mu
   std::thread thread;
+  std::atomic<bool> interrupted{false};  // interrupt(): any thread or a signal handler
   bool running = false;            // caller thread only
   bool epoch_done = false;         // caller thread only
   int epoch = 0;
@@ -690,12 +692,22 @@ KafkaDataset::~KafkaDataset() {
 
 std::optional<Batch> KafkaDataset::next() {
   Impl& d = *impl_;
-  if (d.epoch_done) return std::nullopt;
+  if (d.epoch_done || d.interrupted.load()) return std::nullopt;
   if (!d.running) d.start();
   Item item;
   {
+    // interrupt() cannot notify (a signal handler must not lock `mu`): wait
+    // in slices of one poll timeout and look at the flag in between.
+    const milliseconds slice(d.options.message_poll_timeout_ms);
     std::unique_lock<std::mutex> lock(d.mu);
-    d.not_empty.wait(lock, [&] { return !d.queue.empty() || d.error; });
+    while (!d.not_empty.wait_for(lock, slice, [&] { return !d.queue.empty() || d.error || d.interrupted.load(); })) {
+    }
+    if (d.interrupted.load()) {
+      lock.unlock();
+      d.halt();
+      d.epoch_done = true;
+      return std::nullopt;
+    }
     if (d.queue.empty() && d.error) {
       std::exception_ptr error = d.error;
       lock.unlock();
@@ -722,6 +734,9 @@ std::optional<Batch> KafkaDataset::next() {
   d.returned_count += item.batch->size;
   return std::move(item.batch);
 }
+
+void KafkaDataset::interrupt() { impl_->interrupted.store(true); }
+bool KafkaDataset::interrupted() const { return impl_->interrupted.load(); }
 
 void KafkaDataset::reset() {
   Impl& d = *impl_;

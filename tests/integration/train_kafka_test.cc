@@ -370,17 +370,20 @@ TEST(TrainKafka, MetricsCallbackWritesOneJsonObjectPerEpoch) {
   TrainOptions options;
   options.epochs = 3;
   fit(model, source, options, nullptr, {&callback});
-  auto records = read_topic(out, 4);
-  ASSERT_EQ(records[0].size(), 4u);
+  auto records = read_topic(out, 5);
+  ASSERT_EQ(records[0].size(), 5u) << "train_begin, 3 epochs, train_end";
+  EXPECT_NE(std::string(records[0][0].value()).find("\"event\":\"train_begin\",\"run_id\":\"run-1\""),
+            std::string::npos)
+      << records[0][0].value();
   for (int epoch = 0; epoch < 3; ++epoch) {
-    std::string json(records[0][epoch].value());
+    std::string json(records[0][epoch + 1].value());
     EXPECT_NE(json.find("\"event\":\"epoch\""), std::string::npos) << json;
     EXPECT_EQ(json_value(json, "epoch"), epoch) << json;
     EXPECT_EQ(json_value(json, "records"), 100.0 * (epoch + 1)) << json;
     EXPECT_TRUE(std::isfinite(json_value(json, "loss"))) << json;
-    EXPECT_EQ(records[0][epoch].key, "run-1");
+    EXPECT_EQ(records[0][epoch + 1].key, "run-1");
   }
-  EXPECT_NE(std::string(records[0][3].value()).find("train_end"), std::string::npos);
+  EXPECT_NE(std::string(records[0][4].value()).find("train_end"), std::string::npos);
 }
 
 // --- CLI ---------------------------------------------------------------------------
@@ -406,7 +409,7 @@ TEST(TrainCli, BinaryTrainEvaluatePredictThroughKafka) {
   EXPECT_GE(val_accuracy, 0.95) << out;
   EXPECT_EQ(json_value(out, "epochs"), 8) << out;
   EXPECT_TRUE(std::filesystem::file_size(dir / "curves.svg") > 1000);
-  EXPECT_EQ(read_topic(metrics_topic, 9)[0].size(), 9u) << "8 epochs + train_end";
+  EXPECT_EQ(read_topic(metrics_topic, 10)[0].size(), 10u) << "train_begin + 8 epochs + train_end";
 
   // The model file in new processes: evaluate gives the validation metrics of
   // the last epoch, twice the same.

@@ -55,7 +55,8 @@
 // partition keeps only about 5 MiB.
 //
 // Thread-safety: a KafkaDataset is used from one thread (next/reset/commit/
-// state); it owns and joins its prefetch thread.
+// state), except interrupt(), which is safe from any thread and from a
+// signal handler; it owns and joins its prefetch thread.
 #pragma once
 
 #include <cstdint>
@@ -112,6 +113,13 @@ class KafkaDataset final : public BatchSource {
   std::optional<Batch> next() override;
   // Bounded: starts the next epoch (the same records). Group: ConfigError.
   void reset() override;
+  // Makes next() return nullopt from now on, as at the end of the stream,
+  // within about message_poll_timeout_ms also when it is waiting for records:
+  // a shutdown. Batches not yet returned are dropped, so commit() covers only
+  // the records returned before. Safe from any thread and from a signal
+  // handler (it only sets an atomic flag); it cannot be undone.
+  void interrupt();
+  bool interrupted() const;
   // Group: commits the offsets of every record returned so far (synchronous).
   // Transient errors (request timed out, coordinator moved or unavailable,
   // broker down) are retried with backoff for about 15 s, each logged as a
