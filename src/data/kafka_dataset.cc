@@ -2,7 +2,9 @@
 #include "streamml/data/kafka_dataset.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <climits>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -101,6 +103,14 @@ constexpr size_t kMaxReservedRows = 4096;  // rows reserved up front in a batch
 constexpr int kQueuedMinMessages = 1000000;  // librdkafka's queued.min.messages default here (see the constructor)
 
 size_t message_bytes(const kafka::Message& m) { return m.value().size() + m.key().size() + kMessageOverhead; }
+
+// A non-negative decimal of a saved state, or nullopt.
+std::optional<int64_t> parse_state_number(std::string_view text) {
+  int64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || value < 0) return std::nullopt;
+  return value;
+}
 
 }  // namespace
 
@@ -805,21 +815,34 @@ void KafkaDataset::restore(const std::string& state) {
   std::istringstream in(state);
   std::string mode;
   in >> mode;
-  auto bad = [&] { return ConfigError("cannot restore dataset state '" + state + "'"); };
+  auto bad = [&](const std::string& why) {
+    return ConfigError("cannot restore dataset state '" + state + "': " + why);
+  };
   if (d.group_mode) {
-    if (mode != "group") throw bad();
+    if (mode != "group") throw bad("a consumer-group dataset expects 'group TOPIC:PARTITION:OFFSET ...'");
     std::vector<kafka::TopicPartitionOffset> offsets;
     std::string item;
     while (in >> item) {
-      size_t a = item.rfind(':'), b = item.rfind(':', a - 1);
-      if (a == std::string::npos || b == std::string::npos) throw bad();
-      offsets.push_back({item.substr(0, b), std::stoi(item.substr(b + 1, a - b - 1)), std::stoll(item.substr(a + 1))});
+      const size_t a = item.rfind(':');
+      const size_t b = a == std::string::npos || a == 0 ? std::string::npos : item.rfind(':', a - 1);
+      std::optional<int64_t> partition, offset;
+      if (b != std::string::npos && b > 0) {
+        partition = parse_state_number(std::string_view(item).substr(b + 1, a - b - 1));
+        offset = parse_state_number(std::string_view(item).substr(a + 1));
+      }
+      if (!partition || !offset || *partition > INT32_MAX) {
+        throw bad("'" + item + "' is not TOPIC:PARTITION:OFFSET with a non-negative partition and offset");
+      }
+      offsets.push_back({item.substr(0, b), static_cast<int32_t>(*partition), *offset});
     }
     d.consumer->set_start_offsets(offsets);
     return;
   }
   BoundedPosition p;
-  if (mode != "bounded" || !(in >> p.pass >> p.range >> p.offset) || p.range > d.ranges.size()) throw bad();
+  if (mode != "bounded" || !(in >> p.pass >> p.range >> p.offset) || p.pass < 0 || p.offset < -1 ||
+      p.range > d.ranges.size()) {
+    throw bad("a bounded dataset of " + std::to_string(d.ranges.size()) + " range(s) expects 'bounded PASS RANGE OFFSET'");
+  }
   d.halt();
   d.start_position = p;
   d.epoch_done = false;

@@ -433,6 +433,26 @@ TEST(KafkaGroupDataset, NewGroupReadsAllThenNothingThenOnlyNewRecords) {
   EXPECT_EQ(read_all(fresh), values_d(0, 100));
 }
 
+TEST(KafkaGroupDataset, MalformedStateIsAConfigErrorNamingTheState) {
+  std::string topic = TestKafka::get().create_topic("badstate", 1);
+  KafkaDataset ds(grouped(TestKafka::get().unique_name("g"), {topic}, 2000));
+  const std::vector<std::string> states = {"group " + topic + ":x:5", "group " + topic + ":0:",
+                                           "group " + topic + ":0:99999999999999999999", "group :5",
+                                           "group " + topic + ":-1:5", "bounded 0 0 0"};
+  for (const std::string& state : states) {
+    try {
+      ds.restore(state);
+      ADD_FAILURE() << "expected ConfigError for '" << state << "'";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("'" + state + "'"), std::string::npos) << e.what();
+    }
+  }
+  KafkaDataset bounded_ds(bounded({topic}));
+  for (const std::string state : {"bounded x 0 0", "bounded -1 0 0", "bounded 0 0 -7", "group"}) {
+    EXPECT_THROW(bounded_ds.restore(state), ConfigError) << state;
+  }
+}
+
 TEST(KafkaGroupDataset, UncommittedRecordsAreReadAgain) {
   std::string topic = TestKafka::get().create_topic("nocommit", 1);
   produce(topic, values_d(0, 10), 0);
