@@ -596,5 +596,29 @@ TEST(TrainCli, OnlineLearningKilledWithSigkillResumesFromTheCheckpoint) {
   EXPECT_EQ(trained_records(model), total);
 }
 
+TEST(TrainCli, PredictAndServeSpecAcceptRecordsWithoutTheLabelSelectedByIndex) {
+  TempDir dir;
+  // Trained with the label by index: csv:columns=3,label=2.
+  std::ofstream(dir / "train.csv") << "0.1,0.2,1\n-0.3,-0.1,0\n0.5,0.4,1\n-0.2,-0.6,0\n";
+  const std::string model = dir / "indexed.pt";
+  ASSERT_EQ(cli("train --file " + dir / "train.csv" + " --decode csv:columns=3,label=2 --task binary --model mlp:4 "
+                "--epochs 1 -q --save " + model),
+            0);
+  // Inputs of 2 fields (no label) and of 3 fields both predict, alike.
+  std::ofstream(dir / "inputs.csv") << "0.1,0.2\n-0.3,-0.1\n";
+  std::ofstream(dir / "labelled.csv") << "0.1,0.2,1\n-0.3,-0.1,0\n";
+  std::string unlabelled, labelled, err;
+  ASSERT_EQ(cli("predict --model " + model + " --file " + dir / "inputs.csv" + " --output -", &unlabelled, &err), 0)
+      << err;
+  ASSERT_EQ(cli("predict --model " + model + " --file " + dir / "labelled.csv" + " --output -", &labelled), 0);
+  EXPECT_EQ(std::count(unlabelled.begin(), unlabelled.end(), '\n'), 2) << unlabelled;
+  EXPECT_EQ(unlabelled, labelled);
+  // Neither width: the error names both.
+  std::ofstream(dir / "short.csv") << "0.1\n";
+  EXPECT_EQ(cli("predict --model " + model + " --file " + dir / "short.csv" + " --output -", nullptr, &err), 1);
+  EXPECT_NE(err.find("short.csv:1"), std::string::npos) << err;
+  EXPECT_NE(err.find("expected 3 (with the label column) or 2 (without)"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace streamml::train
