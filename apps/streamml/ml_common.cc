@@ -18,6 +18,8 @@ void InputOptions::add_to(CLI::App& app) {
   app.add_option("--topic", topics, "Kafka range topic[:partition[:start[:end]]] to read (repeatable)");
   app.add_option("--file", files, "CSV or JSON-lines file to read instead of Kafka (repeatable)");
   app.add_option("--bad-records", bad_records, "Undecodable records: fail or skip")->capture_default_str();
+  app.add_flag("--wait", wait, "Wait (with progress lines) for --topic offsets not produced yet; default: fail "
+                               "at once naming them");
 }
 
 void InputOptions::validate() const {
@@ -52,6 +54,7 @@ std::unique_ptr<data::BatchSource> open_source(const InputOptions& input, const 
   options.decoder = decoder_spec;
   options.batch_size = input.batch_size;
   options.bad_records = policy;
+  options.wait_for_records = input.wait;
   return std::make_unique<data::KafkaDataset>(std::move(options));
 }
 

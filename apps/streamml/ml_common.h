@@ -20,8 +20,9 @@ struct InputOptions {
   std::vector<std::string> files;   // --file PATH
   size_t batch_size = 256;          // --batch-size
   std::string bad_records = "fail"; // --bad-records fail|skip
+  bool wait = false;                // --wait: wait for range offsets not produced yet
 
-  // Adds --topic, --file and --bad-records (not --batch-size: commands differ).
+  // Adds --topic, --file, --bad-records and --wait (not --batch-size: commands differ).
   void add_to(CLI::App& app);
   // Throws ConfigError unless exactly one of --topic and --file was given.
   void validate() const;

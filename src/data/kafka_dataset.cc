@@ -30,6 +30,8 @@ using kafka::milliseconds;
 // How long a group dataset waits for its first assignment on top of the
 // stream timeout (joining a group takes seconds).
 constexpr std::chrono::seconds kJoinGrace{30};
+// How often a bounded read that waits for records not produced yet says so.
+constexpr std::chrono::seconds kWaitReportInterval{5};
 // commit() retries transient errors this often, backing off from the first
 // to the max wait (about 15 s in all).
 constexpr int kCommitAttempts = 10;
@@ -157,6 +159,8 @@ struct KafkaDataset::Impl {
   Lane* reading = nullptr;            // the lane read_range() is reading (bounded)
   BoundedPosition position;
   std::optional<Clock::time_point> assigned_at;  // last assignment (prefetch thread)
+  std::optional<Clock::time_point> waiting_since;  // wait_for_records: first empty poll (prefetch thread)
+  Clock::time_point last_wait_report;               // wait_for_records: last progress line
 
   Batch empty_batch() const {
     Batch b;
@@ -490,11 +494,33 @@ struct KafkaDataset::Impl {
       if (next >= r.end || !lane.ahead.empty() || lane.fetch_next >= r.end) break;
       if (lane.error) throw_data_loss(r, next);
       if (stopping()) return false;
-      fetch(lane, milliseconds(options.message_poll_timeout_ms));
+      if (fetch(lane, milliseconds(options.message_poll_timeout_ms)) > 0) {
+        waiting_since.reset();
+      } else if (options.wait_for_records) {
+        report_wait(r, next);
+      }
     }
     reading = nullptr;
     advance_lane(lane, k);
     return true;
+  }
+
+  // wait_for_records: says, at most every kWaitReportInterval, which records
+  // a bounded read is waiting for.
+  void report_wait(const kafka::ResolvedRange& r, int64_t next) {
+    const auto now = Clock::now();
+    if (!waiting_since) {
+      waiting_since = now;
+      last_wait_report = now;
+      return;
+    }
+    if (now - last_wait_report < kWaitReportInterval) return;
+    last_wait_report = now;
+    const kafka::Watermarks w = consumer->query_watermarks(r.topic, r.partition);
+    log_info("dataset: waiting for records {}..{} of {}:{} (the partition ends at offset {}; {} of the range read; "
+             "waiting for {} s)",
+             next, r.end - 1, r.topic, r.partition, w.high - 1, next - r.start,
+             std::chrono::duration_cast<std::chrono::seconds>(now - *waiting_since).count());
   }
 
   void run_bounded() {
@@ -682,7 +708,8 @@ KafkaDataset::KafkaDataset(KafkaDatasetOptions options) : impl_(std::make_unique
     d.consumer = std::make_unique<kafka::Consumer>(config);
     std::vector<kafka::RangeSpec> specs;
     for (const auto& s : o.ranges) specs.push_back(kafka::parse_range_spec(s));
-    d.ranges = kafka::resolve_ranges(*d.consumer, specs);
+    d.ranges = kafka::resolve_ranges(*d.consumer, specs, kafka::kDefaultTimeout,
+                                     o.wait_for_records ? kafka::FutureOffsets::kWait : kafka::FutureOffsets::kFail);
   }
 }
 
