@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 #include "cli_common.h"
+#include "streamml/data/bad_record.h"
 #include "streamml/data/batch.h"
 #include "streamml/train/metrics.h"
 
@@ -34,13 +35,16 @@ kafka::Config connect(KafkaOptions& kafka);
 
 // Opens a bounded source over `input` decoded with `decoder_spec`. Kafka
 // sources use `config` (ConfigError when it is empty: -b is required).
+// Records failing `check` are bad records (--bad-records applies).
 std::unique_ptr<data::BatchSource> open_source(const InputOptions& input, const std::string& decoder_spec,
-                                               const kafka::Config& config);
+                                               const kafka::Config& config, data::RecordCheck check = {});
 
 // Opens a validation source: `spec` is a file when such a file exists,
-// otherwise a Kafka range spec.
+// otherwise a Kafka range spec; batch size, --bad-records and --wait as in
+// `input`.
 std::unique_ptr<data::BatchSource> open_validation(const std::string& spec, const std::string& decoder_spec,
-                                                   size_t batch_size, const kafka::Config& config);
+                                                   const InputOptions& input, const kafka::Config& config,
+                                                   data::RecordCheck check = {});
 
 // True when `path` starts with the model-file magic ("SMLMODEL").
 bool is_model_file(const std::string& path);

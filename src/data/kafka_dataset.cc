@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <span>
 #include <sstream>
 #include <thread>
 
@@ -238,7 +239,16 @@ struct KafkaDataset::Impl {
       if (reason) {
         target.features.resize(row * f);
         target.labels.resize(row * l);
-        return bad_record(meta, m.value(), *reason);
+        return bad_record(meta, m.value(), *reason, "cannot decode record ");
+      }
+      if (options.check) {
+        std::optional<std::string> invalid = options.check(std::span<const float>(target.features.data() + row * f, f),
+                                                           std::span<const float>(target.labels.data() + row * l, l));
+        if (invalid) {
+          target.features.resize(row * f);
+          target.labels.resize(row * l);
+          return bad_record(meta, m.value(), *invalid, "invalid record ");
+        }
       }
     }
     if (keep_payloads) target.payloads.emplace_back(m.value());
@@ -256,10 +266,11 @@ struct KafkaDataset::Impl {
     return true;
   }
 
-  bool bad_record(const RecordMeta& meta, std::string_view payload, const std::string& reason) {
+  // `what` starts the kFail message: "cannot decode record " or "invalid record ".
+  bool bad_record(const RecordMeta& meta, std::string_view payload, const std::string& reason, std::string_view what) {
     switch (options.bad_records) {
       case BadRecordPolicy::kFail:
-        throw InputError("cannot decode record " + meta.location() + ": " + reason);
+        throw InputError(std::string(what) + meta.location() + ": " + reason);
       case BadRecordPolicy::kSkip:
         bad.add(meta.location(), reason);
         return true;
@@ -753,7 +764,10 @@ std::optional<Batch> KafkaDataset::next() {
     d.epoch_done = true;
     if (d.dead_letters) d.dead_letters->flush();
     BadRecordReport report = d.bad.report();
-    if (report.count > 0) log_warn("dataset: {}", report.summary());
+    if (report.count > 0) {
+      log_warn("dataset: {} {}", d.options.bad_records == BadRecordPolicy::kSkip ? "skipped" : "dead-lettered",
+               report.summary());
+    }
     return std::nullopt;
   }
   d.returned_count += item.batch->size;

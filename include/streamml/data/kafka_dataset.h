@@ -49,8 +49,9 @@
 // compaction) are gaps, as before; a range is complete once a later offset of
 // its partition came.
 //
-// Undecodable records follow `bad_records` (fail: InputError naming
-// topic:partition:offset and the reason; skip: counted in report();
+// Undecodable records, and decoded ones that fail `check`, follow
+// `bad_records` (fail: InputError naming topic:partition:offset and the
+// reason; skip: counted in report() and logged at the end of each epoch;
 // dead-letter: original bytes to `dead_letter_topic` with headers, see
 // dead_letter.h). Records that are no longer in the log (retention moved the
 // log start past them) raise DataLossError "records X..Y of t:p are no longer
@@ -95,7 +96,8 @@ struct KafkaDatasetOptions {
   size_t read_ahead_bytes = 16 << 20;  // bounded: bytes fetched ahead per partition whose range has not come
   bool wait_for_records = false;     // bounded: wait (logging progress) for range offsets not produced yet
                                      // (false: the constructor throws InputError naming the range)
-  BadRecordPolicy bad_records = BadRecordPolicy::kFail;  // undecodable records
+  BadRecordPolicy bad_records = BadRecordPolicy::kFail;  // undecodable records, and those failing `check`
+  RecordCheck check;                 // with a decoder: rejects decoded records (e.g. non-finite); empty = none
   std::string dead_letter_topic;     // with kDeadLetter (or set dead_letter)
   DeadLetterSink dead_letter;        // with kDeadLetter, instead of a topic
   std::function<void(Batch&)> map;   // applied to every batch on the prefetch thread
