@@ -24,6 +24,7 @@ struct ConsumeOptions {
   std::vector<std::string> specs;
   std::string group;
   bool exit_at_end = false;
+  bool wait = false;  // --wait: wait for range offsets not produced yet
   int64_t count = -1;
   std::string format = "%s\\n";
 };
@@ -102,7 +103,8 @@ int run(ConsumeOptions& o) {
     for (const auto& spec : specs) {
       // An explicit end (offset or time) bounds the range; otherwise it is open.
       const bool bounded = spec.end.kind != kafka::OffsetSpec::Kind::kEnd;
-      for (const auto& r : kafka::resolve_ranges(consumer, {spec}, o.kafka.timeout())) {
+      const auto future = o.wait ? kafka::FutureOffsets::kWait : kafka::FutureOffsets::kFail;
+      for (const auto& r : kafka::resolve_ranges(consumer, {spec}, o.kafka.timeout(), future)) {
         kafka::TopicPartition tp{r.topic, r.partition};
         if (open.count(tp)) {
           throw ConfigError("partition " + r.topic + ":" + std::to_string(r.partition) + " is given twice");
@@ -170,6 +172,7 @@ RunFunction setup(CLI::App& sub) {
       ->required();
   sub.add_option("-G,--group", o->group, "Consume as this consumer group (commits what it printed)");
   sub.add_flag("-e", o->exit_at_end, "Exit at the end of each partition");
+  sub.add_flag("--wait", o->wait, "Wait for range offsets not produced yet (default: fail at once naming them)");
   sub.add_option("-c,--count", o->count, "Exit after this many messages");
   sub.add_option("-f,--format", o->format, "Output format: %t topic %p partition %o offset %k key %s value "
                                            "%S size %T timestamp %h headers, \\n \\t")

@@ -15,6 +15,7 @@
 #include "streamml/data/file_source.h"
 #include "streamml/data/kafka_dataset.h"
 #include "streamml/model/model.h"
+#include "streamml/model/record_check.h"
 #include "streamml/train/trainer.h"
 
 namespace streamml::cli {
@@ -52,7 +53,8 @@ int run(EvaluateOptions& o) {
   model::Model model = model::Model::load(o.model);
   std::string decoder_spec = o.decode.empty() ? model.features().decoder_spec : o.decode;
   if (decoder_spec.empty()) throw ConfigError("the model file has no decoder spec: give --decode");
-  std::unique_ptr<data::BatchSource> source = open_source(o.input, decoder_spec, connect(o.kafka));
+  std::unique_ptr<data::BatchSource> source = open_source(
+      o.input, decoder_spec, connect(o.kafka), model::usable_record_check(model.task(), model.features().feature_names));
   if (source->num_labels() == 0) {
     throw ConfigError("decoder spec '" + decoder_spec + "' has no label: evaluate needs labelled records");
   }

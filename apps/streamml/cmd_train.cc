@@ -24,6 +24,7 @@
 #include "streamml/data/kafka_dataset.h"
 #include "streamml/kafka/consumer.h"
 #include "streamml/model/model.h"
+#include "streamml/model/record_check.h"
 #include "streamml/train/kafka_callbacks.h"
 #include "streamml/train/metrics_log.h"
 #include "streamml/train/online_trainer.h"
@@ -256,6 +257,18 @@ model::Model make_model(const TrainCommandOptions& o, const std::string& decoder
   return model::Model::create(config);
 }
 
+// The task of the model make_model() trains, known before the records are
+// opened: their check (non-finite features, labels outside the task) needs it.
+model::Task task_of(const TrainCommandOptions& o) {
+  const bool resume_from_save = !o.save.empty() && std::filesystem::exists(o.save) && (o.resume || o.online);
+  if (o.resume && !resume_from_save && !is_model_file(o.model)) {
+    throw ConfigError("--resume needs an existing --save model file ('" + o.save + "' does not exist)");
+  }
+  if (resume_from_save || is_model_file(o.model)) return model::Model::load(resume_from_save ? o.save : o.model).task();
+  if (o.task.empty()) throw ConfigError("--task is required for a new model (binary, multiclass:K or regression)");
+  return model::parse_task(o.task);
+}
+
 train::TrainOptions make_train_options(const TrainCommandOptions& o) {
   train::TrainOptions options;
   options.optimizer = train::parse_optimizer(o.optimizer);
@@ -304,6 +317,7 @@ int run_online(TrainCommandOptions& o) {
   options.batch_wait_ms = o.batch_wait_ms;
   options.stream_timeout_ms = o.stream_timeout_ms;
   options.bad_records = data::parse_bad_record_policy(o.input.bad_records);
+  options.check = model::usable_record_check(task_of(o));
   data::KafkaDataset dataset(options);
   model::Model model = make_model(o, decoder_spec, dataset.num_features(), dataset.feature_names());
   train::OnlineTrainer::resume(model, dataset);
@@ -364,10 +378,11 @@ int run_epochs(TrainCommandOptions& o) {
   check_output_paths(o);
   const std::string decoder_spec = decoder_of(o);
   const kafka::Config config = connect(o.kafka);
-  std::unique_ptr<data::BatchSource> source = open_source(o.input, decoder_spec, config);
+  const data::RecordCheck check = model::usable_record_check(task_of(o));
+  std::unique_ptr<data::BatchSource> source = open_source(o.input, decoder_spec, config, check);
   std::unique_ptr<data::BatchSource> validation;
   if (!o.validation.empty()) {
-    validation = open_validation(o.validation, decoder_spec, o.input.batch_size, config);
+    validation = open_validation(o.validation, decoder_spec, o.input, config, check);
   }
   model::Model model = make_model(o, decoder_spec, source->num_features(), source->feature_names());
   train::Trainer trainer(model, make_train_options(o));

@@ -21,7 +21,11 @@ namespace streamml::cli {
 void InputOptions::add_to(CLI::App& app) {
   app.add_option("--topic", topics, "Kafka range topic[:partition[:start[:end]]] to read (repeatable)");
   app.add_option("--file", files, "CSV or JSON-lines file to read instead of Kafka (repeatable)");
-  app.add_option("--bad-records", bad_records, "Undecodable records: fail or skip")->capture_default_str();
+  app.add_option("--bad-records", bad_records,
+                 "Undecodable or invalid records (non-finite feature, label outside the task): fail or skip")
+      ->capture_default_str();
+  app.add_flag("--wait", wait, "Wait (with progress lines) for --topic offsets not produced yet; default: fail "
+                               "at once naming them");
 }
 
 void InputOptions::validate() const {
@@ -35,7 +39,7 @@ kafka::Config connect(KafkaOptions& kafka) {
 }
 
 std::unique_ptr<data::BatchSource> open_source(const InputOptions& input, const std::string& decoder_spec,
-                                               const kafka::Config& config) {
+                                               const kafka::Config& config, data::RecordCheck check) {
   input.validate();
   data::BadRecordPolicy policy = data::parse_bad_record_policy(input.bad_records);
   if (policy == data::BadRecordPolicy::kDeadLetter) {
@@ -47,6 +51,7 @@ std::unique_ptr<data::BatchSource> open_source(const InputOptions& input, const 
     options.decoder_spec = decoder_spec;
     options.batch_size = input.batch_size;
     options.bad_records = policy;
+    options.check = std::move(check);
     return std::make_unique<data::FileSource>(std::move(options));
   }
   if (!config.contains("bootstrap.servers")) throw ConfigError("--topic needs -b BROKERS");
@@ -56,19 +61,24 @@ std::unique_ptr<data::BatchSource> open_source(const InputOptions& input, const 
   options.decoder = decoder_spec;
   options.batch_size = input.batch_size;
   options.bad_records = policy;
+  options.wait_for_records = input.wait;
+  options.check = std::move(check);
   return std::make_unique<data::KafkaDataset>(std::move(options));
 }
 
 std::unique_ptr<data::BatchSource> open_validation(const std::string& spec, const std::string& decoder_spec,
-                                                   size_t batch_size, const kafka::Config& config) {
+                                                   const InputOptions& like, const kafka::Config& config,
+                                                   data::RecordCheck check) {
   InputOptions input;
-  input.batch_size = batch_size;
+  input.batch_size = like.batch_size;
+  input.bad_records = like.bad_records;
+  input.wait = like.wait;
   if (std::filesystem::is_regular_file(spec)) {
     input.files = {spec};
   } else {
     input.topics = {spec};
   }
-  return open_source(input, decoder_spec, config);
+  return open_source(input, decoder_spec, config, std::move(check));
 }
 
 void check_output_path(const std::string& flag, const std::string& path) {

@@ -599,5 +599,77 @@ TEST(TrainCli, OnlineLearningKilledWithSigkillResumesFromTheCheckpoint) {
   EXPECT_EQ(trained_records(model), total);
 }
 
+TEST(TrainCli, PredictAndServeSpecAcceptRecordsWithoutTheLabelSelectedByIndex) {
+  TempDir dir;
+  // Trained with the label by index: csv:columns=3,label=2.
+  std::ofstream(dir / "train.csv") << "0.1,0.2,1\n-0.3,-0.1,0\n0.5,0.4,1\n-0.2,-0.6,0\n";
+  const std::string model = dir / "indexed.pt";
+  ASSERT_EQ(cli("train --file " + dir / "train.csv" + " --decode csv:columns=3,label=2 --task binary --model mlp:4 "
+                "--epochs 1 -q --save " + model),
+            0);
+  // Inputs of 2 fields (no label) and of 3 fields both predict, alike.
+  std::ofstream(dir / "inputs.csv") << "0.1,0.2\n-0.3,-0.1\n";
+  std::ofstream(dir / "labelled.csv") << "0.1,0.2,1\n-0.3,-0.1,0\n";
+  std::string unlabelled, labelled, err;
+  ASSERT_EQ(cli("predict --model " + model + " --file " + dir / "inputs.csv" + " --output -", &unlabelled, &err), 0)
+      << err;
+  ASSERT_EQ(cli("predict --model " + model + " --file " + dir / "labelled.csv" + " --output -", &labelled), 0);
+  EXPECT_EQ(std::count(unlabelled.begin(), unlabelled.end(), '\n'), 2) << unlabelled;
+  EXPECT_EQ(unlabelled, labelled);
+  // Neither width: the error names both.
+  std::ofstream(dir / "short.csv") << "0.1\n";
+  EXPECT_EQ(cli("predict --model " + model + " --file " + dir / "short.csv" + " --output -", nullptr, &err), 1);
+  EXPECT_NE(err.find("short.csv:1"), std::string::npos) << err;
+  EXPECT_NE(err.find("expected 3 (with the label column) or 2 (without)"), std::string::npos) << err;
+}
+
+TEST(TrainCli, SkipPolicySkipsNonFiniteFeaturesAndInvalidLabelsInEveryCommand) {
+  TempDir dir;
+  const std::string topic = TestKafka::get().create_topic("cli-invalid", 1);
+  std::vector<Record> records = synthetic(Synthetic::kBinary, 200, 31);
+  // Undecodable, non-finite (1e39 overflows float) and a label outside binary.
+  for (const char* bad : {"nan,0.1,1", "0.2,inf,0", "1e39,0.3,1", "0.1,0.2,7", "oops,0.1,1"}) {
+    records.push_back({"", bad});
+  }
+  produce(topic, records, 0);
+  const std::string model = dir / "model.pt";
+  const std::string skip = " --bad-records skip ";
+  std::string out, err;
+  ASSERT_EQ(cli("train " + broker() + " --topic " + topic + skip + "--decode " + kDecode +
+                    " --task binary --model mlp:4 --epochs 1 -q --json --save " + model,
+                &out, &err),
+            0)
+      << err;
+  EXPECT_NE(err.find("skipped 5 bad records"), std::string::npos) << err;
+  EXPECT_NE(err.find(topic + ":0:200"), std::string::npos) << err;  // the first one, named
+
+  out.clear();  // cli() appends
+  ASSERT_EQ(cli("evaluate " + broker() + " --model " + model + " --topic " + topic + skip + "--json", &out, &err), 0)
+      << err;
+  EXPECT_EQ(json_value(out, "records"), 200) << out;
+  EXPECT_NE(err.find("skipped 5 bad records"), std::string::npos) << err;
+
+  // predict needs no label: the label-7 record is predicted, the other four skipped.
+  out.clear();
+  ASSERT_EQ(cli("predict " + broker() + " --model " + model + " --topic " + topic + skip + "--output -", &out, &err),
+            0)
+      << err;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 201) << out;
+  EXPECT_NE(err.find("skipped 4 bad records"), std::string::npos) << err;
+
+  // Online learning too, on every restart.
+  const std::string online = "train " + broker() + " --online -G " + TestKafka::get().unique_name("invalid") +
+                             " --topic " + topic + skip + "--decode " + kDecode +
+                             " --task binary --model mlp:4 --batch-size 16 --stream-timeout 2000 --json --save " +
+                             dir / "online.pt";
+  out.clear();
+  ASSERT_EQ(cli(online, &out, &err), 0) << err;
+  EXPECT_EQ(json_value(out, "records"), 200) << out;
+
+  // Under fail: one clear error naming the record.
+  EXPECT_EQ(cli("evaluate " + broker() + " --model " + model + " --topic " + topic, &out, &err), 1);
+  EXPECT_NE(err.find("invalid record " + topic + ":0:200: feature 'a' is nan"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace streamml::train
