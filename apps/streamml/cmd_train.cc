@@ -411,9 +411,20 @@ int run_epochs(TrainCommandOptions& o) {
   train::Callbacks callbacks;
   for (auto& cb : owned) callbacks.push_back(cb.get());
 
+  // A signal stops after the current batch, also while the dataset waits
+  // for records (--wait): the dataset is interrupted too.
   g_trainer.store(&trainer);
+  register_stoppable(nullptr, dynamic_cast<data::KafkaDataset*>(source.get()));
   install_train_signals();
-  train::History history = trainer.fit(*source, validation.get(), callbacks);
+  train::History history;
+  try {
+    history = trainer.fit(*source, validation.get(), callbacks);
+  } catch (const Error&) {
+    // An interrupted dataset ends like an empty one: say what really happened.
+    if (!g_stop_signalled.load()) throw;
+    throw Error("stopped by a signal before the first epoch was trained; no model was saved");
+  }
+  register_stoppable(nullptr, nullptr);
   g_trainer.store(nullptr);
   if (!o.save.empty()) {
     model.save(o.save);

@@ -162,6 +162,29 @@ TEST(CliStop, OnlineTrainingThatCaughtUpStopsOnASignalSavingAndCommitting) {
   }
 }
 
+TEST(CliStop, EpochTrainingWaitingForRecordsStopsOnTheFirstSignal) {
+  TempDir dir;
+  const std::string topic = TestKafka::get().create_topic("stop-wait", 1);
+  testing::produce_to(topic, 0, csv_rows(40));
+  // The range ends past the newest record: with --wait, train waits for the
+  // rest, and says so every 5 s.
+  CliProcess p({"train", "-b", TestKafka::get().bootstrap(), "--topic", topic + ":0:0:99", "--wait", "--decode",
+                "csv:names=a+b+y,label=y", "--task", "binary", "--model", "mlp:4", "--batch-size", "8", "-q",
+                "--save", dir / "model.pt"},
+               dir / "out", dir / "err");
+  ASSERT_TRUE(p.started());
+  ASSERT_TRUE(wait_for([&] { return p.err().find("waiting for records 40..99") != std::string::npos || !p.running(); },
+                       60s))
+      << p.err();
+  ASSERT_TRUE(p.running()) << p.err();
+  const int code = p.stop_with(SIGTERM);
+  EXPECT_NE(code, -1) << "still running " << kStopGuard.count() << " s after the first SIGTERM\n" << p.err();
+  // Nothing was trained yet (the feature statistics pass was waiting).
+  EXPECT_EQ(code, 1) << p.err();
+  EXPECT_NE(p.err().find("stopped by a signal before the first epoch was trained"), std::string::npos) << p.err();
+  EXPECT_FALSE(std::filesystem::exists(dir / "model.pt"));
+}
+
 TEST(CliStop, GroupConsumerThatCaughtUpStopsOnASignal) {
   for (int sig : {SIGTERM, SIGINT}) {
     SCOPED_TRACE(signal_name(sig));
