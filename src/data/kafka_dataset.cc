@@ -650,12 +650,8 @@ KafkaDataset::KafkaDataset(KafkaDatasetOptions options) : impl_(std::make_unique
     o.dead_letter = d.dead_letters->sink();
   }
 
-  // Topic-level properties may be given with a "topic." prefix (as in
-  // TensorFlow I/O); librdkafka takes them on the global configuration.
-  kafka::Config config;
-  for (const auto& [key, value] : o.config.entries()) {
-    config.set(key.rfind("topic.", 0) == 0 ? key.substr(6) : key, value);
-  }
+  // Topic-level properties given as "topic.X" are X in a kafka::Config.
+  kafka::Config config = o.config;
   // librdkafka 2.0 stops fetching for up to a second once its queue holds
   // queued.min.messages (default 100000) records, however soon they are
   // consumed after that: a reader slower than the fetching (training) then

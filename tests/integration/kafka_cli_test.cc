@@ -296,5 +296,23 @@ TEST(KafkaCliTest, GroupConsumeCommitsWhatItPrinted) {
   EXPECT_NE(bad.err.find("-G"), std::string::npos) << bad.err;
 }
 
+TEST(KafkaCliTest, GroupConsumeHonoursTopicPrefixedOffsetReset) {
+  const std::string topic = TestKafka::get().create_topic("cli-reset", 1);
+  produce_numbered(topic, 0, 3);
+  // librdkafka's topic-level name and TensorFlow I/O's prefix both name
+  // auto.offset.reset: a new group told `latest` starts at the end.
+  for (const std::string prefix : {"topic.", "conf.topic.", ""}) {
+    const std::string group = TestKafka::get().unique_name("cli-reset");
+    CommandResult r = run("consume " + brokers() + " -G " + group + " -X " + prefix +
+                          "auto.offset.reset=latest -e -f '%s\\n' " + topic);
+    ASSERT_EQ(r.exit_code, 0) << prefix << ": " << r.err;
+    EXPECT_EQ(r.out, "") << prefix << "auto.offset.reset=latest must start a new group at the end";
+  }
+  CommandResult earliest = run("consume " + brokers() + " -G " + TestKafka::get().unique_name("cli-reset") +
+                               " -X topic.auto.offset.reset=earliest -e -f '%s\\n' " + topic);
+  ASSERT_EQ(earliest.exit_code, 0) << earliest.err;
+  EXPECT_EQ(earliest.out, "p0-0\np0-1\np0-2\n");
+}
+
 }  // namespace
 }  // namespace streamml::kafka
