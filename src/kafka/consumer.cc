@@ -54,7 +54,7 @@ Consumer::Consumer(Config config) : config_(config) {
     no_group_ = true;
     config.set("group.id", "streamml-unmanaged");
   }
-  ConfPtr conf = internal::make_conf(config);
+  ConfPtr conf = internal::make_conf(RD_KAFKA_CONSUMER, config);
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &ConsumerCallbacks::rebalance);
   rd_kafka_conf_set_offset_commit_cb(conf.get(), &ConsumerCallbacks::offset_commit);

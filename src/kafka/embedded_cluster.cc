@@ -150,7 +150,7 @@ struct EmbeddedCluster::Impl {
 EmbeddedCluster::EmbeddedCluster(EmbeddedClusterOptions options) : impl_(std::make_unique<Impl>()) {
   if (options.brokers < 1) throw ConfigError("embedded cluster: --brokers must be at least 1");
   Config config{{"log_level", "3"}};
-  ConfPtr conf = internal::make_conf(config);
+  ConfPtr conf = internal::make_conf(RD_KAFKA_PRODUCER, config);
   impl_->owner = internal::make_handle(RD_KAFKA_PRODUCER, std::move(conf));
   impl_->mock = rd_kafka_mock_cluster_new(impl_->owner.get(), options.brokers);
   if (impl_->mock == nullptr) {

@@ -314,5 +314,30 @@ TEST(KafkaCliTest, GroupConsumeHonoursTopicPrefixedOffsetReset) {
   EXPECT_EQ(earliest.out, "p0-0\np0-1\np0-2\n");
 }
 
+TEST(KafkaCliTest, NoConfigWarningFromPropertiesTheUserDidNotGive) {
+  const std::string topic = TestKafka::get().create_topic("cli-confwarn", 1);
+  TempDir dir;
+  std::string csv;
+  for (int i = 0; i < 40; ++i) csv += std::to_string(i % 7) + "," + std::to_string(i % 3) + "," + std::to_string(i % 2) + "\n";
+  CommandResult produced = run("produce " + brokers() + " -X linger.ms=1 -t " + topic, csv);
+  ASSERT_EQ(produced.exit_code, 0) << produced.err;
+  EXPECT_EQ(produced.err.find("CONFWARN"), std::string::npos) << produced.err;
+
+  // Consumer properties reach the connectivity probe (a producer) too.
+  CommandResult consumed = run("consume " + brokers() + " -G " + TestKafka::get().unique_name("cli-confwarn") +
+                               " -X auto.offset.reset=earliest -X fetch.min.bytes=1 -e -c 40 -f '%s\\n' " + topic);
+  ASSERT_EQ(consumed.exit_code, 0) << consumed.err;
+  EXPECT_EQ(consumed.err.find("CONFWARN"), std::string::npos) << consumed.err;
+
+  // train --online gives its consumer config to its metrics producer.
+  CommandResult trained = run("train " + brokers() + " --online -G " + TestKafka::get().unique_name("cli-confwarn") +
+                              " --topic " + topic + " --decode csv:columns=3,label=2 --task binary --model linear" +
+                              " --batch-size 8 --stream-timeout 1500 --metrics-topic " +
+                              TestKafka::get().unique_name("cli-confwarn-metrics") + " --save " +
+                              shell_quote(dir.path() + "/online.pt"));
+  ASSERT_EQ(trained.exit_code, 0) << trained.err;
+  EXPECT_EQ(trained.err.find("CONFWARN"), std::string::npos) << trained.err;
+}
+
 }  // namespace
 }  // namespace streamml::kafka
