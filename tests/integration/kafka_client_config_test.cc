@@ -1,9 +1,12 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
 //
 // What the Kafka layer adds to or removes from a client's configuration:
-// no property of the other client kind (no librdkafka CONFWARN).
+// the Java client's partitioner by default, and no property of the other
+// client kind (no librdkafka CONFWARN).
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,6 +20,95 @@ namespace streamml::kafka {
 namespace {
 
 using streamml::testing::TestKafka;
+
+// org.apache.kafka.common.utils.Utils.murmur2, as the Java client hashes keys.
+int32_t java_murmur2(const std::string& key) {
+  const auto* data = reinterpret_cast<const uint8_t*>(key.data());
+  const uint32_t length = static_cast<uint32_t>(key.size());
+  const uint32_t m = 0x5bd1e995;
+  uint32_t h = 0x9747b28c ^ length;
+  for (uint32_t i = 0; i + 4 <= length; i += 4) {
+    uint32_t k = data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (static_cast<uint32_t>(data[i + 3]) << 24);
+    k *= m;
+    k ^= k >> 24;
+    k *= m;
+    h *= m;
+    h ^= k;
+  }
+  const uint32_t tail = length & ~3u;
+  switch (length % 4) {
+    case 3: h ^= data[tail + 2] << 16; [[fallthrough]];
+    case 2: h ^= data[tail + 1] << 8; [[fallthrough]];
+    case 1: h ^= data[tail]; h *= m;
+  }
+  h ^= h >> 13;
+  h *= m;
+  h ^= h >> 15;
+  return static_cast<int32_t>(h);
+}
+
+// The Java client's DefaultPartitioner for a keyed record.
+int32_t java_partition(const std::string& key, int32_t partitions) {
+  return static_cast<int32_t>((static_cast<uint32_t>(java_murmur2(key)) & 0x7fffffffu) %
+                              static_cast<uint32_t>(partitions));
+}
+
+TEST(KafkaClientConfigTest, TheTestsMurmur2MatchesJavasKnownValues) {
+  // From the Java client's UtilsTest.testMurmur2.
+  EXPECT_EQ(java_murmur2("21"), -973932308);
+  EXPECT_EQ(java_murmur2("foobar"), -790332482);
+  EXPECT_EQ(java_murmur2("a-little-bit-long-string"), -985981536);
+  EXPECT_EQ(java_murmur2("a-little-bit-longer-string"), -1486304829);
+  EXPECT_EQ(java_murmur2("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8"), -58897971);
+  EXPECT_EQ(java_murmur2("abc"), 479470107);
+}
+
+TEST(KafkaClientConfigTest, KeyedRecordsLandWhereTheJavaClientPutsThem) {
+  constexpr int32_t kPartitions = 6;
+  const std::string topic = TestKafka::get().create_topic("java-partitioner", kPartitions);
+  std::map<uint64_t, int32_t> landed;
+  Producer producer(TestKafka::get().config(), [&](const DeliveryReport& r) {
+    ASSERT_TRUE(r.error.ok()) << r.error.message();
+    landed[r.opaque] = r.partition;
+  });
+  std::vector<std::string> keys;
+  for (int i = 0; i < 24; ++i) keys.push_back("user-" + std::to_string(i * 7919));
+  for (size_t i = 0; i < keys.size(); ++i) {
+    ProduceRecord r;
+    r.topic = topic;
+    r.key = keys[i];
+    r.value = "v";
+    r.opaque = i;
+    ASSERT_TRUE(producer.produce(r).ok());
+  }
+  ASSERT_TRUE(producer.flush().ok());
+  ASSERT_EQ(landed.size(), keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    EXPECT_EQ(landed[i], java_partition(keys[i], kPartitions)) << "key " << keys[i];
+  }
+}
+
+TEST(KafkaClientConfigTest, PartitionerPropertyOverridesTheDefault) {
+  constexpr int32_t kPartitions = 6;
+  const std::string topic = TestKafka::get().create_topic("crc-partitioner", kPartitions);
+  Config config = TestKafka::get().config();
+  config.set("partitioner", "consistent");  // librdkafka's CRC32
+  std::vector<int32_t> landed;
+  Producer producer(config, [&](const DeliveryReport& r) { landed.push_back(r.partition); });
+  int differing = 0;
+  for (int i = 0; i < 24; ++i) {
+    const std::string key = "user-" + std::to_string(i * 7919);
+    ProduceRecord r;
+    r.topic = topic;
+    r.key = key;
+    r.value = "v";
+    ASSERT_TRUE(producer.produce(r).ok());
+    ASSERT_TRUE(producer.flush().ok());
+    ASSERT_EQ(landed.size(), static_cast<size_t>(i + 1));
+    differing += landed.back() != java_partition(key, kPartitions);
+  }
+  EXPECT_GT(differing, 0) << "-X partitioner=consistent must hash with CRC32, not murmur2";
+}
 
 TEST(KafkaClientConfigTest, NoClientWarnsAboutPropertiesOfTheOtherKind) {
   const std::string topic = TestKafka::get().create_topic("confwarn", 1);
