@@ -40,6 +40,10 @@ int run(const BrokerOptions& options) {
       }
     }
     if (name.empty() || partitions < 1) throw ConfigError("--topic '" + spec + "': expected NAME[:PARTITIONS]");
+    if (partitions > kafka::EmbeddedCluster::kMaxPartitions) {
+      throw ConfigError("--topic '" + spec + "': at most " + std::to_string(kafka::EmbeddedCluster::kMaxPartitions) +
+                        " partitions per topic on the embedded cluster");
+    }
     topics.emplace_back(name, partitions);
   }
   install_stop_signals();

@@ -256,6 +256,10 @@ std::vector<int32_t> EmbeddedCluster::broker_ids() const {
 void EmbeddedCluster::create_topic(const std::string& name, int partitions, int replication_factor) {
   if (name.empty()) throw ConfigError("topic name must not be empty");
   if (partitions < 1) throw ConfigError("topic '" + name + "': partitions must be at least 1");
+  if (partitions > kMaxPartitions) {
+    throw ConfigError("topic '" + name + "': " + std::to_string(partitions) +
+                      " partitions is more than the embedded cluster's limit of " + std::to_string(kMaxPartitions));
+  }
   if (replication_factor < 1 || replication_factor > impl_->brokers) {
     throw ConfigError("topic '" + name + "': replication factor " + std::to_string(replication_factor) +
                       " must be between 1 and the number of brokers (" + std::to_string(impl_->brokers) + ")");

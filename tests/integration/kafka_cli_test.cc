@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "streamml/kafka/admin.h"
+#include "streamml/kafka/embedded_cluster.h"
 #include "streamml/kafka/producer.h"
 #include "support/test_kafka.h"
 
@@ -337,6 +338,31 @@ TEST(KafkaCliTest, NoConfigWarningFromPropertiesTheUserDidNotGive) {
                               shell_quote(dir.path() + "/online.pt"));
   ASSERT_EQ(trained.exit_code, 0) << trained.err;
   EXPECT_EQ(trained.err.find("CONFWARN"), std::string::npos) << trained.err;
+}
+
+TEST(KafkaCliTest, PartitionCountsAreBoundedNamingTheOption) {
+  CommandResult huge = run("topics create -b embedded -p 100000000 huge");
+  EXPECT_EQ(huge.exit_code, kExitUsage) << huge.err;
+  EXPECT_NE(huge.err.find("--partitions"), std::string::npos) << huge.err;
+  EXPECT_NE(huge.err.find("100000"), std::string::npos) << huge.err;
+
+  const std::string name = TestKafka::get().unique_name("cli-too-many");
+  if (TestKafka::get().embedded() != nullptr) {
+    CommandResult embedded = run("topics create " + brokers() + " -p 5000 " + name);
+    EXPECT_EQ(embedded.exit_code, kExitUsage) << embedded.err;
+    EXPECT_NE(embedded.err.find("-p 5000"), std::string::npos) << embedded.err;
+    EXPECT_NE(embedded.err.find("at most " + std::to_string(EmbeddedCluster::kMaxPartitions)), std::string::npos)
+        << embedded.err;
+  }
+  CommandResult broker = run("broker --topic big:100000000");
+  EXPECT_EQ(broker.exit_code, kExitUsage) << broker.err;
+  EXPECT_NE(broker.err.find("--topic 'big:100000000'"), std::string::npos) << broker.err;
+  EXPECT_NE(broker.err.find(std::to_string(EmbeddedCluster::kMaxPartitions)), std::string::npos) << broker.err;
+
+  // The cluster the tests share is still there.
+  EXPECT_EQ(Admin(TestKafka::get().config()).describe_topic(TestKafka::get().create_topic("cli-after", 1))
+                .partitions.size(),
+            1u);
 }
 
 }  // namespace

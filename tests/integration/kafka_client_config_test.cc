@@ -1,8 +1,8 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
 //
 // What the Kafka layer adds to or removes from a client's configuration:
-// the Java client's partitioner by default, and no property of the other
-// client kind (no librdkafka CONFWARN).
+// the Java client's partitioner by default, no property of the other client
+// kind (no librdkafka CONFWARN), and the embedded cluster's bounds.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -10,8 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "streamml/common/error.h"
 #include "streamml/kafka/admin.h"
 #include "streamml/kafka/consumer.h"
+#include "streamml/kafka/embedded_cluster.h"
 #include "streamml/kafka/producer.h"
 #include "support/fault_support.h"
 #include "support/test_kafka.h"
@@ -137,6 +139,27 @@ TEST(KafkaClientConfigTest, NoClientWarnsAboutPropertiesOfTheOtherKind) {
     consumer.poll(milliseconds(100));
   }
   EXPECT_EQ(logs.text().find("CONFWARN"), std::string::npos) << logs.text();
+}
+
+TEST(KafkaClientConfigTest, EmbeddedClusterBoundsPartitionsAndKeepsWorking) {
+  EmbeddedCluster cluster;
+  try {
+    cluster.create_topic("too-many", EmbeddedCluster::kMaxPartitions + 1);
+    ADD_FAILURE() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("too-many"), std::string::npos) << message;
+    EXPECT_NE(message.find(std::to_string(EmbeddedCluster::kMaxPartitions)), std::string::npos) << message;
+  }
+  EXPECT_THROW(cluster.create_topic("far-too-many", 100000000), ConfigError);
+  cluster.create_topic("fine", EmbeddedCluster::kMaxPartitions);
+  Admin admin(Config{{"bootstrap.servers", cluster.bootstrap_servers()}});
+  size_t fine_partitions = 0;
+  for (const auto& t : admin.list_topics()) {
+    EXPECT_NE(t.name, "too-many");
+    if (t.name == "fine") fine_partitions = t.partitions.size();
+  }
+  EXPECT_EQ(fine_partitions, static_cast<size_t>(EmbeddedCluster::kMaxPartitions));
 }
 
 }  // namespace

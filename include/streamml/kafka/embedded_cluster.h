@@ -72,7 +72,13 @@ class EmbeddedCluster {
   int num_brokers() const;
   std::vector<int32_t> broker_ids() const;
 
-  // Throws KafkaException naming the topic on failure.
+  // The most partitions one topic may have here: the mock allocates every
+  // partition up front, each retaining up to ~5 MiB.
+  static constexpr int kMaxPartitions = 1000;
+
+  // Throws ConfigError naming the topic when `partitions` is outside
+  // 1..kMaxPartitions or `replication_factor` outside 1..num_brokers(), and
+  // KafkaException naming the topic on other failures.
   void create_topic(const std::string& name, int partitions, int replication_factor = 1);
 
   // Fault hooks.
