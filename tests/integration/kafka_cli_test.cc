@@ -365,5 +365,15 @@ TEST(KafkaCliTest, PartitionCountsAreBoundedNamingTheOption) {
             1u);
 }
 
+TEST(KafkaCliTest, BrokerHelpStatesTheEmbeddedClustersLimits) {
+  // librdkafka 2.0.2's mock names controller id 0, which is no broker: other
+  // clients' admin requests fail, and users must learn it from --help.
+  CommandResult help = run("broker --help");
+  ASSERT_EQ(help.exit_code, 0) << help.err;
+  EXPECT_NE(help.out.find("controller id 0"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("Broker 0 not found"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("streamml topics create"), std::string::npos) << help.out;
+}
+
 }  // namespace
 }  // namespace streamml::kafka

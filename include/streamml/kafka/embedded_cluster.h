@@ -15,6 +15,8 @@
 //    explicitly to choose the count.
 //  - CreateTopics (Admin API) is not implemented; use create_topic() or
 //    kafka::Admin, which knows how to reach embedded clusters.
+//  - Metadata names controller id 0, which is no broker (brokers are
+//    1..N), so other clients' admin requests fail ("Broker 0 not found").
 //
 // Fault hooks for tests: brokers down/up, round-trip time, injected request
 // errors, partition leader moves, group coordinator moves.
