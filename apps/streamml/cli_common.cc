@@ -51,6 +51,21 @@ kafka::Config KafkaOptions::make_config() {
   return config;
 }
 
+CLI::Validator at_least_check(long long minimum, std::string hint, std::string name) {
+  return CLI::Validator(
+      [minimum, hint](std::string& value) -> std::string {
+        long long number = 0;
+        // Not a number: left to CLI11's conversion, which names the option.
+        if (!CLI::detail::lexical_cast(value, number) || number >= minimum) return "";
+        return value + " is invalid: " + hint;
+      },
+      std::move(name));
+}
+
+CLI::Validator stream_timeout_check() {
+  return at_least_check(-1, "use -1 (never stop) or a value >= 0", "MS>=-1");
+}
+
 void install_stop_signals() {
   struct sigaction sa {};
   sa.sa_handler = &on_signal;

@@ -37,6 +37,13 @@ struct KafkaOptions {
   std::unique_ptr<kafka::EmbeddedCluster> embedded;
 };
 
+// Validates an integer option: at least `minimum`, else "<value> is invalid:
+// <hint>" (CLI11 prefixes the option's name).
+CLI::Validator at_least_check(long long minimum, std::string hint, std::string name);
+
+// Validates a --stream-timeout value (milliseconds): -1 (never) or >= 0.
+CLI::Validator stream_timeout_check();
+
 // Installs SIGINT/SIGTERM handlers; stop_requested() turns true on either.
 void install_stop_signals();
 bool stop_requested();

@@ -248,7 +248,8 @@ RunFunction setup(CLI::App& sub) {
       ->capture_default_str();
   sub.add_option("--batch-wait", o->batch_wait_ms, "Online: ms to wait for a mini-batch to fill")->capture_default_str();
   sub.add_option("--stream-timeout", o->stream_timeout_ms, "Online: stop after this many ms without records (-1: never)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(stream_timeout_check());
   sub.add_option("--max-batches", o->max_batches, "Online: stop after this many batches (0: no limit)");
   sub.add_option("--predictions-topic", o->predictions_topic, "Online: write each batch's predictions here "
                                                               "(before the update)");

@@ -375,5 +375,73 @@ TEST(KafkaCliTest, BrokerHelpStatesTheEmbeddedClustersLimits) {
   EXPECT_NE(help.out.find("streamml topics create"), std::string::npos) << help.out;
 }
 
+TEST(KafkaCliTest, ConsumeReadsSeveralRangesOfOnePartitionInOrder) {
+  const std::string topic = TestKafka::get().create_topic("cli-multirange", 2);
+  produce_numbered(topic, 0, 10);
+  produce_numbered(topic, 1, 3);
+  CommandResult split = run("consume " + brokers() + " -e -f '%o ' " + topic + ":0:0:4 " + topic + ":0:5:-1");
+  ASSERT_EQ(split.exit_code, 0) << split.err;
+  EXPECT_EQ(split.out, "0 1 2 3 4 5 6 7 8 9 ");
+
+  CommandResult bounded = run("consume " + brokers() + " -f '%o ' " + topic + ":0:0:4 " + topic + ":0:5:9");
+  ASSERT_EQ(bounded.exit_code, 0) << bounded.err;
+  EXPECT_EQ(bounded.out, "0 1 2 3 4 5 6 7 8 9 ");
+
+  CommandResult backwards = run("consume " + brokers() + " -f '%o ' " + topic + ":0:6:7 " + topic + ":0:1:2");
+  ASSERT_EQ(backwards.exit_code, 0) << backwards.err;
+  EXPECT_EQ(backwards.out, "6 7 1 2 ");
+
+  CommandResult overlapping =
+      run("consume " + brokers() + " -f '%o ' " + topic + ":0:0:2 " + topic + ":0:1:3 " + topic + ":0:3:3");
+  ASSERT_EQ(overlapping.exit_code, 0) << overlapping.err;
+  EXPECT_EQ(overlapping.out, "0 1 2 1 2 3 3 ");
+
+  // With another partition in between: each partition's ranges stay in order.
+  CommandResult mixed = run("consume " + brokers() + " -f '%p:%o\\n' " + topic + ":0:8:9 " + topic + ":1:0:2 " +
+                            topic + ":0:0:0");
+  ASSERT_EQ(mixed.exit_code, 0) << mixed.err;
+  std::vector<std::string> p0;
+  for (const auto& line : lines(mixed.out)) {
+    if (line.rfind("0:", 0) == 0) p0.push_back(line);
+  }
+  EXPECT_EQ(p0, (std::vector<std::string>{"0:8", "0:9", "0:0"})) << mixed.out;
+  EXPECT_EQ(lines(mixed.out).size(), 6u) << mixed.out;
+}
+
+TEST(KafkaCliTest, GroupConsumeStopsWhenTheStreamIsIdle) {
+  const std::string topic = TestKafka::get().create_topic("cli-idle", 1);
+  const std::string group = TestKafka::get().unique_name("cli-idle");
+  produce_numbered(topic, 0, 3);
+  const std::string args = "consume " + brokers() + " -G " + group + " --stream-timeout 1500 -f '%s\\n' " + topic;
+  CommandResult first = run(args);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(first.out, "p0-0\np0-1\np0-2\n");
+  CommandResult second = run(args);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(second.out, "") << "the first run committed what it printed";
+
+  // Validated as train --online's, naming the flag.
+  for (const std::string& command : {"consume " + brokers() + " -G " + group + " " + topic,
+                                    "train " + brokers() + " --online -G " + group + " --topic " + topic}) {
+    CommandResult bad = run(command + " --stream-timeout -5");
+    EXPECT_EQ(bad.exit_code, kExitUsage) << command << ": " << bad.err;
+    EXPECT_NE(bad.err.find("--stream-timeout"), std::string::npos) << bad.err;
+    EXPECT_NE(bad.err.find("-5 is invalid"), std::string::npos) << bad.err;
+    EXPECT_EQ(bad.err.find("stream_timeout"), std::string::npos) << "names the flag, not the field: " << bad.err;
+  }
+}
+
+TEST(KafkaCliTest, CountMustBeAtLeastOne) {
+  const std::string topic = TestKafka::get().create_topic("cli-count", 1);
+  produce_numbered(topic, 0, 3);
+  for (const std::string count : {"0", "-5"}) {
+    CommandResult r = run("consume " + brokers() + " -e -c " + count + " " + topic);
+    EXPECT_EQ(r.exit_code, kExitUsage) << "-c " << count << ": " << r.err;
+    EXPECT_NE(r.err.find("count"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("at least 1"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "");
+  }
+}
+
 }  // namespace
 }  // namespace streamml::kafka
