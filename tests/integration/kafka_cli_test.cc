@@ -174,22 +174,34 @@ TEST(KafkaCliTest, MalformedSpecIsAUsageErrorShowingTheForm) {
   }
 }
 
-TEST(KafkaCliTest, MissingTopicIsNamedAndNotCreated) {
+TEST(KafkaCliTest, MissingTopicIsNamedAndNotCreatedByReaders) {
   const std::string missing = TestKafka::get().unique_name("cli-missing");
   CommandResult consume = run("consume " + brokers() + " -e " + missing);
   EXPECT_NE(consume.exit_code, 0);
   EXPECT_NE(consume.err.find("'" + missing + "'"), std::string::npos) << consume.err;
 
-  CommandResult produce = run("produce " + brokers() + " -t " + missing, "x\n");
-  EXPECT_NE(produce.exit_code, 0);
-  EXPECT_NE(produce.err.find("'" + missing + "'"), std::string::npos) << produce.err;
+  CommandResult group = run("consume " + brokers() + " -G g -e " + missing);
+  EXPECT_NE(group.exit_code, 0);
+  EXPECT_NE(group.err.find("'" + missing + "'"), std::string::npos) << group.err;
 
   CommandResult missing_partition = run("consume " + brokers() + " -e " + TestKafka::get().create_topic("cli-one", 1) + ":4");
   EXPECT_NE(missing_partition.exit_code, 0);
   EXPECT_NE(missing_partition.err.find("partition 4"), std::string::npos) << missing_partition.err;
 
   Admin admin(TestKafka::get().config());
-  EXPECT_FALSE(admin.topic_exists(missing)) << "the CLI must not auto-create topics it reads or writes";
+  EXPECT_FALSE(admin.topic_exists(missing)) << "commands that read must not create topics";
+}
+
+TEST(KafkaCliTest, ProduceCreatesAMissingTopicWhenTheClusterAllowsIt) {
+  // The rule of every streamml producer (README "Topic auto-creation"), as
+  // for predict --output-topic, serve's outputs and kcat.
+  const std::string missing = TestKafka::get().unique_name("cli-autocreate");
+  CommandResult produce = run("produce " + brokers() + " -t " + missing, "x\ny\n");
+  ASSERT_EQ(produce.exit_code, 0) << produce.err;
+  EXPECT_NE(produce.out.find("delivered 2 of 2"), std::string::npos) << produce.out;
+  EXPECT_EQ(streamml::testing::read_all(missing).size(), 2u);
+  Admin admin(TestKafka::get().config());
+  EXPECT_TRUE(admin.topic_exists(missing));
 }
 
 TEST(KafkaCliTest, UnreadableInputFileIsNamedAndNothingIsProduced) {
@@ -202,8 +214,12 @@ TEST(KafkaCliTest, UnreadableInputFileIsNamedAndNothingIsProduced) {
   EXPECT_NE(r.err.find("'" + missing + "'"), std::string::npos) << r.err;
   EXPECT_EQ(streamml::testing::watermarks(topic, 0).high, 0) << "no line of any file may be produced";
 
+  EXPECT_NE(r.err.find("No such file or directory"), std::string::npos) << "the reason: " << r.err;
+
   CommandResult dir_input = run("produce " + brokers() + " -t " + topic + " " + shell_quote(dir.path()));
   EXPECT_NE(dir_input.exit_code, 0) << "a directory is not a readable input file";
+  EXPECT_NE(dir_input.err.find("'" + dir.path() + "'"), std::string::npos) << dir_input.err;
+  EXPECT_NE(dir_input.err.find("is a directory"), std::string::npos) << "the reason: " << dir_input.err;
   EXPECT_EQ(streamml::testing::watermarks(topic, 0).high, 0);
 }
 
@@ -365,16 +381,6 @@ TEST(KafkaCliTest, PartitionCountsAreBoundedNamingTheOption) {
             1u);
 }
 
-TEST(KafkaCliTest, BrokerHelpStatesTheEmbeddedClustersLimits) {
-  // librdkafka 2.0.2's mock names controller id 0, which is no broker: other
-  // clients' admin requests fail, and users must learn it from --help.
-  CommandResult help = run("broker --help");
-  ASSERT_EQ(help.exit_code, 0) << help.err;
-  EXPECT_NE(help.out.find("controller id 0"), std::string::npos) << help.out;
-  EXPECT_NE(help.out.find("Broker 0 not found"), std::string::npos) << help.out;
-  EXPECT_NE(help.out.find("streamml topics create"), std::string::npos) << help.out;
-}
-
 TEST(KafkaCliTest, ConsumeReadsSeveralRangesOfOnePartitionInOrder) {
   const std::string topic = TestKafka::get().create_topic("cli-multirange", 2);
   produce_numbered(topic, 0, 10);
@@ -441,6 +447,16 @@ TEST(KafkaCliTest, CountMustBeAtLeastOne) {
     EXPECT_NE(r.err.find("at least 1"), std::string::npos) << r.err;
     EXPECT_EQ(r.out, "");
   }
+}
+
+TEST(KafkaCliTest, BrokerHelpStatesTheEmbeddedClustersLimits) {
+  // librdkafka 2.0.2's mock names controller id 0, which is no broker: other
+  // clients' admin requests fail, and users must learn it from --help.
+  CommandResult help = run("broker --help");
+  ASSERT_EQ(help.exit_code, 0) << help.err;
+  EXPECT_NE(help.out.find("controller id 0"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("Broker 0 not found"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("streamml topics create"), std::string::npos) << help.out;
 }
 
 }  // namespace
