@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "streamml/kafka/config.h"
+#include "streamml/kafka/consumer.h"
 #include "streamml/kafka/embedded_cluster.h"
 
 namespace streamml::cli {
@@ -43,6 +44,11 @@ CLI::Validator at_least_check(long long minimum, std::string hint, std::string n
 
 // Validates a --stream-timeout value (milliseconds): -1 (never) or >= 0.
 CLI::Validator stream_timeout_check();
+
+// --on-data-loss report|fail for group readers (records lost to retention
+// before they were read; see docs/reliability.md).
+void add_on_data_loss_option(CLI::App& app, std::string& value);
+kafka::DataLossPolicy parse_data_loss_policy(const std::string& value);
 
 // Installs SIGINT/SIGTERM handlers; stop_requested() turns true on either.
 void install_stop_signals();

@@ -29,6 +29,7 @@ struct ConsumeOptions {
   bool exit_at_end = false;
   int64_t count = -1;             // -1: no limit
   int64_t stream_timeout_ms = -1;  // -1: never stop for quiet
+  std::string on_data_loss = "report";  // -G: records lost to retention
   std::string format = "%s\\n";
 };
 
@@ -94,6 +95,7 @@ int run(ConsumeOptions& o) {
   if (o.exit_at_end) config.set("enable.partition.eof", "true");
   install_stop_signals();
   kafka::Consumer consumer(config);
+  consumer.set_data_loss_policy(parse_data_loss_policy(o.on_data_loss));
 
   using Clock = std::chrono::steady_clock;
   const auto started = Clock::now();
@@ -239,6 +241,7 @@ RunFunction setup(CLI::App& sub) {
                  "Stop after this many ms without a record (with -G counted from the group's assignment; "
                  "-1: never)")
       ->check(stream_timeout_check());
+  add_on_data_loss_option(sub, o->on_data_loss);
   sub.add_option("-f,--format", o->format, "Output format: %t topic %p partition %o offset %k key %s value "
                                            "%S size %T timestamp %h headers, \\n \\t")
       ->capture_default_str();

@@ -459,5 +459,32 @@ TEST(KafkaCliTest, BrokerHelpStatesTheEmbeddedClustersLimits) {
   EXPECT_NE(help.out.find("streamml topics create"), std::string::npos) << help.out;
 }
 
+TEST(KafkaCliTest, GroupConsumeReportsRecordsLostToRetention) {
+  if (TestKafka::get().embedded() == nullptr) GTEST_SKIP() << "relies on the embedded cluster's ~5 MiB retention";
+  const std::string topic = TestKafka::get().create_topic("cli-group-loss", 1);
+  const std::string reporting = TestKafka::get().unique_name("cli-group-loss");
+  const std::string failing = TestKafka::get().unique_name("cli-group-loss-fail");
+  produce_numbered(topic, 0, 3);
+  for (const std::string& group : {reporting, failing}) {
+    CommandResult r = run("consume " + brokers() + " -G " + group + " -e -f '%o\\n' " + topic);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(r.out, "0\n1\n2\n");
+  }
+  streamml::testing::produce_to(topic, 0, std::vector<std::string>(1024, std::string(8 * 1024, 'r')));
+  const Watermarks w = streamml::testing::watermarks(topic, 0);
+  ASSERT_GT(w.low, 3);
+  const std::string lost = "records 3.." + std::to_string(w.low - 1) + " of " + topic + ":0 were removed by retention";
+
+  CommandResult report = run("consume " + brokers() + " -G " + reporting + " -c 1 -f '%o\\n' " + topic);
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_EQ(report.out, std::to_string(w.low) + "\n") << "goes on from the log start";
+  EXPECT_NE(report.err.find(lost), std::string::npos) << report.err;
+
+  CommandResult fail = run("consume " + brokers() + " -G " + failing + " --on-data-loss fail -c 1 -f '%o\\n' " + topic);
+  EXPECT_EQ(fail.exit_code, 1) << fail.err;
+  EXPECT_NE(fail.err.find(lost), std::string::npos) << fail.err;
+  EXPECT_EQ(fail.out, "") << "nothing may be printed in place of the lost records";
+}
+
 }  // namespace
 }  // namespace streamml::kafka
