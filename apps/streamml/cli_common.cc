@@ -68,8 +68,8 @@ CLI::Validator stream_timeout_check() {
 
 void add_on_data_loss_option(CLI::App& app, std::string& value) {
   app.add_option("--on-data-loss", value,
-                 "With -G, when records were removed by retention before they were read: report (log an error "
-                 "naming them, count them, go on from the log start) or fail")
+                 "Group reading (-G): when records were removed by retention before they were read, report (log "
+                 "an error naming them, count them, go on from the log start) or fail")
       ->capture_default_str()
       ->check(CLI::IsMember({"report", "fail"}));
 }

@@ -661,6 +661,7 @@ KafkaDataset::KafkaDataset(KafkaDatasetOptions options) : impl_(std::make_unique
   if (d.group_mode) {
     config.set("group.id", o.group);
     d.consumer = std::make_unique<kafka::Consumer>(config);
+    d.consumer->set_data_loss_policy(o.on_data_loss);
     for (const auto& topic : o.topics) d.consumer->partitions_of(topic);  // clear error when missing
     d.consumer->subscribe(o.topics, [&d](kafka::RebalanceEvent e, const auto& parts) { d.on_rebalance(e, parts); });
   } else {
@@ -762,6 +763,8 @@ void KafkaDataset::commit() {
     backoff = std::min(backoff * 2, kCommitMaxBackoff);
   }
 }
+
+int64_t KafkaDataset::lost_records() const { return impl_->consumer->lost_records(); }
 
 size_t KafkaDataset::num_features() const { return impl_->decoder ? impl_->decoder->num_features() : 0; }
 size_t KafkaDataset::num_labels() const { return impl_->decoder ? impl_->decoder->num_labels() : 0; }

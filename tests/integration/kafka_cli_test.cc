@@ -486,5 +486,25 @@ TEST(KafkaCliTest, GroupConsumeReportsRecordsLostToRetention) {
   EXPECT_EQ(fail.out, "") << "nothing may be printed in place of the lost records";
 }
 
+TEST(KafkaCliTest, OnlineTrainingStopsOnRecordsLostToRetentionWhenAsked) {
+  if (TestKafka::get().embedded() == nullptr) GTEST_SKIP() << "relies on the embedded cluster's ~5 MiB retention";
+  const std::string topic = TestKafka::get().create_topic("cli-train-loss", 1);
+  const std::string group = TestKafka::get().unique_name("cli-train-loss");
+  streamml::testing::produce_to(topic, 0, {"1,2,0", "2,1,1", "3,3,0"});
+  CommandResult committed = run("consume " + brokers() + " -G " + group + " -e " + topic);
+  ASSERT_EQ(committed.exit_code, 0) << committed.err;
+  streamml::testing::produce_to(topic, 0, std::vector<std::string>(1024, std::string(8 * 1024, 'r')));
+  const Watermarks w = streamml::testing::watermarks(topic, 0);
+  ASSERT_GT(w.low, 3);
+  TempDir dir;
+  CommandResult trained = run("train " + brokers() + " --online -G " + group + " --topic " + topic +
+                              " --decode csv:columns=3,label=2 --task binary --model linear --stream-timeout 3000" +
+                              " --on-data-loss fail --save " + shell_quote(dir.path() + "/online.pt"));
+  EXPECT_EQ(trained.exit_code, 1) << trained.err;
+  EXPECT_NE(trained.err.find("records 3.." + std::to_string(w.low - 1) + " of " + topic + ":0 were removed by retention"),
+            std::string::npos)
+      << trained.err;
+}
+
 }  // namespace
 }  // namespace streamml::kafka

@@ -69,6 +69,7 @@
 #include "streamml/data/batch.h"
 #include "streamml/data/file_source.h"
 #include "streamml/kafka/config.h"
+#include "streamml/kafka/consumer.h"
 
 namespace streamml::data {
 
@@ -91,6 +92,7 @@ struct KafkaDatasetOptions {
   size_t prefetch = 16;              // batches decoded ahead (>= 1); refilled when half taken
   size_t read_ahead_bytes = 16 << 20;  // bounded: bytes fetched ahead per partition whose range has not come
   BadRecordPolicy bad_records = BadRecordPolicy::kFail;  // undecodable records
+  kafka::DataLossPolicy on_data_loss = kafka::DataLossPolicy::kReport;  // group: records lost to retention
   std::string dead_letter_topic;     // with kDeadLetter (or set dead_letter)
   DeadLetterSink dead_letter;        // with kDeadLetter, instead of a topic
   std::function<void(Batch&)> map;   // applied to every batch on the prefetch thread
@@ -121,6 +123,10 @@ class KafkaDataset final : public BatchSource {
   // warning: the records since the last commit are read again (at-least-once).
   // Bounded: no-op.
   void commit() override;
+
+  // Group: records lost to retention before they were read (reported and
+  // skipped under DataLossPolicy::kReport; see kafka/consumer.h).
+  int64_t lost_records() const;
 
   size_t num_features() const override;
   size_t num_labels() const override;
