@@ -27,6 +27,7 @@ struct ConsumeOptions {
   std::vector<std::string> specs;
   std::string group;
   bool exit_at_end = false;
+  bool wait = false;  // --wait: wait for range offsets not produced yet
   int64_t count = -1;             // -1: no limit
   int64_t stream_timeout_ms = -1;  // -1: never stop for quiet
   std::string on_data_loss = "report";  // -G: records lost to retention
@@ -121,7 +122,8 @@ int run(ConsumeOptions& o) {
     for (const auto& spec : specs) {
       // An explicit end (offset or time) bounds the range; otherwise it is open.
       const bool bounded = spec.end.kind != kafka::OffsetSpec::Kind::kEnd;
-      for (const auto& r : kafka::resolve_ranges(consumer, {spec}, o.kafka.timeout())) {
+      const auto future = o.wait ? kafka::FutureOffsets::kWait : kafka::FutureOffsets::kFail;
+      for (const auto& r : kafka::resolve_ranges(consumer, {spec}, o.kafka.timeout(), future)) {
         if (bounded && r.size() == 0) continue;
         kafka::TopicPartition tp{r.topic, r.partition};
         RangeQueue& ranges = open[tp];
@@ -235,6 +237,7 @@ RunFunction setup(CLI::App& sub) {
       ->required();
   sub.add_option("-G,--group", o->group, "Consume as this consumer group (commits what it printed)");
   sub.add_flag("-e", o->exit_at_end, "Exit at the end of each partition");
+  sub.add_flag("--wait", o->wait, "Wait for range offsets not produced yet (default: fail at once naming them)");
   sub.add_option("-c,--count", o->count, "Exit after this many messages (at least 1; default: no limit)")
       ->check(at_least_check(1, "give at least 1 (omit -c for no limit)", "COUNT>=1"));
   sub.add_option("--stream-timeout", o->stream_timeout_ms,

@@ -10,7 +10,9 @@
 #include "ml_common.h"
 #include "streamml/common/error.h"
 #include "streamml/common/logging.h"
+#include "streamml/data/decoder.h"
 #include "streamml/model/model.h"
+#include "streamml/model/record_check.h"
 #include "streamml/train/kafka_callbacks.h"
 #include "streamml/train/trainer.h"
 
@@ -62,8 +64,11 @@ int run(PredictOptions& o) {
   model::Model model = model::Model::load(o.model);
   std::string decoder_spec = o.decode.empty() ? model.features().decoder_spec : o.decode;
   if (decoder_spec.empty()) throw ConfigError("the model file has no decoder spec: give --decode");
+  // Predictions need no label: records are decoded with or without theirs.
+  decoder_spec = data::features_only_spec(decoder_spec);
   const kafka::Config config = connect(o.kafka);
-  std::unique_ptr<data::BatchSource> source = open_source(o.input, decoder_spec, config);
+  std::unique_ptr<data::BatchSource> source =
+      open_source(o.input, decoder_spec, config, model::usable_record_check(model.task(), model.features().feature_names));
 
   std::unique_ptr<train::Callback> sink;
   train::KafkaPredictionsCallback* kafka_sink = nullptr;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <thread>
 
 #include "cli_common.h"
@@ -20,6 +21,20 @@ namespace {
 volatile sig_atomic_t g_reload = 0;
 void on_sighup(int) { g_reload = 1; }
 
+// SIGINT/SIGTERM stop `serve` gracefully (exit 0) from its very start.
+// LibTorch's static initializers run for ~0.3 s before main() (seconds on
+// a busy machine), and a signal then killed the process (exit 143). The
+// executable's .preinit_array runs before every shared library's
+// initializers; it installs the stop handlers when the command is `serve`
+// (other commands keep the default dispositions until they install theirs).
+void catch_stop_signals_early(int argc, char** argv, char**) {
+  int i = 1;
+  while (i < argc && std::strncmp(argv[i], "--log-level", 11) == 0) i += std::strchr(argv[i], '=') ? 1 : 2;
+  if (i < argc && std::strcmp(argv[i], "serve") == 0) install_stop_signals();
+}
+[[gnu::used, gnu::section(".preinit_array")]] void (*const kCatchStopSignalsEarly)(int, char**, char**) =
+    &catch_stop_signals_early;
+
 struct ServeCliOptions {
   KafkaOptions kafka;
   std::string model;
@@ -30,15 +45,24 @@ struct ServeCliOptions {
 };
 
 int run(ServeCliOptions& o) {
+  // A SIGINT/SIGTERM while serve starts (before main(), while the cluster is
+  // probed) is a graceful stop, like one while serving.
+  install_stop_signals();
+  if (stop_requested()) return kExitOk;
   serve::ModelProcessorOptions processor;
   processor.model_path = o.model;
   processor.format = serve::parse_output_format(o.format);
   processor.decoder_spec = o.decoder;
   if (o.watch) o.server.watch_path = o.model;
-  o.server.kafka = o.kafka.make_config();
+  try {
+    o.server.kafka = o.kafka.make_config();
+  } catch (const std::exception&) {
+    if (stop_requested()) return kExitOk;
+    throw;
+  }
   serve::Server server(o.server, serve::model_processor_factory(processor));
+  if (stop_requested()) return kExitOk;
 
-  install_stop_signals();
   struct sigaction sa = {};
   sa.sa_handler = &on_sighup;
   sigemptyset(&sa.sa_mask);
@@ -97,7 +121,10 @@ RunFunction setup(CLI::App& sub) {
   sub.add_option("--dead-letter", o->server.dead_letter_topic, "Topic for undecodable/rejected records");
   sub.add_option("--output-format", o->format, "json or csv")->capture_default_str();
   sub.add_option("--decoder", o->decoder, "Decoder spec (default: the one stored in the model file)");
-  sub.add_option("--metrics-port", o->server.metrics_port, "Serve /metrics and /healthz on this port");
+  sub.add_option("--metrics-port", o->server.metrics_port, "Serve /metrics and /healthz on this port (1..65535; 0: off)")
+      ->check(CLI::Range(0, 65535));
+  sub.add_option("--metrics-host", o->server.metrics_host, "Address the metrics server listens on")
+      ->capture_default_str();
   sub.add_option("--metrics-interval-ms", o->server.metrics_interval_ms, "Stderr metrics period (0: off)")
       ->capture_default_str();
   sub.add_flag("--watch", o->watch, "Reload the model when its file changes (SIGHUP reloads too)");

@@ -3,11 +3,18 @@
 // streamml train: fit a model on Kafka ranges or files (epochs, validation,
 // early stopping, metrics log/topic, SVG plot), or learn online from a
 // consumer group (--online -G GROUP) with checkpoints that resume exactly.
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <memory>
+#include <random>
 
 #include "cli_common.h"
 #include "command.h"
@@ -15,7 +22,9 @@
 #include "streamml/common/error.h"
 #include "streamml/common/logging.h"
 #include "streamml/data/kafka_dataset.h"
+#include "streamml/kafka/consumer.h"
 #include "streamml/model/model.h"
+#include "streamml/model/record_check.h"
 #include "streamml/train/kafka_callbacks.h"
 #include "streamml/train/metrics_log.h"
 #include "streamml/train/online_trainer.h"
@@ -52,17 +61,100 @@ struct TrainCommandOptions {
   double weight_decay = 0.0;
   uint64_t seed = 42;
   int patience = 0;
+  bool restore_best = false;
   bool quiet = false;
   bool json = false;
+  std::string run_id;
 };
+
+// A run id for the metrics outputs: UTC time and a random suffix.
+std::string new_run_id() {
+  std::random_device random;
+  return fmt::format("{:%Y%m%dT%H%M%SZ}-{:08x}", fmt::gmtime(std::time(nullptr)), random());
+}
 
 std::atomic<train::OnlineTrainer*> g_online{nullptr};
 std::atomic<train::Trainer*> g_trainer{nullptr};
+std::atomic<data::KafkaDataset*> g_stream{nullptr};
+std::atomic<bool> g_stop_signalled{false};
 
-void on_stop_signal(int) {
+// Online: stop after the current batch, and make a dataset waiting for
+// records (caught up, idle) return at once.
+void forward_stop() {
   if (train::OnlineTrainer* t = g_online.load()) t->request_stop();
   if (train::Trainer* t = g_trainer.load()) t->request_stop();
+  if (data::KafkaDataset* d = g_stream.load()) d->interrupt();
 }
+
+void on_stop_signal(int) {
+  g_stop_signalled.store(true);
+  forward_stop();
+}
+
+// Registers what a stop signal stops; a signal that came before (while the
+// dataset or the model were set up) is forwarded now.
+void register_stoppable(train::OnlineTrainer* online, data::KafkaDataset* stream) {
+  g_online.store(online);
+  g_stream.store(stream);
+  if (g_stop_signalled.load()) forward_stop();
+}
+
+// Seconds between the progress lines of --online on stderr.
+constexpr std::chrono::seconds kOnlineProgressInterval{5};
+
+// train --online's progress line on stderr: after the first batch, then
+// every kOnlineProgressInterval (records, batches, the last checkpoint, and
+// the lag: records in the partitions read so far that are not trained yet).
+class OnlineProgress final : public train::Callback {
+ public:
+  // `config`: the cluster's, for a consumer outside the group that asks for
+  // watermarks.
+  OnlineProgress(const data::KafkaDataset& dataset, kafka::Config config, int64_t checkpoint_every, bool checkpoints)
+      : dataset_(dataset),
+        watermarks_(std::move(config)),
+        checkpoint_every_(checkpoint_every),
+        checkpoints_(checkpoints) {}
+
+  void on_batch_end(train::TrainContext& context, int64_t step, const train::Logs& logs) override {
+    const auto now = std::chrono::steady_clock::now();
+    if (printed_ && now - last_ < kOnlineProgressInterval) return;
+    printed_ = true;
+    last_ = now;
+    // The checkpoint of batch k * checkpoint_every is saved right after this
+    // callback's turn at that batch.
+    const int64_t checkpoint_batch = (step - 1) / checkpoint_every_ * checkpoint_every_;
+    const std::string checkpoint =
+        !checkpoints_ || checkpoint_batch == 0 ? "none" : std::to_string(checkpoint_batch);
+    auto loss = logs.find("loss");
+    std::fprintf(stderr, "train --online: records=%lld batches=%lld checkpoint_batch=%s lag=%s loss=%s\n",
+                 static_cast<long long>(context.records), static_cast<long long>(step), checkpoint.c_str(),
+                 lag().c_str(), loss == logs.end() ? "-" : fmt::format("{:.4g}", loss->second).c_str());
+  }
+
+ private:
+  // Records after the trained ones in the partitions read so far ("?" when
+  // the cluster does not answer).
+  std::string lag() {
+    try {
+      int64_t lag = 0;
+      for (const auto& p : dataset_.positions()) {
+        const kafka::Watermarks w = watermarks_.query_watermarks(p.topic, p.partition, kafka::milliseconds(2000));
+        lag += std::max<int64_t>(0, w.high - p.offset);
+      }
+      return std::to_string(lag);
+    } catch (const std::exception& e) {
+      log_debug("train --online: cannot read the watermarks for the lag: {}", e.what());
+      return "?";
+    }
+  }
+
+  const data::KafkaDataset& dataset_;
+  kafka::Consumer watermarks_;
+  int64_t checkpoint_every_;
+  bool checkpoints_;
+  bool printed_ = false;
+  std::chrono::steady_clock::time_point last_;
+};
 
 // First signal: stop after the current batch and save; a second one ends the
 // process at once (training then resumes from the last checkpoint).
@@ -73,6 +165,67 @@ void install_train_signals() {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+}
+
+// An optional output of training (--metrics-log, --plot, --metrics-topic):
+// when it fails, training goes on and the model is still saved; the failure
+// is logged at once and reported after the save (exit 1).
+class OptionalOutput final : public train::Callback {
+ public:
+  OptionalOutput(std::string flag, std::unique_ptr<train::Callback> inner)
+      : flag_(std::move(flag)), inner_(std::move(inner)) {}
+
+  void on_train_begin(train::TrainContext& c) override { guard([&] { inner_->on_train_begin(c); }); }
+  void on_train_end(train::TrainContext& c, const train::Logs& l) override {
+    guard([&] { inner_->on_train_end(c, l); });
+  }
+  void on_epoch_begin(train::TrainContext& c, int e) override { guard([&] { inner_->on_epoch_begin(c, e); }); }
+  void on_epoch_end(train::TrainContext& c, int e, const train::Logs& l) override {
+    guard([&] { inner_->on_epoch_end(c, e, l); });
+  }
+  void on_batch_begin(train::TrainContext& c, int64_t s) override { guard([&] { inner_->on_batch_begin(c, s); }); }
+  void on_batch_end(train::TrainContext& c, int64_t s, const train::Logs& l) override {
+    guard([&] { inner_->on_batch_end(c, s, l); });
+  }
+
+  // "" while it works; else the first error.
+  const std::string& failure() const { return failure_; }
+  const std::string& flag() const { return flag_; }
+
+ private:
+  template <typename F>
+  void guard(F&& call) {
+    if (!failure_.empty()) return;
+    try {
+      call();
+    } catch (const std::exception& e) {
+      failure_ = e.what();
+      log_error("{} failed, training goes on and the model will be saved: {}", flag_, failure_);
+    }
+  }
+
+  std::string flag_;
+  std::unique_ptr<train::Callback> inner_;
+  std::string failure_;
+};
+
+// After the model was saved: the failed optional outputs, as one error.
+int report_outputs(const std::vector<OptionalOutput*>& outputs) {
+  int code = kExitOk;
+  for (const OptionalOutput* out : outputs) {
+    if (out->failure().empty()) continue;
+    std::fprintf(stderr, "streamml: error: %s: %s\n", out->flag().c_str(), out->failure().c_str());
+    code = kExitFailure;
+  }
+  return code;
+}
+
+// Every output file is checked before training: a bad path must not cost a
+// trained model.
+void check_output_paths(const TrainCommandOptions& o) {
+  if (!o.save.empty()) check_output_path("--save", o.save);
+  if (!o.metrics_log.empty()) check_output_path("--metrics-log", o.metrics_log);
+  if (!o.plot.empty()) check_output_path("--plot", o.plot);
 }
 
 // The model to train: an existing model file (--resume / --model FILE), a
@@ -105,6 +258,18 @@ model::Model make_model(const TrainCommandOptions& o, const std::string& decoder
   return model::Model::create(config);
 }
 
+// The task of the model make_model() trains, known before the records are
+// opened: their check (non-finite features, labels outside the task) needs it.
+model::Task task_of(const TrainCommandOptions& o) {
+  const bool resume_from_save = !o.save.empty() && std::filesystem::exists(o.save) && (o.resume || o.online);
+  if (o.resume && !resume_from_save && !is_model_file(o.model)) {
+    throw ConfigError("--resume needs an existing --save model file ('" + o.save + "' does not exist)");
+  }
+  if (resume_from_save || is_model_file(o.model)) return model::Model::load(resume_from_save ? o.save : o.model).task();
+  if (o.task.empty()) throw ConfigError("--task is required for a new model (binary, multiclass:K or regression)");
+  return model::parse_task(o.task);
+}
+
 train::TrainOptions make_train_options(const TrainCommandOptions& o) {
   train::TrainOptions options;
   options.optimizer = train::parse_optimizer(o.optimizer);
@@ -113,7 +278,9 @@ train::TrainOptions make_train_options(const TrainCommandOptions& o) {
   options.epochs = o.epochs;
   options.seed = o.seed;
   options.patience = o.patience;
+  options.restore_best = o.restore_best;
   options.stats_mode = o.online ? train::StatsMode::kFirstBatch : train::StatsMode::kFullPass;
+  if (options.restore_best && options.patience == 0) throw ConfigError("--restore-best needs --patience N");
   options.validate();
   return options;
 }
@@ -132,9 +299,17 @@ int run_online(TrainCommandOptions& o) {
   if (o.input.topics.empty() || !o.input.files.empty()) throw ConfigError("--online reads --topic names, not files");
   if (o.kafka.brokers.empty()) throw ConfigError("--online needs -b BROKERS");
   if (!o.validation.empty()) throw ConfigError("--validation is for epoch training, not --online");
+  // Offsets are committed only with a checkpoint: without one, the group
+  // would move past records that end up in no saved model.
+  if (o.save.empty()) throw ConfigError("--online needs --save FILE: offsets are committed only with a checkpoint");
   const std::string decoder_spec = decoder_of(o);
+  if (!o.plot.empty()) throw ConfigError("--plot draws epoch curves: it is for epoch training, not --online");
+  check_output_paths(o);
+  // Stop signals are caught from here on (see register_stoppable).
+  install_train_signals();
   data::KafkaDatasetOptions options;
-  options.config = o.kafka.make_config();
+  const kafka::Config cluster = o.kafka.make_config();
+  options.config = cluster;
   options.config.set_default("auto.offset.reset", "earliest");
   options.group = o.group;
   options.topics = o.input.topics;
@@ -144,6 +319,7 @@ int run_online(TrainCommandOptions& o) {
   options.stream_timeout_ms = o.stream_timeout_ms;
   options.bad_records = data::parse_bad_record_policy(o.input.bad_records);
   options.on_data_loss = parse_data_loss_policy(o.on_data_loss);
+  options.check = model::usable_record_check(task_of(o));
   data::KafkaDataset dataset(options);
   model::Model model = make_model(o, decoder_spec, dataset.num_features(), dataset.feature_names());
   train::OnlineTrainer::resume(model, dataset);
@@ -157,15 +333,23 @@ int run_online(TrainCommandOptions& o) {
   train::OnlineTrainer online_trainer(model, trainer, online);
 
   std::vector<std::unique_ptr<train::Callback>> owned;
+  std::vector<OptionalOutput*> outputs;
+  auto add_output = [&](std::string flag, std::unique_ptr<train::Callback> callback) {
+    auto output = std::make_unique<OptionalOutput>(std::move(flag), std::move(callback));
+    outputs.push_back(output.get());
+    owned.push_back(std::move(output));
+  };
   if (!o.metrics_log.empty()) {
-    owned.push_back(std::make_unique<train::MetricsLog>(train::MetricsLogOptions{o.metrics_log, o.checkpoint_every}));
+    add_output("--metrics-log", std::make_unique<train::MetricsLog>(
+                                    train::MetricsLogOptions{o.metrics_log, o.checkpoint_every, o.run_id}));
   }
   if (!o.metrics_topic.empty()) {
     train::KafkaMetricsOptions m;
     m.config = options.config;
     m.topic = o.metrics_topic;
+    m.key = o.run_id;
     m.every_steps = o.checkpoint_every;
-    owned.push_back(std::make_unique<train::KafkaMetricsCallback>(std::move(m)));
+    add_output("--metrics-topic", std::make_unique<train::KafkaMetricsCallback>(std::move(m)));
   }
   if (!o.predictions_topic.empty()) {
     train::KafkaPredictionsOptions p;
@@ -173,61 +357,94 @@ int run_online(TrainCommandOptions& o) {
     p.topic = o.predictions_topic;
     owned.push_back(std::make_unique<train::KafkaPredictionsCallback>(std::move(p)));
   }
+  if (!o.quiet) {
+    owned.push_back(std::make_unique<OnlineProgress>(dataset, cluster, o.checkpoint_every,
+                                                     !o.save.empty()));
+  }
   train::Callbacks callbacks;
   for (auto& cb : owned) callbacks.push_back(cb.get());
 
-  g_online.store(&online_trainer);
-  install_train_signals();
+  register_stoppable(&online_trainer, &dataset);
   train::OnlineResult result = online_trainer.run(dataset, callbacks);
-  g_online.store(nullptr);
+  register_stoppable(nullptr, nullptr);
   train::Metrics summary = result.last_metrics;
   summary["batches"] = static_cast<double>(result.batches);
   summary["records"] = static_cast<double>(result.records);
   summary["checkpoints"] = static_cast<double>(result.checkpoints);
   if (dataset.lost_records() > 0) summary["lost_records"] = static_cast<double>(dataset.lost_records());
   std::printf("%s\n", format_metrics(summary, o.json).c_str());
-  return kExitOk;
+  return report_outputs(outputs);
 }
 
 int run_epochs(TrainCommandOptions& o) {
   if (!o.group.empty()) throw ConfigError("-G is for --online training; epoch training reads --topic ranges");
+  check_output_paths(o);
   const std::string decoder_spec = decoder_of(o);
   const kafka::Config config = connect(o.kafka);
-  std::unique_ptr<data::BatchSource> source = open_source(o.input, decoder_spec, config);
+  const data::RecordCheck check = model::usable_record_check(task_of(o));
+  std::unique_ptr<data::BatchSource> source = open_source(o.input, decoder_spec, config, check);
   std::unique_ptr<data::BatchSource> validation;
   if (!o.validation.empty()) {
-    validation = open_validation(o.validation, decoder_spec, o.input.batch_size, config);
+    validation = open_validation(o.validation, decoder_spec, o.input, config, check);
   }
   model::Model model = make_model(o, decoder_spec, source->num_features(), source->feature_names());
   train::Trainer trainer(model, make_train_options(o));
 
   std::vector<std::unique_ptr<train::Callback>> owned;
+  std::vector<OptionalOutput*> outputs;
+  auto add_output = [&](std::string flag, std::unique_ptr<train::Callback> callback) {
+    auto output = std::make_unique<OptionalOutput>(std::move(flag), std::move(callback));
+    outputs.push_back(output.get());
+    owned.push_back(std::move(output));
+  };
   if (!o.quiet) owned.push_back(std::make_unique<train::ProgressBar>());
-  if (!o.metrics_log.empty()) owned.push_back(std::make_unique<train::MetricsLog>(train::MetricsLogOptions{o.metrics_log}));
-  if (!o.plot.empty()) owned.push_back(std::make_unique<train::SvgPlot>(o.plot));
+  if (!o.metrics_log.empty()) {
+    add_output("--metrics-log",
+               std::make_unique<train::MetricsLog>(train::MetricsLogOptions{o.metrics_log, 0, o.run_id}));
+  }
+  if (!o.plot.empty()) add_output("--plot", std::make_unique<train::SvgPlot>(o.plot));
   if (!o.metrics_topic.empty()) {
     train::KafkaMetricsOptions m;
     if (!config.contains("bootstrap.servers")) throw ConfigError("--metrics-topic needs -b BROKERS");
     m.config = config;
     m.topic = o.metrics_topic;
-    owned.push_back(std::make_unique<train::KafkaMetricsCallback>(std::move(m)));
+    m.key = o.run_id;
+    add_output("--metrics-topic", std::make_unique<train::KafkaMetricsCallback>(std::move(m)));
   }
   train::Callbacks callbacks;
   for (auto& cb : owned) callbacks.push_back(cb.get());
 
+  // A signal stops after the current batch, also while the dataset waits
+  // for records (--wait): the dataset is interrupted too.
   g_trainer.store(&trainer);
+  register_stoppable(nullptr, dynamic_cast<data::KafkaDataset*>(source.get()));
   install_train_signals();
-  train::History history = trainer.fit(*source, validation.get(), callbacks);
+  train::History history;
+  try {
+    history = trainer.fit(*source, validation.get(), callbacks);
+  } catch (const Error&) {
+    // An interrupted dataset ends like an empty one: say what really happened.
+    if (!g_stop_signalled.load()) throw;
+    throw Error("stopped by a signal before the first epoch was trained; no model was saved");
+  }
+  register_stoppable(nullptr, nullptr);
   g_trainer.store(nullptr);
   if (!o.save.empty()) {
     model.save(o.save);
-    log_info("model saved to {}", o.save);
+    log_info("model of epoch {} saved to {}", history.weights_epoch, o.save);
   }
+  // The metrics of the epoch whose weights were saved (--restore-best: the
+  // best one), and which epoch that is.
   train::Metrics summary;
-  if (!history.epochs.empty()) summary.insert(history.epochs.back().begin(), history.epochs.back().end());
+  if (history.weights_epoch >= 1 && history.weights_epoch <= static_cast<int>(history.epochs.size())) {
+    const train::Logs& saved = history.epochs[history.weights_epoch - 1];
+    summary.insert(saved.begin(), saved.end());
+  }
   summary["epochs"] = history.epochs_run;
+  summary["saved_epoch"] = history.weights_epoch;
+  if (history.best_epoch > 0) summary["best_epoch"] = history.best_epoch;
   std::printf("%s\n", format_metrics(summary, o.json).c_str());
-  return kExitOk;
+  return report_outputs(outputs);
 }
 
 RunFunction setup(CLI::App& sub) {
@@ -243,7 +460,7 @@ RunFunction setup(CLI::App& sub) {
   sub.add_option("--task", o->task, "binary, multiclass:K or regression (new models)");
   sub.add_option("--epochs", o->epochs, "Passes over the training records")->capture_default_str();
   sub.add_option("--validation", o->validation, "Validation records: a file, or a Kafka range spec");
-  sub.add_option("--save", o->save, "Write the trained model file here (online: the checkpoint)");
+  sub.add_option("--save", o->save, "Write the trained model file here (online: the checkpoint; required)");
   sub.add_flag("--resume", o->resume, "Continue training the --save model file");
   sub.add_flag("--online", o->online, "Learn online from a consumer group (-G): update per mini-batch");
   sub.add_option("-G,--group", o->group, "Consumer group of --online");
@@ -265,9 +482,15 @@ RunFunction setup(CLI::App& sub) {
   sub.add_option("--weight-decay", o->weight_decay, "Weight decay")->capture_default_str();
   sub.add_option("--seed", o->seed, "Random seed (weights, dropout)")->capture_default_str();
   sub.add_option("--patience", o->patience, "Early stopping: epochs without improvement (0: off)");
-  sub.add_flag("-q,--quiet", o->quiet, "No progress bar");
+  sub.add_flag("--restore-best", o->restore_best, "With --patience: save the weights of the best epoch, not the last");
+  sub.add_flag("-q,--quiet", o->quiet, "No progress bar (online: no progress line)");
   sub.add_flag("--json", o->json, "Print the final metrics as JSON");
-  return [o] { return o->online ? run_online(*o) : run_epochs(*o); };
+  sub.add_option("--run-id", o->run_id, "Id of this run in --metrics-log and the key of its --metrics-topic records "
+                                        "(default: time and a random suffix)");
+  return [o] {
+    if (o->run_id.empty()) o->run_id = new_run_id();
+    return o->online ? run_online(*o) : run_epochs(*o);
+  };
 }
 
 }  // namespace

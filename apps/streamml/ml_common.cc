@@ -3,7 +3,11 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -17,7 +21,11 @@ namespace streamml::cli {
 void InputOptions::add_to(CLI::App& app) {
   app.add_option("--topic", topics, "Kafka range topic[:partition[:start[:end]]] to read (repeatable)");
   app.add_option("--file", files, "CSV or JSON-lines file to read instead of Kafka (repeatable)");
-  app.add_option("--bad-records", bad_records, "Undecodable records: fail or skip")->capture_default_str();
+  app.add_option("--bad-records", bad_records,
+                 "Undecodable or invalid records (non-finite feature, label outside the task): fail or skip")
+      ->capture_default_str();
+  app.add_flag("--wait", wait, "Wait (with progress lines) for --topic offsets not produced yet; default: fail "
+                               "at once naming them");
 }
 
 void InputOptions::validate() const {
@@ -31,7 +39,7 @@ kafka::Config connect(KafkaOptions& kafka) {
 }
 
 std::unique_ptr<data::BatchSource> open_source(const InputOptions& input, const std::string& decoder_spec,
-                                               const kafka::Config& config) {
+                                               const kafka::Config& config, data::RecordCheck check) {
   input.validate();
   data::BadRecordPolicy policy = data::parse_bad_record_policy(input.bad_records);
   if (policy == data::BadRecordPolicy::kDeadLetter) {
@@ -43,6 +51,7 @@ std::unique_ptr<data::BatchSource> open_source(const InputOptions& input, const 
     options.decoder_spec = decoder_spec;
     options.batch_size = input.batch_size;
     options.bad_records = policy;
+    options.check = std::move(check);
     return std::make_unique<data::FileSource>(std::move(options));
   }
   if (!config.contains("bootstrap.servers")) throw ConfigError("--topic needs -b BROKERS");
@@ -52,19 +61,43 @@ std::unique_ptr<data::BatchSource> open_source(const InputOptions& input, const 
   options.decoder = decoder_spec;
   options.batch_size = input.batch_size;
   options.bad_records = policy;
+  options.wait_for_records = input.wait;
+  options.check = std::move(check);
   return std::make_unique<data::KafkaDataset>(std::move(options));
 }
 
 std::unique_ptr<data::BatchSource> open_validation(const std::string& spec, const std::string& decoder_spec,
-                                                   size_t batch_size, const kafka::Config& config) {
+                                                   const InputOptions& like, const kafka::Config& config,
+                                                   data::RecordCheck check) {
   InputOptions input;
-  input.batch_size = batch_size;
+  input.batch_size = like.batch_size;
+  input.bad_records = like.bad_records;
+  input.wait = like.wait;
   if (std::filesystem::is_regular_file(spec)) {
     input.files = {spec};
   } else {
     input.topics = {spec};
   }
-  return open_source(input, decoder_spec, config);
+  return open_source(input, decoder_spec, config, std::move(check));
+}
+
+void check_output_path(const std::string& flag, const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path file(path);
+  if (path.empty()) throw ConfigError(flag + " needs a file path");
+  if (fs::is_directory(file, ec)) {
+    throw ConfigError(fmt::format("{} '{}' is a directory: give a file path", flag, path));
+  }
+  const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
+  if (!fs::is_directory(dir, ec)) {
+    throw ConfigError(fmt::format("{} '{}': directory '{}' does not exist", flag, path, dir.string()));
+  }
+  const bool exists = fs::exists(file, ec);
+  if (::access(exists ? file.c_str() : dir.c_str(), W_OK) != 0) {
+    throw ConfigError(fmt::format("{} '{}' cannot be written: {}", flag, path,
+                                  exists ? std::strerror(errno) : "directory '" + dir.string() + "' is not writable"));
+  }
 }
 
 bool is_model_file(const std::string& path) {
@@ -76,7 +109,13 @@ bool is_model_file(const std::string& path) {
 std::string format_metrics(const train::Metrics& metrics, bool json) {
   std::string out;
   for (const auto& [name, value] : metrics) {
-    std::string number = std::isfinite(value) ? fmt::format("{}", value) : (json ? "null" : "nan");
+    // JSON: full precision; for people: counts as integers, the rest rounded
+    // to 4 significant digits.
+    const bool count = std::isfinite(value) && value == std::floor(value) && std::abs(value) < 1e15;
+    std::string number = !std::isfinite(value) ? (json ? "null" : "nan")
+                         : json              ? fmt::format("{}", value)
+                         : count             ? fmt::format("{}", static_cast<int64_t>(value))
+                                             : fmt::format("{:.4g}", value);
     if (name == "records" && std::isfinite(value)) number = fmt::format("{}", static_cast<int64_t>(value));
     if (json) {
       out += fmt::format("{}\"{}\":{}", out.empty() ? "{" : ",", name, number);

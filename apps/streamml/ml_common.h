@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 #include "cli_common.h"
+#include "streamml/data/bad_record.h"
 #include "streamml/data/batch.h"
 #include "streamml/train/metrics.h"
 
@@ -20,8 +21,9 @@ struct InputOptions {
   std::vector<std::string> files;   // --file PATH
   size_t batch_size = 256;          // --batch-size
   std::string bad_records = "fail"; // --bad-records fail|skip
+  bool wait = false;                // --wait: wait for range offsets not produced yet
 
-  // Adds --topic, --file and --bad-records (not --batch-size: commands differ).
+  // Adds --topic, --file, --bad-records and --wait (not --batch-size: commands differ).
   void add_to(CLI::App& app);
   // Throws ConfigError unless exactly one of --topic and --file was given.
   void validate() const;
@@ -33,18 +35,27 @@ kafka::Config connect(KafkaOptions& kafka);
 
 // Opens a bounded source over `input` decoded with `decoder_spec`. Kafka
 // sources use `config` (ConfigError when it is empty: -b is required).
+// Records failing `check` are bad records (--bad-records applies).
 std::unique_ptr<data::BatchSource> open_source(const InputOptions& input, const std::string& decoder_spec,
-                                               const kafka::Config& config);
+                                               const kafka::Config& config, data::RecordCheck check = {});
 
 // Opens a validation source: `spec` is a file when such a file exists,
-// otherwise a Kafka range spec.
+// otherwise a Kafka range spec; batch size, --bad-records and --wait as in
+// `input`.
 std::unique_ptr<data::BatchSource> open_validation(const std::string& spec, const std::string& decoder_spec,
-                                                   size_t batch_size, const kafka::Config& config);
+                                                   const InputOptions& input, const kafka::Config& config,
+                                                   data::RecordCheck check = {});
+
+// Checks, before any work is done, that the file `path` given with `flag`
+// (e.g. "--plot") can be written: not a directory, in an existing writable
+// directory, and writable when it exists. ConfigError naming the flag.
+void check_output_path(const std::string& flag, const std::string& path);
 
 // True when `path` starts with the model-file magic ("SMLMODEL").
 bool is_model_file(const std::string& path);
 
-// "loss=0.1234 accuracy=0.9812 ..." or one JSON object.
+// "accuracy=0.9812 loss=0.1234 records=600" (4 significant digits, counts
+// as integers) or one JSON object (full precision).
 std::string format_metrics(const train::Metrics& metrics, bool json);
 
 }  // namespace streamml::cli

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cmath>
@@ -32,7 +33,7 @@ namespace {
 
 constexpr std::string_view kAvroForm =
     "avro:schema=PATH|schema64=BASE64URL[,confluent][,schema_id=N][,features=F+..]"
-    "[,label=F+..][,missing=error|zero|nan] where F is a field, arr[2] or arr[0..7]";
+    "[,label=F+..][,features_only][,missing=error|zero|nan] where F is a field, arr[2] or arr[0..7]";
 constexpr uintmax_t kMaxSchemaBytes = 16u << 20;
 constexpr size_t kNoElement = std::numeric_limits<size_t>::max();
 
@@ -174,14 +175,21 @@ struct AvroDecoder::Impl {
   std::vector<Selection> selections;
   std::vector<std::string> feature_items;  // as given (or defaulted), for spec()
   std::vector<std::string> label_items;
+  // features_only: the record without its label-only fields, and where each
+  // field of `fields` is in it (kNoElement: a label-only field). Empty when
+  // no field is only a label.
+  std::vector<FieldInfo> unlabelled_fields;
+  std::vector<size_t> unlabelled_index;
 
-  // Walks one datum into scratch.fields. Returns the reason on failure.
-  std::optional<std::string> read(std::string_view payload, Scratch& scratch) const;
+  // Walks one datum of a record of `record_fields` into scratch.fields.
+  // Returns the reason on failure.
+  std::optional<std::string> read(std::string_view payload, Scratch& scratch,
+                                  const std::vector<FieldInfo>& record_fields) const;
   void select(const std::string& item, std::string_view option);
 };
 
-std::optional<std::string> AvroDecoder::Impl::read(std::string_view payload,
-                                                   Scratch& scratch) const {
+std::optional<std::string> AvroDecoder::Impl::read(std::string_view payload, Scratch& scratch,
+                                                   const std::vector<FieldInfo>& record_fields) const {
   if (options.confluent) {
     if (payload.size() < 5) {
       return fmt::format(
@@ -206,15 +214,15 @@ std::optional<std::string> AvroDecoder::Impl::read(std::string_view payload,
     }
     payload.remove_prefix(5);
   }
-  scratch.fields.resize(fields.size());
+  scratch.fields.resize(record_fields.size());
   scratch.elements.clear();
   Cursor in(payload.data(), payload.data() + payload.size());
   auto truncated = [&](const FieldInfo& f) {
     return fmt::format("truncated or corrupt datum: field '{}' cannot be read ({} bytes left)",
                        f.name, in.left());
   };
-  for (size_t i = 0; i < fields.size(); ++i) {
-    const FieldInfo& f = fields[i];
+  for (size_t i = 0; i < record_fields.size(); ++i) {
+    const FieldInfo& f = record_fields[i];
     const Branch* branch = &f.branches[0];
     if (f.is_union) {
       int64_t index = 0;
@@ -491,6 +499,20 @@ AvroDecoder::AvroDecoder(AvroOptions options) : impl_(std::make_unique<Impl>()) 
       }
     }
   }
+  if (m.options.features_only) {
+    std::vector<bool> label_only(m.fields.size(), false);
+    for (size_t i = num_features_; i < m.selections.size(); ++i) {
+      if (m.selections[i].element == kNoElement) label_only[m.selections[i].field] = true;
+    }
+    for (size_t i = 0; i < num_features_; ++i) label_only[m.selections[i].field] = false;
+    m.selections.resize(num_features_);
+    if (std::find(label_only.begin(), label_only.end(), true) != label_only.end()) {
+      for (size_t f = 0; f < m.fields.size(); ++f) {
+        m.unlabelled_index.push_back(label_only[f] ? kNoElement : m.unlabelled_fields.size());
+        if (!label_only[f]) m.unlabelled_fields.push_back(m.fields[f]);
+      }
+    }
+  }
 }
 
 AvroDecoder::~AvroDecoder() = default;
@@ -521,11 +543,19 @@ std::optional<std::string> AvroDecoder::decode(std::string_view payload, float* 
                                                float* labels) const {
   const Impl& m = *impl_;
   Scratch& scratch = thread_scratch();
-  if (auto error = m.read(payload, scratch)) return error;
+  bool unlabelled = false;
+  if (auto error = m.read(payload, scratch, m.fields)) {
+    if (m.unlabelled_fields.empty()) return error;
+    // features_only: perhaps a datum written without the label fields.
+    if (auto without = m.read(payload, scratch, m.unlabelled_fields)) {
+      return "the datum reads neither with the label fields (" + *error + ") nor without them (" + *without + ")";
+    }
+    unlabelled = true;
+  }
   const MissingPolicy policy = m.options.missing;
   for (size_t i = 0; i < m.selections.size(); ++i) {
     const Impl::Selection& s = m.selections[i];
-    const FieldView& view = scratch.fields[s.field];
+    const FieldView& view = scratch.fields[unlabelled ? m.unlabelled_index[s.field] : s.field];
     float value = 0;
     if (view.kind == Kind::kNull) {
       const FieldInfo& f = m.fields[s.field];
@@ -562,7 +592,7 @@ std::optional<std::string> AvroDecoder::decode_fields(std::string_view payload,
                                                       std::vector<FieldValue>& out) const {
   const Impl& m = *impl_;
   Scratch& scratch = thread_scratch();
-  if (auto error = m.read(payload, scratch)) return error;
+  if (auto error = m.read(payload, scratch, m.fields)) return error;
   out.clear();
   out.reserve(m.fields.size());
   for (const FieldView& view : scratch.fields) {
@@ -609,6 +639,7 @@ std::string AvroDecoder::spec() const {
   if (m.options.schema_id) out += fmt::format("schema_id={},", *m.options.schema_id);
   out += "features=" + internal::join_items(m.feature_items) + ",";
   if (!m.label_items.empty()) out += "label=" + internal::join_items(m.label_items) + ",";
+  if (m.options.features_only) out += "features_only,";
   out += "missing=" + std::string(to_string(m.options.missing));
   return out;
 }
@@ -631,7 +662,8 @@ namespace internal {
 
 std::unique_ptr<Decoder> make_avro_decoder(const DecoderSpec& spec) {
   SpecReader reader(spec,
-                    {"schema", "schema64", "confluent", "schema_id", "features", "label", "missing"},
+                    {"schema", "schema64", "confluent", "schema_id", "features", "label", "features_only",
+                     "missing"},
                     kAvroForm);
   AvroOptions options;
   auto path = reader.scalar("schema");
@@ -664,6 +696,7 @@ std::unique_ptr<Decoder> make_avro_decoder(const DecoderSpec& spec) {
   if (auto id = reader.size("schema_id", 0, std::numeric_limits<int32_t>::max())) options.schema_id = static_cast<int32_t>(*id);
   if (auto features = reader.list("features")) options.features = std::move(*features);
   if (auto labels = reader.list("label")) options.labels = std::move(*labels);
+  options.features_only = reader.flag("features_only");
   options.missing = reader.missing();
   reader.finish();
   try {

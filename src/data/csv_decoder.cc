@@ -22,7 +22,7 @@ namespace {
 
 constexpr std::string_view kCsvForm =
     "csv:[delim=C,][header,][names=A+B+..,][columns=N,][features=SEL+..,][label=SEL+..,]"
-    "[missing=error|zero|nan] where SEL is an index, a range 0..29 or a column name";
+    "[features_only,][missing=error|zero|nan] where SEL is an index, a range 0..29 or a column name";
 
 // Columns per record a spec may address.
 constexpr size_t kMaxColumns = size_t{1} << 20;
@@ -158,7 +158,15 @@ CsvDecoder::CsvDecoder(CsvOptions options) : options_(std::move(options)) {
     return ref.index;
   };
 
-  for (const ColumnRef& ref : options_.labels) label_columns_.push_back(resolve(ref, "label"));
+  for (const ColumnRef& ref : options_.labels) {
+    // features_only: a named label that the columns (a file's header) lack is
+    // simply absent from these records.
+    if (options_.features_only && !ref.name.empty() && !options_.names.empty() &&
+        std::find(options_.names.begin(), options_.names.end(), ref.name) == options_.names.end()) {
+      continue;
+    }
+    label_columns_.push_back(resolve(ref, "label"));
+  }
   if (options_.features.empty()) {
     if (num_columns == 0) {
       config_error("features",
@@ -191,6 +199,33 @@ CsvDecoder::CsvDecoder(CsvOptions options) : options_(std::move(options)) {
   for (size_t i = 0; i < label_columns_.size(); ++i) {
     assign(label_columns_[i], feature_columns_.size() + i, "label");
   }
+  if (options_.features_only) {
+    // Labels get no slot. A record without its label columns has every
+    // column after a label moved left by one per label before it.
+    size_t max_feature = 0;
+    for (size_t c : feature_columns_) max_feature = std::max(max_feature, c);
+    slot_of_column_.resize(max_feature + 1);
+    for (int32_t& slot : slot_of_column_) {
+      if (slot >= static_cast<int32_t>(feature_columns_.size())) slot = -1;
+    }
+    exact_widths_ = num_columns != 0;
+    labelled_width_ = exact_widths_ ? num_columns : max_column + 1;
+    unlabelled_width_ = exact_widths_ ? num_columns - label_columns_.size() : 0;
+    bool shifted = false;
+    std::vector<size_t> unlabelled(feature_columns_.size());
+    for (size_t i = 0; i < feature_columns_.size(); ++i) {
+      const size_t c = feature_columns_[i];
+      size_t before = 0;
+      for (size_t l : label_columns_) before += l < c ? 1 : 0;
+      unlabelled[i] = c - before;
+      shifted |= before > 0;
+      if (!exact_widths_) unlabelled_width_ = std::max(unlabelled_width_, unlabelled[i] + 1);
+    }
+    if (shifted) {
+      unlabelled_slot_of_column_.assign(*std::max_element(unlabelled.begin(), unlabelled.end()) + 1, -1);
+      for (size_t i = 0; i < unlabelled.size(); ++i) unlabelled_slot_of_column_[unlabelled[i]] = static_cast<int32_t>(i);
+    }
+  }
 }
 
 std::string CsvDecoder::column_name(size_t column) const {
@@ -210,6 +245,7 @@ std::vector<std::string> CsvDecoder::feature_names() const {
 
 std::vector<std::string> CsvDecoder::label_names() const {
   std::vector<std::string> names;
+  if (options_.features_only) return names;
   for (size_t c : label_columns_) {
     names.push_back(c < options_.names.size() ? options_.names[c] : "c" + std::to_string(c));
   }
@@ -219,8 +255,32 @@ std::vector<std::string> CsvDecoder::label_names() const {
 std::optional<std::string> CsvDecoder::decode(std::string_view line, float* features,
                                               float* labels) const {
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  if (unlabelled_slot_of_column_.empty()) return decode_columns(line, slot_of_column_, features, labels);
+  // features_only with labels before some feature: the field count tells
+  // whether the record has its label columns.
+  size_t fields = 1;
+  bool quoted = false;
+  for (char c : line) {
+    if (c == '"') {
+      quoted = !quoted;
+    } else if (c == options_.delimiter && !quoted) {
+      ++fields;
+    }
+  }
+  return decode_columns(line, fields >= labelled_width_ ? slot_of_column_ : unlabelled_slot_of_column_, features,
+                        labels);
+}
+
+std::string CsvDecoder::widths_error(size_t fields) const {
+  return fmt::format("the record has {} field{}; expected {}{} (with the label column{}) or {} (without)", fields,
+                     fields == 1 ? "" : "s", exact_widths_ ? "" : "at least ", labelled_width_,
+                     label_columns_.size() == 1 ? "" : "s", unlabelled_width_);
+}
+
+std::optional<std::string> CsvDecoder::decode_columns(std::string_view line, const std::vector<int32_t>& slots,
+                                                      float* features, float* labels) const {
   const int32_t num_features = static_cast<int32_t>(feature_columns_.size());
-  const size_t needed = slot_of_column_.size();
+  const size_t needed = slots.size();
   const char delimiter = options_.delimiter;
   // The fast path below must not read a delimiter as part of a number.
   const bool plain_numbers = delimiter != '.' && delimiter != '-' && (delimiter < '0' || delimiter > '9');
@@ -236,7 +296,7 @@ std::optional<std::string> CsvDecoder::decode(std::string_view line, float* feat
       size_t begin = 0;
       for (size_t column = 0; column < fields; ++column) {
         const size_t end = column < count ? ends[column] : line.size();
-        const int32_t slot = slot_of_column_[column];
+        const int32_t slot = slots[column];
         if (slot >= 0) {
           const char* first = data + begin;
           const char* last = data + end;
@@ -263,7 +323,7 @@ std::optional<std::string> CsvDecoder::decode(std::string_view line, float* feat
         }
         begin = end + 1;
       }
-      return fill_missing(fields, features, labels);
+      return fill_missing(fields, slots, features, labels);
     }
   }
 #endif
@@ -275,7 +335,7 @@ std::optional<std::string> CsvDecoder::decode(std::string_view line, float* feat
     const char* field_begin;
     const char* field_end;
     bool escaped = false;
-    const int32_t slot = slot_of_column_[column];
+    const int32_t slot = slots[column];
     float value;
     bool parsed = false;  // `value` already holds the field (fast path)
     if (p < end && *p == '"') {
@@ -335,16 +395,18 @@ std::optional<std::string> CsvDecoder::decode(std::string_view line, float* feat
       more = false;
     }
   }
-  return fill_missing(column, features, labels);
+  return fill_missing(column, slots, features, labels);
 }
 
-std::optional<std::string> CsvDecoder::fill_missing(size_t fields, float* features, float* labels) const {
+std::optional<std::string> CsvDecoder::fill_missing(size_t fields, const std::vector<int32_t>& slots,
+                                                    float* features, float* labels) const {
   const MissingPolicy policy = options_.missing;
   const int32_t num_features = static_cast<int32_t>(feature_columns_.size());
-  for (size_t column = fields; column < slot_of_column_.size(); ++column) {
-    const int32_t slot = slot_of_column_[column];
+  for (size_t column = fields; column < slots.size(); ++column) {
+    const int32_t slot = slots[column];
     if (slot < 0) continue;
     if (policy == MissingPolicy::kError) {
+      if (options_.features_only && !label_columns_.empty()) return widths_error(fields);
       return fmt::format("column {} is missing: the record has {} fields", column_name(column), fields);
     }
     if (slot < num_features) {
@@ -367,6 +429,7 @@ std::string CsvDecoder::spec() const {
   }
   out += "features=" + internal::format_index_list(feature_columns_) + ",";
   if (!label_columns_.empty()) out += "label=" + internal::format_index_list(label_columns_) + ",";
+  if (options_.features_only) out += "features_only,";
   out += "missing=" + std::string(to_string(options_.missing));
   return out;
 }
@@ -439,7 +502,7 @@ char csv_delimiter(const DecoderSpec& spec) {
 
 std::unique_ptr<Decoder> make_csv_decoder(const DecoderSpec& spec,
                                           std::span<const std::string> header) {
-  SpecReader reader(spec, {"delim", "header", "names", "columns", "features", "label", "missing"},
+  SpecReader reader(spec, {"delim", "header", "names", "columns", "features", "label", "features_only", "missing"},
                     kCsvForm);
   CsvOptions options;
   if (reader.scalar("delim")) options.delimiter = csv_delimiter(spec);
@@ -476,6 +539,7 @@ std::unique_ptr<Decoder> make_csv_decoder(const DecoderSpec& spec,
   };
   options.features = selectors("features");
   options.labels = selectors("label");
+  options.features_only = reader.flag("features_only");
   options.missing = reader.missing();
   reader.finish();
   if (options.header && options.names.empty()) {

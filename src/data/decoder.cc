@@ -28,6 +28,12 @@ std::string_view to_string(MissingPolicy policy) {
   return "error";
 }
 
+std::string features_only_spec(std::string_view text) {
+  const DecoderSpec spec = DecoderSpec::parse(text);
+  if (!spec.has("label") || spec.has("features_only")) return std::string(text);
+  return std::string(text) + ",features_only";  // a label option means the text ends in an option
+}
+
 std::unique_ptr<Decoder> make_decoder(std::string_view spec) { return make_decoder(spec, {}); }
 
 std::unique_ptr<Decoder> make_decoder(std::string_view text, std::span<const std::string> header) {

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <span>
 
 #include "data/decoder_factories.h"
 #include "streamml/common/error.h"
@@ -165,6 +166,10 @@ std::optional<Batch> FileSource::next() {
     RecordMeta meta;
     meta.topic = options_.paths[file_index_];
     meta.offset = line;
+    if (!error && options_.check) {
+      error = options_.check(std::span<const float>(batch.features.data() + batch.size * nf, nf),
+                             std::span<const float>(batch.labels.data() + batch.size * nl, nl));
+    }
     if (error) {
       batch.features.resize(batch.size * nf);
       batch.labels.resize(batch.size * nl);
@@ -182,7 +187,17 @@ std::optional<Batch> FileSource::next() {
     batch.meta.push_back(std::move(meta));
     ++batch.size;
   }
-  if (batch.size == 0) return std::nullopt;
+  if (batch.size == 0) {
+    if (!reported_) {
+      reported_ = true;
+      const BadRecordReport report = bad_.report();
+      if (report.count > 0) {
+        log_warn("file source: {} {}",
+                 options_.bad_records == BadRecordPolicy::kSkip ? "skipped" : "dead-lettered", report.summary());
+      }
+    }
+    return std::nullopt;
+  }
   rows_ += batch.size;
   return batch;
 }
@@ -193,6 +208,7 @@ void FileSource::reset() {
   open_ = false;
   rows_ = 0;
   bad_.clear();
+  reported_ = false;
   open_file(0);
 }
 

@@ -16,7 +16,7 @@ namespace streamml::data {
 namespace {
 
 constexpr std::string_view kJsonForm =
-    "json:features=PATH+..[,label=PATH+..][,missing=error|zero|nan] where PATH is a, a.b.c, "
+    "json:features=PATH+..[,label=PATH+..][,features_only][,missing=error|zero|nan] where PATH is a, a.b.c, "
     "arr[2] or arr[0..3]";
 // Elements one [A..B] range may select. Each becomes a feature with its own
 // name and path, so a million-element range took seconds to build (and made
@@ -105,6 +105,10 @@ JsonDecoder::JsonDecoder(JsonOptions options) : options_(std::move(options)) {
   for (const std::string& path : options_.features) parse_path(path, "features", names_, paths_);
   num_features_ = names_.size();
   for (const std::string& path : options_.labels) parse_path(path, "label", names_, paths_);
+  // The label paths are checked above; features_only then drops them, so a
+  // document with or without its labels decodes the same.
+  const size_t num_selected = names_.size();
+  if (options_.features_only) paths_.resize(num_features_);
   for (const std::vector<Step>& path : paths_) {
     if (path.empty() || path[0].is_index) {
       top_key_of_path_.push_back(-1);
@@ -116,12 +120,13 @@ JsonDecoder::JsonDecoder(JsonOptions options) : options_(std::move(options)) {
   // A hash set: ranges expand to many names (pairwise, a spec of a million
   // names took minutes; found by decoder_spec_fuzz).
   std::unordered_set<std::string_view> seen;
-  seen.reserve(names_.size());
-  for (size_t i = 0; i < names_.size(); ++i) {
+  seen.reserve(num_selected);
+  for (size_t i = 0; i < num_selected; ++i) {
     if (!seen.insert(names_[i]).second) {
       config_error(i < num_features_ ? "features" : "label", "\"" + names_[i] + "\" is selected twice");
     }
   }
+  if (options_.features_only) names_.resize(num_features_);
 }
 
 std::vector<std::string> JsonDecoder::feature_names() const {
@@ -246,6 +251,7 @@ std::optional<std::string> JsonDecoder::decode(std::string_view document, float*
 std::string JsonDecoder::spec() const {
   std::string out = "json:features=" + internal::join_items(options_.features) + ",";
   if (!options_.labels.empty()) out += "label=" + internal::join_items(options_.labels) + ",";
+  if (options_.features_only) out += "features_only,";
   out += "missing=" + std::string(to_string(options_.missing));
   return out;
 }
@@ -253,10 +259,11 @@ std::string JsonDecoder::spec() const {
 namespace internal {
 
 std::unique_ptr<Decoder> make_json_decoder(const DecoderSpec& spec) {
-  SpecReader reader(spec, {"features", "label", "missing"}, kJsonForm);
+  SpecReader reader(spec, {"features", "label", "features_only", "missing"}, kJsonForm);
   JsonOptions options;
   if (auto features = reader.list("features")) options.features = std::move(*features);
   if (auto labels = reader.list("label")) options.labels = std::move(*labels);
+  options.features_only = reader.flag("features_only");
   options.missing = reader.missing();
   reader.finish();
   if (options.features.empty()) reader.fail("features", "is required for json");

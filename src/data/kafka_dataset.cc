@@ -2,12 +2,16 @@
 #include "streamml/data/kafka_dataset.h"
 
 #include <algorithm>
+#include <atomic>
+#include <charconv>
 #include <chrono>
+#include <climits>
 #include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <random>
+#include <span>
 #include <sstream>
 #include <thread>
 
@@ -28,6 +32,8 @@ using kafka::milliseconds;
 // How long a group dataset waits for its first assignment on top of the
 // stream timeout (joining a group takes seconds).
 constexpr std::chrono::seconds kJoinGrace{30};
+// How often a bounded read that waits for records not produced yet says so.
+constexpr std::chrono::seconds kWaitReportInterval{5};
 // commit() retries transient errors this often, backing off from the first
 // to the max wait (about 15 s in all).
 constexpr int kCommitAttempts = 10;
@@ -102,6 +108,14 @@ constexpr int kQueuedMinMessages = 1000000;  // librdkafka's queued.min.messages
 
 size_t message_bytes(const kafka::Message& m) { return m.value().size() + m.key().size() + kMessageOverhead; }
 
+// A non-negative decimal of a saved state, or nullopt.
+std::optional<int64_t> parse_state_number(std::string_view text) {
+  int64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || value < 0) return std::nullopt;
+  return value;
+}
+
 }  // namespace
 
 struct KafkaDataset::Impl {
@@ -121,6 +135,7 @@ struct KafkaDataset::Impl {
   std::exception_ptr error;        // guarded by mu
   bool stop = false;               // guarded by mu
   std::thread thread;
+  std::atomic<bool> interrupted{false};  // interrupt(): any thread or a signal handler
   bool running = false;            // caller thread only
   bool epoch_done = false;         // caller thread only
   int epoch = 0;
@@ -147,6 +162,8 @@ struct KafkaDataset::Impl {
   Lane* reading = nullptr;            // the lane read_range() is reading (bounded)
   BoundedPosition position;
   std::optional<Clock::time_point> assigned_at;  // last assignment (prefetch thread)
+  std::optional<Clock::time_point> waiting_since;  // wait_for_records: first empty poll (prefetch thread)
+  Clock::time_point last_wait_report;               // wait_for_records: last progress line
 
   Batch empty_batch() const {
     Batch b;
@@ -224,7 +241,16 @@ struct KafkaDataset::Impl {
       if (reason) {
         target.features.resize(row * f);
         target.labels.resize(row * l);
-        return bad_record(meta, m.value(), *reason);
+        return bad_record(meta, m.value(), *reason, "cannot decode record ");
+      }
+      if (options.check) {
+        std::optional<std::string> invalid = options.check(std::span<const float>(target.features.data() + row * f, f),
+                                                           std::span<const float>(target.labels.data() + row * l, l));
+        if (invalid) {
+          target.features.resize(row * f);
+          target.labels.resize(row * l);
+          return bad_record(meta, m.value(), *invalid, "invalid record ");
+        }
       }
     }
     if (keep_payloads) target.payloads.emplace_back(m.value());
@@ -242,10 +268,11 @@ struct KafkaDataset::Impl {
     return true;
   }
 
-  bool bad_record(const RecordMeta& meta, std::string_view payload, const std::string& reason) {
+  // `what` starts the kFail message: "cannot decode record " or "invalid record ".
+  bool bad_record(const RecordMeta& meta, std::string_view payload, const std::string& reason, std::string_view what) {
     switch (options.bad_records) {
       case BadRecordPolicy::kFail:
-        throw InputError("cannot decode record " + meta.location() + ": " + reason);
+        throw InputError(std::string(what) + meta.location() + ": " + reason);
       case BadRecordPolicy::kSkip:
         bad.add(meta.location(), reason);
         return true;
@@ -480,11 +507,33 @@ struct KafkaDataset::Impl {
       if (next >= r.end || !lane.ahead.empty() || lane.fetch_next >= r.end) break;
       if (lane.error) throw_data_loss(r, next);
       if (stopping()) return false;
-      fetch(lane, milliseconds(options.message_poll_timeout_ms));
+      if (fetch(lane, milliseconds(options.message_poll_timeout_ms)) > 0) {
+        waiting_since.reset();
+      } else if (options.wait_for_records) {
+        report_wait(r, next);
+      }
     }
     reading = nullptr;
     advance_lane(lane, k);
     return true;
+  }
+
+  // wait_for_records: says, at most every kWaitReportInterval, which records
+  // a bounded read is waiting for.
+  void report_wait(const kafka::ResolvedRange& r, int64_t next) {
+    const auto now = Clock::now();
+    if (!waiting_since) {
+      waiting_since = now;
+      last_wait_report = now;
+      return;
+    }
+    if (now - last_wait_report < kWaitReportInterval) return;
+    last_wait_report = now;
+    const kafka::Watermarks w = consumer->query_watermarks(r.topic, r.partition);
+    log_info("dataset: waiting for records {}..{} of {}:{} (the partition ends at offset {}; {} of the range read; "
+             "waiting for {} s)",
+             next, r.end - 1, r.topic, r.partition, w.high - 1, next - r.start,
+             std::chrono::duration_cast<std::chrono::seconds>(now - *waiting_since).count());
   }
 
   void run_bounded() {
@@ -669,7 +718,8 @@ KafkaDataset::KafkaDataset(KafkaDatasetOptions options) : impl_(std::make_unique
     d.consumer = std::make_unique<kafka::Consumer>(config);
     std::vector<kafka::RangeSpec> specs;
     for (const auto& s : o.ranges) specs.push_back(kafka::parse_range_spec(s));
-    d.ranges = kafka::resolve_ranges(*d.consumer, specs);
+    d.ranges = kafka::resolve_ranges(*d.consumer, specs, kafka::kDefaultTimeout,
+                                     o.wait_for_records ? kafka::FutureOffsets::kWait : kafka::FutureOffsets::kFail);
   }
 }
 
@@ -687,12 +737,22 @@ KafkaDataset::~KafkaDataset() {
 
 std::optional<Batch> KafkaDataset::next() {
   Impl& d = *impl_;
-  if (d.epoch_done) return std::nullopt;
+  if (d.epoch_done || d.interrupted.load()) return std::nullopt;
   if (!d.running) d.start();
   Item item;
   {
+    // interrupt() cannot notify (a signal handler must not lock `mu`): wait
+    // in slices of one poll timeout and look at the flag in between.
+    const milliseconds slice(d.options.message_poll_timeout_ms);
     std::unique_lock<std::mutex> lock(d.mu);
-    d.not_empty.wait(lock, [&] { return !d.queue.empty() || d.error; });
+    while (!d.not_empty.wait_for(lock, slice, [&] { return !d.queue.empty() || d.error || d.interrupted.load(); })) {
+    }
+    if (d.interrupted.load()) {
+      lock.unlock();
+      d.halt();
+      d.epoch_done = true;
+      return std::nullopt;
+    }
     if (d.queue.empty() && d.error) {
       std::exception_ptr error = d.error;
       lock.unlock();
@@ -713,12 +773,18 @@ std::optional<Batch> KafkaDataset::next() {
     d.epoch_done = true;
     if (d.dead_letters) d.dead_letters->flush();
     BadRecordReport report = d.bad.report();
-    if (report.count > 0) log_warn("dataset: {}", report.summary());
+    if (report.count > 0) {
+      log_warn("dataset: {} {}", d.options.bad_records == BadRecordPolicy::kSkip ? "skipped" : "dead-lettered",
+               report.summary());
+    }
     return std::nullopt;
   }
   d.returned_count += item.batch->size;
   return std::move(item.batch);
 }
+
+void KafkaDataset::interrupt() { impl_->interrupted.store(true); }
+bool KafkaDataset::interrupted() const { return impl_->interrupted.load(); }
 
 void KafkaDataset::reset() {
   Impl& d = *impl_;
@@ -804,21 +870,34 @@ void KafkaDataset::restore(const std::string& state) {
   std::istringstream in(state);
   std::string mode;
   in >> mode;
-  auto bad = [&] { return ConfigError("cannot restore dataset state '" + state + "'"); };
+  auto bad = [&](const std::string& why) {
+    return ConfigError("cannot restore dataset state '" + state + "': " + why);
+  };
   if (d.group_mode) {
-    if (mode != "group") throw bad();
+    if (mode != "group") throw bad("a consumer-group dataset expects 'group TOPIC:PARTITION:OFFSET ...'");
     std::vector<kafka::TopicPartitionOffset> offsets;
     std::string item;
     while (in >> item) {
-      size_t a = item.rfind(':'), b = item.rfind(':', a - 1);
-      if (a == std::string::npos || b == std::string::npos) throw bad();
-      offsets.push_back({item.substr(0, b), std::stoi(item.substr(b + 1, a - b - 1)), std::stoll(item.substr(a + 1))});
+      const size_t a = item.rfind(':');
+      const size_t b = a == std::string::npos || a == 0 ? std::string::npos : item.rfind(':', a - 1);
+      std::optional<int64_t> partition, offset;
+      if (b != std::string::npos && b > 0) {
+        partition = parse_state_number(std::string_view(item).substr(b + 1, a - b - 1));
+        offset = parse_state_number(std::string_view(item).substr(a + 1));
+      }
+      if (!partition || !offset || *partition > INT32_MAX) {
+        throw bad("'" + item + "' is not TOPIC:PARTITION:OFFSET with a non-negative partition and offset");
+      }
+      offsets.push_back({item.substr(0, b), static_cast<int32_t>(*partition), *offset});
     }
     d.consumer->set_start_offsets(offsets);
     return;
   }
   BoundedPosition p;
-  if (mode != "bounded" || !(in >> p.pass >> p.range >> p.offset) || p.range > d.ranges.size()) throw bad();
+  if (mode != "bounded" || !(in >> p.pass >> p.range >> p.offset) || p.pass < 0 || p.offset < -1 ||
+      p.range > d.ranges.size()) {
+    throw bad("a bounded dataset of " + std::to_string(d.ranges.size()) + " range(s) expects 'bounded PASS RANGE OFFSET'");
+  }
   d.halt();
   d.start_position = p;
   d.epoch_done = false;

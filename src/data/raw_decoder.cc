@@ -17,7 +17,7 @@ namespace streamml::data {
 namespace {
 
 constexpr std::string_view kRawForm =
-    "raw:bytes=N|float32=N[,scale=S][,features=IDX+..][,label=IDX+..][,missing=error|zero|nan]"
+    "raw:bytes=N|float32=N[,scale=S][,features=IDX+..][,label=IDX+..][,features_only][,missing=error|zero|nan]"
     " where IDX is an element index or a range 0..15";
 
 // Elements per record a spec may declare.
@@ -65,6 +65,11 @@ RawDecoder::RawDecoder(RawOptions options) : options_(std::move(options)) {
     features_ = options_.features;
   }
   if (features_.empty()) config_error("features", "no feature element is left");
+  for (size_t f : features_) {
+    size_t before = 0;
+    for (size_t l : options_.labels) before += l < f ? 1 : 0;
+    unlabelled_features_.push_back(f - before);
+  }
 }
 
 std::vector<std::string> RawDecoder::feature_names() const {
@@ -75,6 +80,7 @@ std::vector<std::string> RawDecoder::feature_names() const {
 
 std::vector<std::string> RawDecoder::label_names() const {
   std::vector<std::string> names;
+  if (options_.features_only) return names;
   for (size_t i : options_.labels) names.push_back(fmt::format("v{}", i));
   return names;
 }
@@ -95,7 +101,15 @@ std::optional<std::string> RawDecoder::decode(std::string_view payload, float* f
       return fmt::format("payload has {} float32 values, expected {}", available, options_.count);
     }
   }
-  if (available < options_.count && options_.missing == MissingPolicy::kError) {
+  // features_only: a payload shorter than `count` is one without labels.
+  const bool unlabelled = options_.features_only && !options_.labels.empty() && available < options_.count;
+  const std::vector<size_t>& selected = unlabelled ? unlabelled_features_ : features_;
+  const size_t expected = unlabelled ? options_.count - options_.labels.size() : options_.count;
+  if (available < expected && options_.missing == MissingPolicy::kError) {
+    if (unlabelled) {
+      return fmt::format("payload has {} {}, expected {} (with the labels) or {} (without)", available,
+                         bytes ? "bytes" : "float32 values", options_.count, expected);
+    }
     return fmt::format("payload has {} {}, expected {}", available,
                        bytes ? "bytes" : "float32 values", options_.count);
   }
@@ -107,7 +121,8 @@ std::optional<std::string> RawDecoder::decode(std::string_view payload, float* f
                           : load_float32_le(payload.data() + 4 * index);
     return scale == 1.0f ? v : v / scale;
   };
-  for (size_t i = 0; i < features_.size(); ++i) features[i] = value(features_[i]);
+  for (size_t i = 0; i < selected.size(); ++i) features[i] = value(selected[i]);
+  if (options_.features_only) return std::nullopt;
   for (size_t i = 0; i < options_.labels.size(); ++i) labels[i] = value(options_.labels[i]);
   return std::nullopt;
 }
@@ -120,6 +135,7 @@ std::string RawDecoder::spec() const {
   if (!options_.labels.empty()) {
     out += "label=" + internal::format_index_list(options_.labels) + ",";
   }
+  if (options_.features_only) out += "features_only,";
   out += "missing=" + std::string(to_string(options_.missing));
   return out;
 }
@@ -127,7 +143,8 @@ std::string RawDecoder::spec() const {
 namespace internal {
 
 std::unique_ptr<Decoder> make_raw_decoder(const DecoderSpec& spec) {
-  SpecReader reader(spec, {"bytes", "float32", "scale", "features", "label", "missing"}, kRawForm);
+  SpecReader reader(spec, {"bytes", "float32", "scale", "features", "label", "features_only", "missing"},
+                    kRawForm);
   RawOptions options;
   auto bytes = reader.size("bytes", 1, kMaxElements);
   auto floats = reader.size("float32", 1, kMaxElements);
@@ -163,6 +180,7 @@ std::unique_ptr<Decoder> make_raw_decoder(const DecoderSpec& spec) {
   };
   options.features = indices("features");
   options.labels = indices("label");
+  options.features_only = reader.flag("features_only");
   options.missing = reader.missing();
   reader.finish();
   try {

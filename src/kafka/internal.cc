@@ -194,6 +194,10 @@ std::string KafkaError::message() const {
   return text;
 }
 
+bool KafkaError::is_message_too_large() const noexcept {
+  return code_ == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || code_ == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE;
+}
+
 void throw_if_error(const KafkaError& err, const std::string& what) {
   if (err.ok()) return;
   throw KafkaException(err.code(), what + ": " + err.message());

@@ -103,7 +103,7 @@ RangeSpec parse_range_spec(std::string_view text) {
 }
 
 std::vector<ResolvedRange> resolve_ranges(const Consumer& consumer, const std::vector<RangeSpec>& specs,
-                                          milliseconds timeout) {
+                                          milliseconds timeout, FutureOffsets future) {
   std::vector<ResolvedRange> out;
   for (const auto& spec : specs) {
     std::vector<int32_t> all = consumer.partitions_of(spec.topic, timeout);
@@ -132,9 +132,20 @@ std::vector<ResolvedRange> resolve_ranges(const Consumer& consumer, const std::v
         return w.high;
       };
       ResolvedRange r{spec.topic, p, resolve(spec.start, false), resolve(spec.end, true)};
-      if (r.end > w.high && spec.end.kind == OffsetSpec::Kind::kOffset) {
-        // The range ends beyond what exists now: a bounded read waits for
-        // those records (they may still be produced); keep it as asked.
+      // Offsets not produced yet: a bounded read would wait for them, for
+      // ever if they never come; it does only when asked to. (Checked before
+      // retention: a start past the end is not a loss.)
+      const bool end_past = spec.end.kind == OffsetSpec::Kind::kOffset && r.end > w.high;
+      const bool start_past = spec.start.kind == OffsetSpec::Kind::kOffset && r.start > w.high;
+      if ((end_past || start_past) && future == FutureOffsets::kFail) {
+        const std::string partition = spec.topic + ":" + std::to_string(p);
+        const std::string holds = w.high > w.low ? partition + " ends at offset " + std::to_string(w.high - 1)
+                                                 : partition + " holds no record (its next offset is " +
+                                                       std::to_string(w.high) + ")";
+        const std::string asked = std::to_string(r.start) + ".." +
+                                  (spec.end.kind == OffsetSpec::Kind::kEnd ? std::string("end")
+                                                                           : std::to_string(r.end - 1));
+        throw InputError(holds + "; the range asks for " + asked + " (those records do not exist yet)");
       }
       if (r.start < w.low && r.end > r.start) {
         throw DataLossError("records " + std::to_string(r.start) + ".." +

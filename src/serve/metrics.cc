@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cmath>
 
+#include "streamml/version.h"
+
 namespace streamml::serve {
 namespace {
 
@@ -50,9 +52,18 @@ LatencySummary summarize_latencies(std::vector<int64_t>& samples_us) {
   return s;
 }
 
-const std::vector<double>& ServeMetrics::latency_buckets_ms() {
-  static const std::vector<double> kBuckets = {0.5, 1, 2, 3, 5, 10, 25, 50, 100, 250, 500, 1000, 5000};
+ServeMetrics::ServeMetrics() : window_start_us_(now_us()) {}
+
+const std::vector<double>& ServeMetrics::latency_buckets_seconds() {
+  // 0.5 ms .. 5 s: serve's latencies are milliseconds; Prometheus wants seconds.
+  static const std::vector<double> kBuckets = {0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.025,
+                                               0.05,   0.1,   0.25,  0.5,   1,     5};
   return kBuckets;
+}
+
+void ServeMetrics::start_interval() {
+  std::lock_guard lock(mu_);
+  window_start_us_ = now_us();
 }
 
 void ServeMetrics::record_batch(size_t records) {
@@ -66,16 +77,16 @@ void ServeMetrics::record_batch(size_t records) {
 
 void ServeMetrics::record_latency_us(int64_t latency_us) {
   latency_us = std::max<int64_t>(latency_us, 0);
-  const double ms = static_cast<double>(latency_us) / 1000.0;
+  const double seconds = static_cast<double>(latency_us) / 1e6;
   std::lock_guard lock(mu_);
-  const auto& bounds = latency_buckets_ms();
+  const auto& bounds = latency_buckets_seconds();
   if (latency_buckets_.empty()) latency_buckets_.assign(bounds.size() + 1, 0);
   for (size_t i = 0; i < bounds.size(); ++i) {
-    if (ms <= bounds[i]) ++latency_buckets_[i];
+    if (seconds <= bounds[i]) ++latency_buckets_[i];
   }
   ++latency_buckets_.back();
   ++latency_count_;
-  latency_sum_ms_ += ms;
+  latency_sum_seconds_ += seconds;
   // Bound the window's memory at very high rates (the percentiles of the
   // first million samples of a second are representative).
   if (window_latencies_us_.size() < 1'000'000) window_latencies_us_.push_back(latency_us);
@@ -107,6 +118,31 @@ void ServeMetrics::record_reload(bool ok) {
   ++(ok ? reloads_ : reload_failures_);
 }
 
+void ServeMetrics::record_commit_failure() {
+  std::lock_guard lock(mu_);
+  ++commit_failures_;
+}
+
+void ServeMetrics::add_in_flight(int64_t delta) { in_flight_.fetch_add(delta, std::memory_order_relaxed); }
+
+int64_t ServeMetrics::in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+
+std::optional<std::string> ServeMetrics::interval_line_if_changed(std::chrono::seconds idle_period) {
+  {
+    std::lock_guard lock(mu_);
+    int64_t lag_total = 0;
+    for (const auto& [tp, lag] : lag_) lag_total += std::max<int64_t>(lag, 0);
+    const bool changed = window_records_ > 0 || window_batches_ > 0 || !window_latencies_us_.empty() ||
+                         rejected_ != last_line_rejected_ || lag_total != last_line_lag_ ||
+                         model_version_ != last_line_model_version_;
+    const bool idle_line_due =
+        last_line_us_ >= 0 && now_us() - last_line_us_ >=
+                                  std::chrono::duration_cast<std::chrono::microseconds>(idle_period).count();
+    if (!changed && !idle_line_due) return std::nullopt;
+  }
+  return interval_line();
+}
+
 std::string ServeMetrics::interval_line() {
   std::vector<int64_t> samples;
   uint64_t recs, batches, rejected, dead;
@@ -123,12 +159,18 @@ std::string ServeMetrics::interval_line() {
     rejected = rejected_;
     dead = dead_lettered_;
     for (const auto& [tp, lag] : lag_) lag_total += std::max<int64_t>(lag, 0);
-    start = window_start_us_ < 0 ? now : window_start_us_;
+    start = window_start_us_;
     window_records_ = window_batches_ = 0;
     window_max_batch_ = 0;
     window_start_us_ = now;
+    last_line_us_ = now;
+    last_line_rejected_ = rejected;
+    last_line_lag_ = lag_total;
+    last_line_model_version_ = model_version_;
   }
-  const double seconds = std::max(1e-3, static_cast<double>(now - start) / 1e6);
+  // The window is at least as long as the time since construction or
+  // start_interval(): never a rate over a made-up 1 ms.
+  const double seconds = std::max(1e-6, static_cast<double>(now - start) / 1e6);
   LatencySummary s = summarize_latencies(samples);
   return fmt::format(
       "serve: {:.0f} rec/s, batches {} (avg {:.1f}, max {}), latency ms p50 {:.2f} p95 {:.2f} "
@@ -150,17 +192,22 @@ std::string ServeMetrics::prometheus_text() const {
   counter("streamml_serve_dead_lettered_total", "Records written to the dead-letter topic.", dead_lettered_);
   counter("streamml_serve_reloads_total", "Successful hot reloads.", reloads_);
   counter("streamml_serve_reload_failures_total", "Reloads that kept the old model.", reload_failures_);
+  counter("streamml_serve_commit_failures_total", "Offset commits that failed.", commit_failures_);
 
-  out += "# HELP streamml_serve_latency_ms End-to-end latency: input timestamp to output acknowledged.\n";
-  out += "# TYPE streamml_serve_latency_ms histogram\n";
-  const auto& bounds = latency_buckets_ms();
+  out += "# HELP streamml_serve_in_flight_outputs Outputs produced and not yet acknowledged.\n";
+  out += "# TYPE streamml_serve_in_flight_outputs gauge\n";
+  out += fmt::format("streamml_serve_in_flight_outputs {}\n", std::max<int64_t>(in_flight(), 0));
+
+  out += "# HELP streamml_serve_latency_seconds End-to-end latency: input timestamp to output acknowledged.\n";
+  out += "# TYPE streamml_serve_latency_seconds histogram\n";
+  const auto& bounds = latency_buckets_seconds();
   for (size_t i = 0; i < bounds.size(); ++i) {
-    out += fmt::format("streamml_serve_latency_ms_bucket{{le=\"{}\"}} {}\n", bounds[i],
+    out += fmt::format("streamml_serve_latency_seconds_bucket{{le=\"{}\"}} {}\n", bounds[i],
                        latency_buckets_.empty() ? 0 : latency_buckets_[i]);
   }
-  out += fmt::format("streamml_serve_latency_ms_bucket{{le=\"+Inf\"}} {}\n", latency_count_);
-  out += fmt::format("streamml_serve_latency_ms_sum {}\n", latency_sum_ms_);
-  out += fmt::format("streamml_serve_latency_ms_count {}\n", latency_count_);
+  out += fmt::format("streamml_serve_latency_seconds_bucket{{le=\"+Inf\"}} {}\n", latency_count_);
+  out += fmt::format("streamml_serve_latency_seconds_sum {}\n", latency_sum_seconds_);
+  out += fmt::format("streamml_serve_latency_seconds_count {}\n", latency_count_);
 
   out += "# HELP streamml_serve_consumer_lag Records behind the high watermark per partition.\n";
   out += "# TYPE streamml_serve_consumer_lag gauge\n";
@@ -171,6 +218,9 @@ std::string ServeMetrics::prometheus_text() const {
   out += "# HELP streamml_serve_model_info The model version now serving.\n";
   out += "# TYPE streamml_serve_model_info gauge\n";
   out += fmt::format("streamml_serve_model_info{{version=\"{}\"}} 1\n", escape_label(model_version_));
+  out += "# HELP streamml_build_info The streamml version this process runs.\n";
+  out += "# TYPE streamml_build_info gauge\n";
+  out += fmt::format("streamml_build_info{{version=\"{}\"}} 1\n", escape_label(kVersion));
   return out;
 }
 

@@ -9,7 +9,6 @@
 
 #include "streamml/common/error.h"
 #include "streamml/data/decoder.h"
-#include "streamml/data/decoder_spec.h"
 #include "streamml/model/model.h"
 #include "streamml/model/predictions.h"
 
@@ -36,36 +35,6 @@ std::string version_of(const model::Model& model, const std::string& bytes) {
   return buf;
 }
 
-// Inputs to a served model usually carry no label: the decoder it was trained
-// with (which names one) would reject them. Serve with the same spec minus
-// the label (features made explicit so they keep their columns), when that
-// decodes the same features; otherwise with the spec unchanged.
-std::string serving_spec(const std::string& spec) {
-  auto decoder = data::make_decoder(spec);
-  if (decoder->num_labels() == 0) return spec;
-  const data::DecoderSpec parsed = data::DecoderSpec::parse(spec);
-  std::string out = parsed.format();
-  char sep = ':';
-  for (const auto& option : parsed.options()) {
-    if (option.key == "label") continue;
-    out += sep;
-    sep = ',';
-    out += option.key;
-    if (option.has_value) out += "=" + option.value;
-  }
-  if (!parsed.has("features")) {
-    out += sep;
-    out += "features=";
-    const auto names = decoder->feature_names();
-    for (size_t i = 0; i < names.size(); ++i) out += (i ? "+" : "") + data::spec_escape(names[i]);
-  }
-  try {
-    if (data::make_decoder(out)->feature_names() == decoder->feature_names()) return out;
-  } catch (const std::exception&) {
-  }
-  return spec;
-}
-
 class ModelProcessor final : public Processor {
  public:
   explicit ModelProcessor(const ModelProcessorOptions& options) : format_(options.format) {
@@ -78,7 +47,9 @@ class ModelProcessor final : public Processor {
       throw ConfigError("model file '" + options.model_path +
                         "' stores no decoder spec: give one with --decoder");
     }
-    if (options.decoder_spec.empty()) decoder_spec_ = serving_spec(decoder_spec_);
+    // Inputs to a served model usually carry no label: the stored spec
+    // (which names one) decodes them with or without it.
+    if (options.decoder_spec.empty()) decoder_spec_ = data::features_only_spec(decoder_spec_);
     auto decoder = data::make_decoder(decoder_spec_);
     if (decoder->num_features() != model_->num_features()) {
       throw ConfigError("decoder '" + decoder_spec_ + "' yields " + std::to_string(decoder->num_features()) +
@@ -89,6 +60,9 @@ class ModelProcessor final : public Processor {
 
   std::string decoder_spec() const override { return decoder_spec_; }
   std::string version() const override { return version_; }
+  std::string output_schema() const override {
+    return std::string(format_ == OutputFormat::kCsv ? "csv " : "json ") + model_->task().to_string();
+  }
 
   void process(const data::Batch& batch, std::vector<ProcessResult>& results) override {
     results.assign(batch.size, ProcessResult{});

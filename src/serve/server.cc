@@ -3,7 +3,12 @@
 
 #include <httplib.h>
 #include <librdkafka/rdkafka.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <chrono>
 #include <condition_variable>
@@ -19,6 +24,7 @@
 #include "streamml/common/logging.h"
 #include "streamml/data/dead_letter.h"
 #include "streamml/data/decoder.h"
+#include "streamml/data/decoder_spec.h"
 #include "streamml/kafka/consumer.h"
 #include "streamml/kafka/embedded_cluster.h"
 #include "streamml/kafka/producer.h"
@@ -67,6 +73,62 @@ std::string host_name() {
   return buf;
 }
 
+// The metrics server: scrapes and health checks are answered while idle
+// clients hold connections (a health check must never queue behind them):
+// more threads than cpp-httplib's default 8, and idle connections are
+// dropped after kHttpIdleTimeout. Only GET and HEAD: anything else gets 405
+// at once, without reading a body (a POST without Content-Length would
+// otherwise be read until the client closes). SO_REUSEADDR only, not
+// cpp-httplib's SO_REUSEPORT, so that a second process cannot bind the
+// same port and share the scrapes.
+constexpr size_t kHttpThreads = 32;
+constexpr auto kHttpIdleTimeout = std::chrono::seconds(2);
+
+void configure_metrics_http(httplib::Server& http) {
+  http.new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
+  http.set_read_timeout(kHttpIdleTimeout);
+  http.set_write_timeout(kHttpIdleTimeout);
+  http.set_keep_alive_timeout(kHttpIdleTimeout.count());
+  http.set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (req.method == "GET" || req.method == "HEAD") return httplib::Server::HandlerResponse::Unhandled;
+    res.status = 405;
+    res.set_header("Allow", "GET, HEAD");
+    res.set_header("Connection", "close");  // the body, if any, is not read
+    res.set_content("method not allowed\n", "text/plain");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+}
+
+// Why the metrics server could not bind host:port (cpp-httplib does not say).
+std::string bind_failure(const std::string& host, int port) {
+  int error = 0;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0 || found == nullptr) {
+    return "metrics host '" + host + "' cannot be resolved";
+  }
+  const int sock = ::socket(found->ai_family, found->ai_socktype, found->ai_protocol);
+  if (sock < 0) {
+    error = errno;
+  } else {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    if (::bind(sock, found->ai_addr, found->ai_addrlen) != 0) error = errno;
+    ::close(sock);
+  }
+  freeaddrinfo(found);
+  if (error == EADDRINUSE) return "metrics port " + std::to_string(port) + " is already in use";
+  return "cannot listen on " + host + ":" + std::to_string(port) + " for metrics" +
+         (error != 0 ? std::string(": ") + std::strerror(error) : std::string());
+}
+
 std::optional<std::filesystem::file_time_type> mtime_of(const std::string& path) {
   std::error_code ec;
   auto t = std::filesystem::last_write_time(path, ec);
@@ -75,6 +137,14 @@ std::optional<std::filesystem::file_time_type> mtime_of(const std::string& path)
 }
 
 }  // namespace
+
+// An output the producer refused at once for a reason other than its size:
+// ends the service (exactly-once: after aborting the transaction, without
+// rewinding, since serving the batch again would meet the same refusal).
+class OutputRefused : public KafkaException {
+ public:
+  using KafkaException::KafkaException;
+};
 
 struct Server::Impl {
   // At-least-once delivery pipeline: micro-batches whose outputs were
@@ -163,7 +233,11 @@ struct Server::Impl {
     if (!due) return;
     const std::string old_version = processor->version();
     try {
-      install(factory());
+      std::unique_ptr<Processor> next = factory();
+      if (std::string why = incompatibility(*next); !why.empty()) {
+        throw ConfigError("the new model (version " + next->version() + ") does not fit what is served: " + why);
+      }
+      install(std::move(next));
       metrics.record_reload(true);
       std::lock_guard lock(mu);
       ++stats.reloads;
@@ -178,12 +252,41 @@ struct Server::Impl {
     }
   }
 
+  // "" when `next` can take over from the processor now serving: its
+  // decoder reads the same input format into as many features, and its
+  // outputs have the same schema. Otherwise what differs, naming both shapes.
+  std::string incompatibility(const Processor& next) const {
+    auto input_shape = [](const std::string& spec) -> std::string {
+      if (spec.empty()) return "raw payloads";
+      return data::DecoderSpec::parse(spec).format() + " with " +
+             std::to_string(data::make_decoder(spec)->num_features()) + " feature(s) ('" + spec + "')";
+    };
+    auto input_key = [](const std::string& spec) -> std::string {
+      if (spec.empty()) return "";
+      return data::DecoderSpec::parse(spec).format() + "/" + std::to_string(data::make_decoder(spec)->num_features());
+    };
+    const std::string old_spec = processor->decoder_spec();
+    const std::string new_spec = next.decoder_spec();
+    std::string why;
+    if (input_key(old_spec) != input_key(new_spec)) {
+      why = "inputs: serving " + input_shape(old_spec) + ", the new model reads " + input_shape(new_spec);
+    }
+    const std::string old_schema = processor->output_schema();
+    const std::string new_schema = next.output_schema();
+    if (old_schema != new_schema) {
+      why += (why.empty() ? "" : "; ") + std::string("outputs: serving '") + old_schema +
+             "', the new model writes '" + new_schema + "'";
+    }
+    return why;
+  }
+
   void on_rebalance(kafka::RebalanceEvent event, const std::vector<kafka::TopicPartitionOffset>& parts) {
     if (event == kafka::RebalanceEvent::kAssigned) {
       log_info("serve: assigned {} partition(s)", parts.size());
       std::lock_guard lock(mu);
       for (const auto& p : parts) positions[{p.topic, p.partition}] = -1;
       stats.assigned_partitions = positions.size();
+      stats.running = true;  // the group answered: serving (an empty assignment is a standby)
       return;
     }
     const bool lost = event == kafka::RebalanceEvent::kLost;
@@ -228,10 +331,14 @@ struct Server::Impl {
     // At-least-once commits asynchronously: make the last ones stick before
     // the new owner reads the group's offsets (fewer duplicates).
     if (!options.exactly_once && !lost && !final_commit.empty()) {
-      if (auto err = consumer->commit(final_commit, /*async=*/false)) {
-        log_warn("serve: commit on revoke: {}", err.message());
-      }
+      if (auto err = consumer->commit(final_commit, /*async=*/false)) commit_failed("commit on revoke", err);
     }
+  }
+
+  // A commit that failed: logged and counted (streamml_serve_commit_failures_total).
+  void commit_failed(const char* what, const kafka::KafkaError& err) {
+    metrics.record_commit_failure();
+    log_warn("serve: {}: {}", what, err.message());
   }
 
   // Appends the records of `polled` to the micro-batch being built (events
@@ -344,7 +451,11 @@ struct Server::Impl {
     size_t num_outputs = 0;
     for (const ProcessResult& r : results) num_outputs += r.output ? 1 : 0;
     flight.outputs.reserve(num_outputs);
+    // Every output is counted before the first is produced (reports can
+    // come back while the loop still produces); one refused at once gets no
+    // report and is taken off again (refused()).
     flight.unacknowledged = num_outputs;
+    metrics.add_in_flight(static_cast<int64_t>(num_outputs));
     {
       std::lock_guard lock(pipe_mu);
       pipeline_records += n;
@@ -398,16 +509,41 @@ struct Server::Impl {
       }
       flight.outputs.push_back({&flight, meta.timestamp_ms, last_topic_name, meta.partition, meta.offset});
       record.opaque = reinterpret_cast<uint64_t>(&flight.outputs.back());
-      if (kafka::KafkaError err = producer->produce(record)) {  // the message is built only on failure
-        // Refused at once (e.g. after a failed delivery librdkafka refuses
-        // the topic's next records with the same error): the same failure
-        // as a failed delivery report, said the same way.
-        kafka::throw_if_error(err, "output of " + meta.location() + " not delivered to '" + options.output_topic +
-                                       "' (refused by the producer)");
+      if (kafka::KafkaError err = producer->produce(record)) {
+        flight.outputs.pop_back();
+        if (refused(flight, meta, out, err)) ++flight.dead_letters;
       }
     }
     flight.offsets = offsets_of(next);
     return flight;
+  }
+
+  // An output the producer refused at once: it gets no delivery report, so
+  // it leaves the batch's count. One too large to produce is a bad record
+  // (dead-lettered, truncated if need be, or logged; its offset is
+  // committed); returns whether it was dead-lettered. Any other refusal
+  // (e.g. authorization, a fatal producer error; also after a failed
+  // delivery, which librdkafka repeats for the topic's next records) throws
+  // OutputRefused naming the record: the batch fails, and nothing at or
+  // after it is committed.
+  bool refused(InFlightBatch& flight, const data::RecordMeta& meta, const OutputRecord& out,
+               const kafka::KafkaError& err) {
+    metrics.add_in_flight(-1);
+    std::string reason = "output of " + meta.location() + " refused by the producer for '" +
+                         options.output_topic + "': " + err.message();
+    {
+      std::lock_guard lock(pipe_mu);
+      if (--flight.unacknowledged == 0) pipe_cv.notify_all();
+      if (!err.is_message_too_large() && flight.failure.empty()) {
+        flight.failure = reason;
+        flight.failure_code = err.code();
+      }
+    }
+    if (!err.is_message_too_large()) throw OutputRefused(err.code(), reason);
+    data::RecordMeta output_meta = meta;  // the refused record: the output, with its key
+    output_meta.has_key = out.key.has_value();
+    output_meta.key = out.key.value_or("");
+    return reject(output_meta, out.value, reason);
   }
 
   static data::RecordMeta meta_of(const kafka::Message& m) {
@@ -426,6 +562,7 @@ struct Server::Impl {
   // thread in flush()).
   void on_delivery(const kafka::DeliveryReport& r) {
     auto* out = reinterpret_cast<PendingOutput*>(r.opaque);
+    if (out != nullptr) metrics.add_in_flight(-1);
     if (r.error.ok()) {
       if (out != nullptr && out->input_timestamp_ms >= 0) {
         metrics.record_latency_us(wall_us() - out->input_timestamp_ms * 1000);
@@ -491,7 +628,7 @@ struct Server::Impl {
       uncommitted.clear();
       next_async_commit = Clock::now() + kAsyncCommitInterval;
       recommit_at = Clock::now() + kRecommitDelay;
-      if (auto err = consumer->commit(offsets, /*async=*/!now)) log_warn("serve: commit: {}", err.message());
+      if (auto err = consumer->commit(offsets, /*async=*/!now)) commit_failed("commit", err);
     } else if (uncommitted.empty() && recommit_at && Clock::now() >= *recommit_at) {
       recommit_at.reset();
       std::vector<kafka::TopicPartitionOffset> offsets;
@@ -500,7 +637,7 @@ struct Server::Impl {
         offsets = offsets_of(committed);
       }
       if (!offsets.empty()) {
-        if (auto err = consumer->commit(offsets, /*async=*/true)) log_warn("serve: commit: {}", err.message());
+        if (auto err = consumer->commit(offsets, /*async=*/true)) commit_failed("commit", err);
       }
     }
     if (!failure.empty()) {
@@ -621,7 +758,7 @@ struct Server::Impl {
         // librdkafka's mock cluster acknowledges TxnOffsetCommit without
         // storing the offsets: store them with a plain commit there (the
         // transaction already committed the outputs).
-        if (auto err = consumer->commit(offsets, /*async=*/true)) log_warn("serve: commit: {}", err.message());
+        if (auto err = consumer->commit(offsets, /*async=*/true)) commit_failed("commit", err);
       }
       metrics.record_batch(msgs.size());
       complete(msgs.size(), 1, offsets);
@@ -630,6 +767,14 @@ struct Server::Impl {
       if (rd_kafka_fatal_error(producer->handle(), reason, sizeof(reason)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         log_error("serve: transactional producer '{}' failed (fenced by a newer instance?): {}",
                   transactional_id, reason);
+        throw;
+      }
+      if (dynamic_cast<const OutputRefused*>(&e) != nullptr) {
+        // Serving the batch again would meet the same refusal: stop.
+        log_error("serve: aborting the transaction of a {}-record batch and stopping: {}", msgs.size(), e.what());
+        producer->abort_transaction(kTransactionTimeout);
+        producer->flush();
+        forget_pipeline();
         throw;
       }
       if (const auto* txn = dynamic_cast<const kafka::TransactionError*>(&e); txn != nullptr && txn->retriable()) {
@@ -705,14 +850,19 @@ struct Server::Impl {
     }
   }
 
+  // Updates the lag and prints the stderr line every metrics_interval_ms
+  // when something changed, and at most once a minute while idle.
   void metrics_loop() {
+    metrics.start_interval();
     std::unique_lock lock(mu);
     while (!stop_requested.load()) {
       cv.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(options.metrics_interval_ms, 100)));
       if (stop_requested.load()) break;
       lock.unlock();
       update_lag();
-      if (options.metrics_interval_ms > 0) log_info("{}", metrics.interval_line());
+      if (options.metrics_interval_ms > 0) {
+        if (auto line = metrics.interval_line_if_changed()) log_info("{}", *line);
+      }
       lock.lock();
     }
   }
@@ -747,7 +897,7 @@ Server::Server(ServerOptions options, ProcessorFactory factory) : impl_(std::mak
                       options.kafka.get("fetch.wait.max.ms").value_or("") + ", or --busy-fetch");
   }
   if (options.metrics_port < 0 || options.metrics_port > 65535) {
-    throw ConfigError("--metrics-port: must be in 1..65535");
+    throw ConfigError("--metrics-port: must be in 1..65535 (0: off), got " + std::to_string(options.metrics_port));
   }
   if (!factory) throw ConfigError("serve: no processor factory");
   if (options.instance_id.empty()) options.instance_id = host_name();
@@ -821,6 +971,7 @@ void Server::run() {
   try {
     if (o.metrics_port > 0) {
       http = std::make_unique<httplib::Server>();
+      configure_metrics_http(*http);
       http->Get("/metrics", [&s](const httplib::Request&, httplib::Response& res) {
         res.set_content(s.metrics.prometheus_text(), "text/plain; version=0.0.4");
       });
@@ -834,19 +985,15 @@ void Server::run() {
         res.set_content(running ? "ok\n" : "starting\n", "text/plain");
       });
       if (!http->bind_to_port(o.metrics_host.c_str(), o.metrics_port)) {
-        throw ConfigError("--metrics-port: cannot listen on " + o.metrics_host + ":" +
-                          std::to_string(o.metrics_port));
+        throw Error(bind_failure(o.metrics_host, o.metrics_port));
       }
       s.bound_port = o.metrics_port;
       http_thread = std::thread([&http] { http->listen_after_bind(); });
     }
+    // stats.running (and /healthz) turn true at the first assignment.
     s.consumer->subscribe(o.input_topics, [&s](kafka::RebalanceEvent e, const auto& parts) {
       s.on_rebalance(e, parts);
     });
-    {
-      std::lock_guard lock(s.mu);
-      s.stats.running = true;
-    }
     std::string inputs;
     for (const auto& t : o.input_topics) inputs += (inputs.empty() ? "" : ",") + t;
     log_info("serve: {} -> {} as group '{}' ({}; max batch {}, max wait {} us{}; model version {})", inputs,
@@ -877,7 +1024,7 @@ void Server::run() {
     if (!o.exactly_once) s.drain(/*commit=*/true);
     if ((!o.exactly_once || s.mock_cluster) && !s.committed.empty()) {
       if (auto err = s.consumer->commit(offsets_of(s.committed), /*async=*/false)) {
-        log_warn("serve: final commit: {}", err.message());
+        s.commit_failed("final commit", err);
       }
     }
     s.consumer->close();

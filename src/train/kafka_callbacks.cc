@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cmath>
 #include <string_view>
 
@@ -13,6 +14,7 @@
 #include "streamml/kafka/producer.h"
 #include "streamml/model/predictions.h"
 #include "json_text.h"
+#include "metrics_events.h"
 
 namespace streamml::train {
 namespace {
@@ -43,11 +45,7 @@ KafkaMetricsCallback::KafkaMetricsCallback(KafkaMetricsOptions options) : option
 
 KafkaMetricsCallback::~KafkaMetricsCallback() { producer_->close(); }
 
-void KafkaMetricsCallback::write_event(const std::string& event, const TrainContext& context, const Logs& logs) {
-  std::string line = fmt::format(R"({{"event":{},"epoch":{},"step":{},"records":{})", json_string(event),
-                                 context.epoch, context.step, context.records);
-  for (const auto& [key, value] : logs) line += fmt::format(",{}:{}", json_string(key), json_number(value));
-  line += "}";
+void KafkaMetricsCallback::write_line(const std::string& line) {
   kafka::ProduceRecord record;
   record.topic = options_.topic;
   if (!options_.key.empty()) record.key = std::string_view(options_.key);
@@ -56,16 +54,39 @@ void KafkaMetricsCallback::write_event(const std::string& event, const TrainCont
   ++written_;
 }
 
+double KafkaMetricsCallback::elapsed_s() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+void KafkaMetricsCallback::write_event(const std::string& event, const TrainContext& context, const Logs& logs) {
+  std::string line = fmt::format(R"({{"event":{},"epoch":{},"step":{},"records":{})", json_string(event),
+                                 context.epoch, context.step, context.records);
+  for (const auto& [key, value] : logs) {
+    if (key == "records" || key == "epoch" || key == "step") continue;  // the event's own fields
+    line += fmt::format(",{}:{}", json_string(key), json_number(value));
+  }
+  write_line(line + "}");
+}
+
+void KafkaMetricsCallback::on_train_begin(TrainContext& context) {
+  start_ = std::chrono::steady_clock::now();
+  epochs_written_ = 0;
+  write_line(events::train_begin(context, options_.key));
+}
+
 void KafkaMetricsCallback::on_batch_end(TrainContext& context, int64_t step, const Logs& logs) {
-  if (options_.every_steps > 0 && step % options_.every_steps == 0) write_event("batch", context, logs);
+  if (options_.every_steps > 0 && step % options_.every_steps == 0) {
+    write_line(events::batch(context, step, logs, elapsed_s()));
+  }
 }
 
 void KafkaMetricsCallback::on_epoch_end(TrainContext& context, int epoch, const Logs& logs) {
-  write_event("epoch", context, logs);
+  write_line(events::epoch(context, epoch, logs, elapsed_s()));
+  ++epochs_written_;
 }
 
 void KafkaMetricsCallback::on_train_end(TrainContext& context, const Logs& logs) {
-  write_event("train_end", context, logs);
+  write_line(events::train_end(context, epochs_written_, logs, elapsed_s()));
   flush();
 }
 

@@ -44,6 +44,13 @@ void OnlineTrainer::resume(const model::Model& model, data::KafkaDataset& datase
 }
 
 void OnlineTrainer::checkpoint(data::BatchSource& source, OnlineResult& result) {
+  // A step with a finite loss can still make the weights overflow: such a
+  // model is never saved, and its offsets are never committed.
+  if (!has_finite_weights(model_)) {
+    throw DivergenceError(fmt::format("training diverged: the weights are not finite after batch {}; the checkpoint "
+                                      "is not written and no offset is committed (try a lower learning_rate)",
+                                      result.batches));
+  }
   if (!options_.checkpoint_path.empty()) {
     model_.save(options_.checkpoint_path);
     ++result.checkpoints;

@@ -41,6 +41,7 @@ void TrainOptions::validate() const {
     throw ConfigError(fmt::format("invalid grad_clip_norm {}: must be >= 0", grad_clip_norm));
   }
   if (patience < 0) throw ConfigError(fmt::format("invalid patience {}: must be >= 0", patience));
+  if (restore_best && patience == 0) throw ConfigError("restore_best needs early stopping: set patience >= 1");
   if (!(min_delta >= 0.0)) {
     throw ConfigError(fmt::format("invalid min_delta {}: must be >= 0", min_delta));
   }

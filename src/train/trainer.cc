@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cmath>
 #include <optional>
 #include <utility>
 
@@ -133,14 +134,19 @@ torch::optim::Optimizer& ensure_optimizer(ModelImpl& impl, const TrainOptions& o
   return *impl.optimizer;
 }
 
-// Forward + backward + step on one checked batch; adds to `acc`.
-void step_on(ModelImpl& impl, const TrainOptions& options, const data::Batch& batch,
+// Forward + backward + step on one checked batch; adds to `acc`. Returns
+// false, with neither the step nor `acc` touched, when the loss is not a
+// finite number (a diverged run): the weights are never updated with it.
+bool step_on(ModelImpl& impl, const TrainOptions& options, const data::Batch& batch,
              MetricAccumulator& acc, double* batch_loss) {
   torch::optim::Optimizer& optimizer = ensure_optimizer(impl, options);
   impl.set_training(true);
   optimizer.zero_grad();
   torch::Tensor output = impl.forward(ModelImpl::input_tensor(batch));
   torch::Tensor loss = task_loss(impl.task, output, label_tensor(batch));
+  const double mean_loss = loss.item<double>();
+  *batch_loss = mean_loss;
+  if (!std::isfinite(mean_loss)) return false;
   loss.backward();
   if (options.grad_clip_norm > 0.0) {
     std::vector<torch::Tensor> params;
@@ -150,10 +156,17 @@ void step_on(ModelImpl& impl, const TrainOptions& options, const data::Batch& ba
     torch::nn::utils::clip_grad_norm_(params, options.grad_clip_norm);
   }
   optimizer.step();
-  const double mean_loss = loss.item<double>();
-  *batch_loss = mean_loss;
   acc.add(impl.to_predictions(output), batch.labels.data(),
           mean_loss * static_cast<double>(batch.size));
+  return true;
+}
+
+bool finite_weights(ModelImpl& impl) {
+  torch::NoGradGuard no_grad;
+  for (const torch::Tensor& p : impl.parameters()) {
+    if (!torch::isfinite(p).all().item<bool>()) return false;
+  }
+  return true;
 }
 
 void evaluate_on(ModelImpl& impl, const data::Batch& batch, MetricAccumulator& acc) {
@@ -200,7 +213,11 @@ Metrics Trainer::train_step(const data::Batch& batch) {
   }
   MetricAccumulator acc(impl.task);
   double batch_loss = 0.0;
-  step_on(impl, options_, batch, acc, &batch_loss);
+  if (!step_on(impl, options_, batch, acc, &batch_loss)) {
+    throw DivergenceError(fmt::format("training diverged: the loss of step {} (the batch starting at record {}) is "
+                                      "{}; the weights were not updated with it (try a lower learning_rate)",
+                                      steps_ + 1, location(batch, 0), batch_loss));
+  }
   model_.advance_offsets(batch.meta);
   ++steps_;
   Metrics metrics = acc.metrics(/*with_auc=*/true);
@@ -222,7 +239,7 @@ History Trainer::fit(data::BatchSource& train, data::BatchSource* validation,
   std::unique_ptr<EarlyStopping> early_stopping;
   if (options_.patience > 0) {
     early_stopping = std::make_unique<EarlyStopping>(EarlyStoppingOptions{
-        options_.monitor, options_.patience, options_.min_delta, /*restore_best=*/false});
+        options_.monitor, options_.patience, options_.min_delta, options_.restore_best});
     callbacks.push_back(early_stopping.get());
   }
 
@@ -275,7 +292,12 @@ History Trainer::fit(data::BatchSource& train, data::BatchSource* validation,
       }
       for (Callback* cb : callbacks) cb->on_batch_begin(context, context.step);
       double batch_loss = 0.0;
-      step_on(impl, options_, *batch, acc, &batch_loss);
+      if (!step_on(impl, options_, *batch, acc, &batch_loss)) {
+        throw DivergenceError(fmt::format(
+            "training diverged: the loss of epoch {} batch {} (starting at record {}) is {} (try a lower "
+            "learning_rate)",
+            epoch + 1, context.epoch_step + 1, location(*batch, 0), batch_loss));
+      }
       model_.advance_offsets(batch->meta);
       train.commit();
       ++steps_;
@@ -306,6 +328,13 @@ History Trainer::fit(data::BatchSource& train, data::BatchSource* validation,
       break;
     }
     if (epoch == 0) context.steps_per_epoch = context.epoch_step;
+    // The last step of the epoch may have made the weights overflow while its
+    // loss was still finite.
+    if (!finite_weights(impl)) {
+      throw DivergenceError(fmt::format("training diverged: the weights are not finite after epoch {} (try a lower "
+                                        "learning_rate)",
+                                        epoch + 1));
+    }
 
     Logs logs = acc.metrics(/*with_auc=*/true);
     if (validation != nullptr) {
@@ -330,8 +359,15 @@ History Trainer::fit(data::BatchSource& train, data::BatchSource* validation,
     history.stop_reason = context.stop_reason;
   }
   for (Callback* cb : callbacks) cb->on_train_end(context, last_logs);
+  history.weights_epoch = history.epochs_run;
+  if (early_stopping && early_stopping->best_epoch() >= 0) {
+    history.best_epoch = early_stopping->best_epoch() + 1;
+    if (options_.restore_best) history.weights_epoch = history.best_epoch;
+  }
   return history;
 }
+
+bool has_finite_weights(model::Model& model) { return finite_weights(model::detail_impl(model)); }
 
 History fit(model::Model& model, data::BatchSource& train, const TrainOptions& options,
             data::BatchSource* validation, const Callbacks& callbacks) {

@@ -145,6 +145,26 @@ TEST_F(KafkaDatasetTest, CheckpointRestoreResumesAtTheNextRecord) {
   EXPECT_THROW(resumed.restore("nonsense"), ConfigError);
 }
 
+TEST_F(KafkaDatasetTest, RangePastTheNewestOffsetFailsAtOnceUnlessAskedToWait) {
+  try {
+    KafkaDataset ds(bounded({topic_ + ":0:5:14"}));
+    FAIL() << "a range past the newest offset was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(topic_ + ":0 ends at offset 9; the range asks for 5..14"), std::string::npos)
+        << e.what();
+  }
+  auto options = bounded({topic_ + ":0:5:14"});
+  options.wait_for_records = true;
+  KafkaDataset ds(options);
+  std::thread late([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    produce(topic_, values_d(10, 20), 0);
+  });
+  const std::vector<std::string> got = read_all(ds);
+  late.join();
+  EXPECT_EQ(got, values_d(5, 15));
+}
+
 TEST(KafkaDataset, KeyedTopicPerPartition) {
   std::string topic = TestKafka::get().create_topic("keyed", 2);
   for (int p = 0; p < 2; ++p) {
@@ -431,6 +451,26 @@ TEST(KafkaGroupDataset, NewGroupReadsAllThenNothingThenOnlyNewRecords) {
   }
   KafkaDataset fresh(grouped(TestKafka::get().unique_name("g"), {topic}, 2000));
   EXPECT_EQ(read_all(fresh), values_d(0, 100));
+}
+
+TEST(KafkaGroupDataset, MalformedStateIsAConfigErrorNamingTheState) {
+  std::string topic = TestKafka::get().create_topic("badstate", 1);
+  KafkaDataset ds(grouped(TestKafka::get().unique_name("g"), {topic}, 2000));
+  const std::vector<std::string> states = {"group " + topic + ":x:5", "group " + topic + ":0:",
+                                           "group " + topic + ":0:99999999999999999999", "group :5",
+                                           "group " + topic + ":-1:5", "bounded 0 0 0"};
+  for (const std::string& state : states) {
+    try {
+      ds.restore(state);
+      ADD_FAILURE() << "expected ConfigError for '" << state << "'";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("'" + state + "'"), std::string::npos) << e.what();
+    }
+  }
+  KafkaDataset bounded_ds(bounded({topic}));
+  for (const std::string state : {"bounded x 0 0", "bounded -1 0 0", "bounded 0 0 -7", "group"}) {
+    EXPECT_THROW(bounded_ds.restore(state), ConfigError) << state;
+  }
 }
 
 TEST(KafkaGroupDataset, UncommittedRecordsAreReadAgain) {

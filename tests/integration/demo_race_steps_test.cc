@@ -73,18 +73,24 @@ TEST_F(DemoRaceStepsTest, DocumentedSequenceRunsAgainstABroker) {
   EXPECT_TRUE(std::filesystem::exists(dir_ / "models" / "live_model.smlmodel")) << out;
   EXPECT_TRUE(std::filesystem::exists(dir_ / "models" / "form_model.smlmodel")) << out;
 
-  // Service and leaderboard first, then the live races; the leaderboard exits
-  // once every live record has its ranking, the service when input stops.
+  // Leaderboard and service first; the live races start once the service
+  // says its group has assigned the partitions (as the doc does it, so the
+  // group join stays out of the latency). The leaderboard exits once every
+  // live record has its ranking, the service when input stops.
   const std::string script = "cd " + dir_.string() + " || exit 1; " +
+                             cli + " demo --step leaderboard --plain --idle-timeout 30000" + common +
+                             " > board.txt 2>&1 & B=$!; " +
                              "(" + cli + " demo --step serve --idle-timeout 4000" + common +
                              " > serve.txt 2>&1; echo $? > serve.rc) & " +
-                             cli + " demo --step leaderboard --plain --idle-timeout 30000" + common +
-                             " > board.txt 2>&1 & B=$!; sleep 1; " + cli + " demo --step live --speed 200" + common +
+                             "for i in $(seq 1200); do grep -q \"ranking service: serving\" serve.txt && break; "
+                             "sleep 0.1; done; grep -q \"ranking service: serving\" serve.txt || echo serve-not-ready; " +
+                             cli + " demo --step live --speed 200" + common +
                              " > live.txt 2>&1; L=$?; wait $B; R=$?; wait; echo live=$L board=$R";
   out.clear();
   ASSERT_EQ(run_command("bash -c '" + script + "'", &out), 0) << out;
   const std::string board = read_file(dir_ / "board.txt");
   const std::string serve = read_file(dir_ / "serve.txt");
+  EXPECT_EQ(out.find("serve-not-ready"), std::string::npos) << "the serve step never said it was serving:\n" << serve;
   EXPECT_NE(out.find("live=0 board=0"), std::string::npos)
       << out << "\nlive:\n" << read_file(dir_ / "live.txt") << "\nboard:\n" << board << "\nserve:\n" << serve;
   EXPECT_NE(board.find("winner #"), std::string::npos) << board;  // final board line of a race

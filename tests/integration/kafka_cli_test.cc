@@ -137,6 +137,24 @@ TEST(KafkaCliTest, ConsumeRangesWithInclusiveEndsAndCount) {
   EXPECT_NE(sizes.out.find("|" + topic + "\n"), std::string::npos) << sizes.out;
 }
 
+TEST(KafkaCliTest, BoundedRangePastTheNewestOffsetFailsAtOnce) {
+  const std::string topic = TestKafka::get().create_topic("cli-future", 1);
+  produce_numbered(topic, 0, 10);
+  // Before: waited for ever with no message (`timeout` is only a guard: exit 124).
+  CommandResult past_end =
+      streamml::testing::run_command_capture("timeout 120 " + cli("consume " + brokers() + " " + topic + ":0:5:6000"));
+  EXPECT_EQ(past_end.exit_code, 1) << past_end.err;
+  EXPECT_NE(past_end.err.find(topic + ":0 ends at offset 9; the range asks for 5..6000"), std::string::npos)
+      << past_end.err;
+  EXPECT_EQ(past_end.out, "");
+  // Before: "no longer in the log (retention)".
+  CommandResult past_start = run("consume " + brokers() + " " + topic + ":0:20:30");
+  EXPECT_EQ(past_start.exit_code, 1) << past_start.err;
+  EXPECT_NE(past_start.err.find(topic + ":0 ends at offset 9; the range asks for 20..30"), std::string::npos)
+      << past_start.err;
+  EXPECT_EQ(past_start.err.find("no longer in the log"), std::string::npos) << past_start.err;
+}
+
 TEST(KafkaCliTest, UnknownPropertyIsAUsageErrorNamingIt) {
   const std::string topic = TestKafka::get().create_topic("cli-prop", 1);
   CommandResult r = run("consume " + brokers() + " -X fetch.wait.max.msec=1 -e " + topic);

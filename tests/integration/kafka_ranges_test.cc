@@ -87,8 +87,32 @@ TEST_F(KafkaRangesTest, SpecsResolveInTheGivenOrder) {
   EXPECT_EQ(resolve({t() + ":1", t() + ":0:1:1"}), (std::vector<ResolvedRange>{range(1, 0, 4), range(0, 1, 2)}));
 }
 
-TEST_F(KafkaRangesTest, EndBeyondTheWatermarkIsKeptForBoundedReads) {
-  EXPECT_EQ(resolve(t() + ":0:5:20"), std::vector<ResolvedRange>{range(0, 5, 21)});
+TEST_F(KafkaRangesTest, RangesPastTheNewestOffsetFailAtOnceNamingBoth) {
+  auto error_of = [&](const std::string& text) -> std::string {
+    try {
+      resolve(text);
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  EXPECT_EQ(error_of(t() + ":0:5:20"),
+            t() + ":0 ends at offset 9; the range asks for 5..20 (those records do not exist yet)");
+  // Starting past the end is the same mistake, not a retention loss.
+  EXPECT_EQ(error_of(t() + ":0:50:60"),
+            t() + ":0 ends at offset 9; the range asks for 50..60 (those records do not exist yet)");
+  EXPECT_EQ(error_of(t() + ":1:50"),
+            t() + ":1 ends at offset 3; the range asks for 50..end (those records do not exist yet)");
+  EXPECT_EQ(error_of(t() + "::0:5"),
+            t() + ":1 ends at offset 3; the range asks for 0..5 (those records do not exist yet)");
+  // Up to the newest offset, and an empty range at the end, are fine.
+  EXPECT_EQ(resolve(t() + ":0:5:9"), std::vector<ResolvedRange>{range(0, 5, 10)});
+  EXPECT_EQ(resolve(t() + ":0:10"), std::vector<ResolvedRange>{range(0, 10, 10)});
+}
+
+TEST_F(KafkaRangesTest, EndBeyondTheWatermarkIsKeptWhenWaitingIsAsked) {
+  EXPECT_EQ(resolve_ranges(consumer_, {parse_range_spec(t() + ":0:5:20")}, kDefaultTimeout, FutureOffsets::kWait),
+            std::vector<ResolvedRange>{range(0, 5, 21)});
 }
 
 TEST_F(KafkaRangesTest, TimestampsResolveToOffsets) {

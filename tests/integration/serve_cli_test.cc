@@ -4,10 +4,14 @@
 // (at-least-once and exactly-once), two processes in one group with one
 // stopped mid-stream, graceful SIGTERM, and exit codes.
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <set>
@@ -47,6 +51,7 @@ class ServeProcess {
     }
   }
   bool started() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   void kill_now() { signal_and_wait(SIGKILL, 10s); }
   // Sends `sig` and waits for the exit; returns the exit code (-1: killed by
   // a signal or still running at the timeout).
@@ -197,6 +202,69 @@ TEST(ServeCli, ExitCodes) {
   out.clear();
   EXPECT_EQ(testing::run_command(base + " --model " + s.model + " --output-format xml 2>&1", &out), 2) << out;
   EXPECT_EQ(testing::run_command(testing::cli_path() + " serve --model x 2>&1", &out), 2);
+}
+
+// Whether process `pid` has a handler for `sig` (SigCgt in /proc/PID/status).
+bool catches(pid_t pid, int sig) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("SigCgt:", 0) == 0) return (std::stoull(line.substr(7), nullptr, 16) >> (sig - 1)) & 1;
+  }
+  return false;
+}
+
+// A SIGTERM while serve starts is a graceful stop. serve catches it before
+// LibTorch's static initializers run (they take ~0.3 s, seconds on a busy
+// machine), long before it reaches the cluster: here an address where
+// nobody answers, so serve would wait out its --timeout and fail.
+TEST(ServeCli, SigtermWhileStartingExitsZero) {
+  ServeSetup s("serve-early-term", 1);
+  ServeProcess serve({"-b", "127.0.0.1:1", "--timeout", "5000", "--model", s.model, "--input", s.in, "--output",
+                      s.out, "-G", s.group},
+                     s.dir.file("serve.log"));
+  ASSERT_TRUE(serve.started());
+  ASSERT_TRUE(testing::wait_for([&] { return catches(serve.pid(), SIGTERM); }, 4s))
+      << "serve does not catch SIGTERM while it starts\n" << serve.log();
+  EXPECT_EQ(serve.signal_and_wait(SIGTERM, 30s), 0) << serve.log();
+}
+
+TEST(ServeCli, AMetricsPortOutsideOneTo65535IsRejectedNamingTheOption) {
+  std::string out;
+  // Rejected before the cluster is reached (nobody answers at 127.0.0.1:1).
+  EXPECT_EQ(testing::run_command(testing::cli_path() +
+                                     " serve -b 127.0.0.1:1 --timeout 500 --model m --input a --output b -G g "
+                                     "--metrics-port 99999 2>&1",
+                                 &out),
+            2)
+      << out;
+  EXPECT_NE(out.find("--metrics-port"), std::string::npos) << out;
+  EXPECT_NE(out.find("99999"), std::string::npos) << out;
+}
+
+TEST(ServeCli, ASecondServeOnTheSameMetricsPortExitsOneNamingThePort) {
+  ServeSetup s("serve-port", 1);
+  int port = 0;
+  {
+    // A port nobody listens on now.
+    const int sock = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    socklen_t len = sizeof(addr);
+    ::getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len);
+    ::close(sock);
+    port = ntohs(addr.sin_port);
+  }
+  const std::string p = std::to_string(port);
+  ServeProcess first(s.args({"--metrics-port", p, "--metrics-host", "127.0.0.1"}), s.dir.file("first.log"));
+  ASSERT_TRUE(testing::wait_for([&] { return first.log().find("serve: ") != std::string::npos; }, 60s))
+      << first.log();
+  ServeProcess second(s.args({"--metrics-port", p, "--metrics-host", "127.0.0.1"}), s.dir.file("second.log"));
+  EXPECT_EQ(second.wait_exit(60s), 1) << second.log();
+  EXPECT_NE(second.log().find("metrics port " + p + " is already in use"), std::string::npos) << second.log();
+  EXPECT_EQ(first.signal_and_wait(SIGTERM, 30s), 0) << first.log();
 }
 
 }  // namespace

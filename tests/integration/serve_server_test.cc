@@ -100,7 +100,7 @@ TEST(ServeServer, EveryRecordGetsItsPredictionInOrderAndShutdownCommits) {
   ASSERT_TRUE(metrics);
   EXPECT_EQ(metrics->status, 200);
   EXPECT_NE(metrics->body.find("streamml_serve_records_total 400\n"), std::string::npos) << metrics->body;
-  EXPECT_NE(metrics->body.find("streamml_serve_latency_ms_count 400\n"), std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("streamml_serve_latency_seconds_count 400\n"), std::string::npos) << metrics->body;
   EXPECT_NE(metrics->body.find("streamml_serve_model_info{version=\"" + version + "\"} 1"), std::string::npos);
 
   st.stop();
@@ -250,6 +250,60 @@ TEST(ServeServer, HotReloadSwapsTheModelBetweenBatchesWithoutDroppingRecords) {
     EXPECT_EQ(o.value, expected_json(m, i)) << "record " << i;
   }
   EXPECT_EQ(seen.size(), 110u);
+}
+
+// A reload to a model of another feature count or task would dead-letter
+// every input (or change what readers get): it is refused, the old model
+// keeps serving, and /metrics counts the failure.
+TEST(ServeServer, HotReloadRefusesAModelOfAnotherShapeAndKeepsServing) {
+  auto& kafka = TestKafka::get();
+  const std::string in = kafka.create_topic("serve-reshape-in", 1);
+  const std::string out = kafka.create_topic("serve-reshape-out", 1);
+  testing::TempDir dir;
+  const std::string path = dir.file("model.smlm");
+  model::Model first = testing::make_serve_model(31);
+  first.save(path);
+  ServerOptions o = options_for(in, out, kafka.unique_name("serve-reshape"));
+  ServerThread st(o, path);
+  testing::OutputReader reader(out, 1);
+  testing::produce_rows(in, 0, 10, 1);
+  ASSERT_EQ(reader.read_at_least(10).size(), 10u) << st.error();
+  const std::string v1 = st.server().stats().model_version;
+
+  // Five features instead of four.
+  model::ModelConfig wide;
+  wide.task = model::Task::multiclass(3);
+  wide.features.num_features = 5;
+  wide.features.feature_names = {"a", "b", "c", "d", "e"};
+  wide.features.decoder_spec = "csv:names=a+b+c+d+e+y,label=y";
+  wide.spec = model::parse_model_spec("mlp:8");
+  model::Model::create(wide).save(path);
+  st.server().reload();
+  ASSERT_TRUE(testing::wait_for([&] { return st.server().stats().reload_failures + st.server().stats().reloads >= 1; },
+                                30s));
+  EXPECT_EQ(st.server().stats().reloads, 0u);
+  EXPECT_EQ(st.server().stats().reload_failures, 1u);
+  EXPECT_EQ(st.server().stats().model_version, v1);
+
+  // Another task (binary instead of multiclass:3), same features.
+  testing::make_serve_model(32, model::Task::binary()).save(path);
+  st.server().reload();
+  ASSERT_TRUE(testing::wait_for([&] { return st.server().stats().reload_failures + st.server().stats().reloads >= 2; },
+                                30s));
+  EXPECT_EQ(st.server().stats().reloads, 0u);
+  EXPECT_EQ(st.server().stats().reload_failures, 2u);
+  EXPECT_NE(st.server().metrics_text().find("streamml_serve_reload_failures_total 2\n"), std::string::npos);
+
+  // The old model still serves every input.
+  testing::produce_rows(in, 10, 20, 1);
+  const auto& outputs = reader.read_at_least(20);
+  ASSERT_EQ(outputs.size(), 20u) << st.error();
+  for (const Output& out_record : outputs) {
+    const int i = static_cast<int>(out_record.source_offset());
+    EXPECT_EQ(out_record.header(kHeaderModelVersion), v1) << "record " << i;
+    EXPECT_EQ(out_record.value, expected_json(first, i)) << "record " << i;
+  }
+  EXPECT_EQ(st.server().stats().rejected, 0u);
 }
 
 TEST(ServeServer, ExactlyOnceCommitsOffsetsWithTheOutputs) {

@@ -370,17 +370,20 @@ TEST(TrainKafka, MetricsCallbackWritesOneJsonObjectPerEpoch) {
   TrainOptions options;
   options.epochs = 3;
   fit(model, source, options, nullptr, {&callback});
-  auto records = read_topic(out, 4);
-  ASSERT_EQ(records[0].size(), 4u);
+  auto records = read_topic(out, 5);
+  ASSERT_EQ(records[0].size(), 5u) << "train_begin, 3 epochs, train_end";
+  EXPECT_NE(std::string(records[0][0].value()).find("\"event\":\"train_begin\",\"run_id\":\"run-1\""),
+            std::string::npos)
+      << records[0][0].value();
   for (int epoch = 0; epoch < 3; ++epoch) {
-    std::string json(records[0][epoch].value());
+    std::string json(records[0][epoch + 1].value());
     EXPECT_NE(json.find("\"event\":\"epoch\""), std::string::npos) << json;
     EXPECT_EQ(json_value(json, "epoch"), epoch) << json;
     EXPECT_EQ(json_value(json, "records"), 100.0 * (epoch + 1)) << json;
     EXPECT_TRUE(std::isfinite(json_value(json, "loss"))) << json;
-    EXPECT_EQ(records[0][epoch].key, "run-1");
+    EXPECT_EQ(records[0][epoch + 1].key, "run-1");
   }
-  EXPECT_NE(std::string(records[0][3].value()).find("train_end"), std::string::npos);
+  EXPECT_NE(std::string(records[0][4].value()).find("train_end"), std::string::npos);
 }
 
 // --- CLI ---------------------------------------------------------------------------
@@ -406,7 +409,7 @@ TEST(TrainCli, BinaryTrainEvaluatePredictThroughKafka) {
   EXPECT_GE(val_accuracy, 0.95) << out;
   EXPECT_EQ(json_value(out, "epochs"), 8) << out;
   EXPECT_TRUE(std::filesystem::file_size(dir / "curves.svg") > 1000);
-  EXPECT_EQ(read_topic(metrics_topic, 9)[0].size(), 9u) << "8 epochs + train_end";
+  EXPECT_EQ(read_topic(metrics_topic, 10)[0].size(), 10u) << "train_begin + 8 epochs + train_end";
 
   // The model file in new processes: evaluate gives the validation metrics of
   // the last epoch, twice the same.
@@ -594,6 +597,78 @@ TEST(TrainCli, OnlineLearningKilledWithSigkillResumesFromTheCheckpoint) {
   ASSERT_EQ(cli(args + " --stream-timeout 1500 --json", &out), 0);
   EXPECT_EQ(json_value(out, "records"), 0) << out;
   EXPECT_EQ(trained_records(model), total);
+}
+
+TEST(TrainCli, PredictAndServeSpecAcceptRecordsWithoutTheLabelSelectedByIndex) {
+  TempDir dir;
+  // Trained with the label by index: csv:columns=3,label=2.
+  std::ofstream(dir / "train.csv") << "0.1,0.2,1\n-0.3,-0.1,0\n0.5,0.4,1\n-0.2,-0.6,0\n";
+  const std::string model = dir / "indexed.pt";
+  ASSERT_EQ(cli("train --file " + dir / "train.csv" + " --decode csv:columns=3,label=2 --task binary --model mlp:4 "
+                "--epochs 1 -q --save " + model),
+            0);
+  // Inputs of 2 fields (no label) and of 3 fields both predict, alike.
+  std::ofstream(dir / "inputs.csv") << "0.1,0.2\n-0.3,-0.1\n";
+  std::ofstream(dir / "labelled.csv") << "0.1,0.2,1\n-0.3,-0.1,0\n";
+  std::string unlabelled, labelled, err;
+  ASSERT_EQ(cli("predict --model " + model + " --file " + dir / "inputs.csv" + " --output -", &unlabelled, &err), 0)
+      << err;
+  ASSERT_EQ(cli("predict --model " + model + " --file " + dir / "labelled.csv" + " --output -", &labelled), 0);
+  EXPECT_EQ(std::count(unlabelled.begin(), unlabelled.end(), '\n'), 2) << unlabelled;
+  EXPECT_EQ(unlabelled, labelled);
+  // Neither width: the error names both.
+  std::ofstream(dir / "short.csv") << "0.1\n";
+  EXPECT_EQ(cli("predict --model " + model + " --file " + dir / "short.csv" + " --output -", nullptr, &err), 1);
+  EXPECT_NE(err.find("short.csv:1"), std::string::npos) << err;
+  EXPECT_NE(err.find("expected 3 (with the label column) or 2 (without)"), std::string::npos) << err;
+}
+
+TEST(TrainCli, SkipPolicySkipsNonFiniteFeaturesAndInvalidLabelsInEveryCommand) {
+  TempDir dir;
+  const std::string topic = TestKafka::get().create_topic("cli-invalid", 1);
+  std::vector<Record> records = synthetic(Synthetic::kBinary, 200, 31);
+  // Undecodable, non-finite (1e39 overflows float) and a label outside binary.
+  for (const char* bad : {"nan,0.1,1", "0.2,inf,0", "1e39,0.3,1", "0.1,0.2,7", "oops,0.1,1"}) {
+    records.push_back({"", bad});
+  }
+  produce(topic, records, 0);
+  const std::string model = dir / "model.pt";
+  const std::string skip = " --bad-records skip ";
+  std::string out, err;
+  ASSERT_EQ(cli("train " + broker() + " --topic " + topic + skip + "--decode " + kDecode +
+                    " --task binary --model mlp:4 --epochs 1 -q --json --save " + model,
+                &out, &err),
+            0)
+      << err;
+  EXPECT_NE(err.find("skipped 5 bad records"), std::string::npos) << err;
+  EXPECT_NE(err.find(topic + ":0:200"), std::string::npos) << err;  // the first one, named
+
+  out.clear();  // cli() appends
+  ASSERT_EQ(cli("evaluate " + broker() + " --model " + model + " --topic " + topic + skip + "--json", &out, &err), 0)
+      << err;
+  EXPECT_EQ(json_value(out, "records"), 200) << out;
+  EXPECT_NE(err.find("skipped 5 bad records"), std::string::npos) << err;
+
+  // predict needs no label: the label-7 record is predicted, the other four skipped.
+  out.clear();
+  ASSERT_EQ(cli("predict " + broker() + " --model " + model + " --topic " + topic + skip + "--output -", &out, &err),
+            0)
+      << err;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 201) << out;
+  EXPECT_NE(err.find("skipped 4 bad records"), std::string::npos) << err;
+
+  // Online learning too, on every restart.
+  const std::string online = "train " + broker() + " --online -G " + TestKafka::get().unique_name("invalid") +
+                             " --topic " + topic + skip + "--decode " + kDecode +
+                             " --task binary --model mlp:4 --batch-size 16 --stream-timeout 2000 --json --save " +
+                             dir / "online.pt";
+  out.clear();
+  ASSERT_EQ(cli(online, &out, &err), 0) << err;
+  EXPECT_EQ(json_value(out, "records"), 200) << out;
+
+  // Under fail: one clear error naming the record.
+  EXPECT_EQ(cli("evaluate " + broker() + " --model " + model + " --topic " + topic, &out, &err), 1);
+  EXPECT_NE(err.find("invalid record " + topic + ":0:200: feature 'a' is nan"), std::string::npos) << err;
 }
 
 }  // namespace

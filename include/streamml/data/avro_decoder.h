@@ -5,7 +5,7 @@
 // float features and labels, or typed field values (decode_fields()).
 // Spec: avro:schema=PATH | schema64=BASE64URL  (writer schema, a record)
 //           [,confluent][,schema_id=N][,features=F+..][,label=F+..]
-//           [,missing=error|zero|nan]
+//           [,features_only][,missing=error|zero|nan]
 // F: a numeric field `f2`, or elements of an array field `v[0]`, `v[0..7]`.
 // Supported field types: null, boolean, int, long, float, double, string,
 // bytes, unions of null and one of those, arrays of int/long/float/double.
@@ -40,6 +40,11 @@ struct AvroOptions {
   std::vector<std::string> features;  // fields/elements; empty = every numeric scalar field but labels
   std::vector<std::string> labels;    // fields/elements; empty = unlabeled
   MissingPolicy missing = MissingPolicy::kError;  // null without a numeric default
+  // Decode the features only (num_labels() is 0): a null label is fine, and
+  // so is a datum written without the label fields (a schema like this one
+  // minus the fields that are only labels), tried when the datum does not
+  // read with the full schema.
+  bool features_only = false;
 };
 
 // Thread-safety: immutable; decode() and decode_fields() may run on several

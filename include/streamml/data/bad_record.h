@@ -1,12 +1,16 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
 //
-// What to do with a record that cannot be decoded, and the bookkeeping the
-// file/Kafka datasets and the serving loop share to report such records.
+// What to do with a record that cannot be decoded or is invalid (fails its
+// RecordCheck), and the bookkeeping the file/Kafka datasets and the serving
+// loop share to report such records.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +22,13 @@ enum class BadRecordPolicy {
   kSkip,        // count it, keep the first few in a report, go on
   kDeadLetter,  // hand it to a dead-letter sink (topic, callback), count it, go on
 };
+
+// Checks one decoded record before a source hands it out: nullopt when it is
+// usable, otherwise why not (e.g. "feature 'x' is inf"). A record that fails
+// its check is a bad record like an undecodable one: the same policy applies
+// and the same report counts it. Called on the thread that decodes.
+using RecordCheck =
+    std::function<std::optional<std::string>(std::span<const float> features, std::span<const float> labels)>;
 
 // Parses "fail|skip|dead-letter" (also "dead_letter", "dlq"); throws
 // ConfigError naming the value and the accepted ones.

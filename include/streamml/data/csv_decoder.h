@@ -35,6 +35,11 @@ struct CsvOptions {
   std::vector<ColumnRef> features;     // empty = every column except the labels
   std::vector<ColumnRef> labels;       // empty = unlabeled records
   MissingPolicy missing = MissingPolicy::kError;  // empty, absent or non-numeric fields
+  // Decode the features only (num_labels() is 0), from records with or
+  // without the label columns: a record as wide as the labelled one (or
+  // wider) has its features where the spec says; a narrower one is taken as
+  // the same columns with the label columns removed.
+  bool features_only = false;
 };
 
 // Thread-safety: immutable; decode() may run on several threads at once.
@@ -46,7 +51,7 @@ class CsvDecoder final : public Decoder {
   explicit CsvDecoder(CsvOptions options);
 
   size_t num_features() const override { return feature_columns_.size(); }
-  size_t num_labels() const override { return label_columns_.size(); }
+  size_t num_labels() const override { return options_.features_only ? 0 : label_columns_.size(); }
   std::vector<std::string> feature_names() const override;
   std::vector<std::string> label_names() const override;
   std::optional<std::string> decode(std::string_view line, float* features,
@@ -54,22 +59,40 @@ class CsvDecoder final : public Decoder {
   std::string spec() const override;
 
   const CsvOptions& options() const { return options_; }
-  // Resolved 0-based column indices.
+  // Resolved 0-based column indices (label columns as the spec names them,
+  // also with features_only).
   const std::vector<size_t>& feature_columns() const { return feature_columns_; }
   const std::vector<size_t>& label_columns() const { return label_columns_; }
 
  private:
   std::string column_name(size_t column) const;
+  // Decodes `line` (line breaks removed) with the column -> slot table `slots`.
+  std::optional<std::string> decode_columns(std::string_view line, const std::vector<int32_t>& slots,
+                                            float* features, float* labels) const;
   // The columns from `fields` on are missing from the record: the policy's
   // value, or the error naming the first needed one.
-  std::optional<std::string> fill_missing(size_t fields, float* features, float* labels) const;
+  std::optional<std::string> fill_missing(size_t fields, const std::vector<int32_t>& slots, float* features,
+                                          float* labels) const;
+  // features_only: why a record of `fields` fields has neither width.
+  std::string widths_error(size_t fields) const;
 
   CsvOptions options_;
   std::vector<size_t> feature_columns_;
   std::vector<size_t> label_columns_;
   // slot_of_column_[c]: output slot of column c (features first, then
-  // labels), or -1 when the column is not used.
+  // labels), or -1 when the column is not used. With features_only, labels
+  // have no slot.
   std::vector<int32_t> slot_of_column_;
+  // features_only, when a label column comes before a feature column: the
+  // slots of records without the label columns (empty otherwise: both kinds
+  // of record then have their features in the same columns).
+  std::vector<int32_t> unlabelled_slot_of_column_;
+  // features_only: fields of a labelled record (columns=, names= or the
+  // last selected column) and of one without labels; `exact_widths_` when
+  // the column count is known.
+  size_t labelled_width_ = 0;
+  size_t unlabelled_width_ = 0;
+  bool exact_widths_ = false;
 };
 
 // Splits one CSV line into its fields (RFC 4180 quotes removed, "" -> ").

@@ -8,6 +8,10 @@
 //   streamml.source.partition  source partition (-1 for files)
 //   streamml.source.offset     source offset (line number for files)
 //   streamml.source.timestamp  source timestamp (ms), when known
+// A record too large for the topic (the producer's message.max.bytes) goes
+// there truncated to what fits, with two more headers:
+//   streamml.truncated         "true"
+//   streamml.original.size     the payload's size in bytes before truncation
 // Thread-safe (the underlying producer is).
 #pragma once
 
@@ -32,6 +36,8 @@ inline constexpr const char* kHeaderSourceTopic = "streamml.source.topic";
 inline constexpr const char* kHeaderSourcePartition = "streamml.source.partition";
 inline constexpr const char* kHeaderSourceOffset = "streamml.source.offset";
 inline constexpr const char* kHeaderSourceTimestamp = "streamml.source.timestamp";
+inline constexpr const char* kHeaderTruncated = "streamml.truncated";
+inline constexpr const char* kHeaderOriginalSize = "streamml.original.size";
 
 class DeadLetterProducer {
  public:
@@ -41,7 +47,8 @@ class DeadLetterProducer {
   DeadLetterProducer(const DeadLetterProducer&) = delete;
   DeadLetterProducer& operator=(const DeadLetterProducer&) = delete;
 
-  // Enqueues one dead letter. Throws KafkaException when it cannot be queued.
+  // Enqueues one dead letter (truncated when too large, see above). Throws
+  // KafkaException when it cannot be queued.
   void send(const RecordMeta& meta, std::string_view payload, std::string_view reason);
   // Waits for delivery; throws KafkaException naming the topic when any dead
   // letter was not delivered (a dead letter must never vanish).
@@ -54,6 +61,7 @@ class DeadLetterProducer {
 
  private:
   std::string topic_;
+  size_t max_message_bytes_;  // the producer's message.max.bytes
   std::unique_ptr<kafka::Producer> producer_;
   std::atomic<uint64_t> sent_{0};
 };

@@ -10,6 +10,7 @@
 //   json:features=a+b.c+d[0..3],label=y
 //   avro:schema=path.avsc,confluent,label=f2
 //   raw:bytes=16,scale=255
+//   csv:columns=31,label=30,features_only   (inference: the label may be absent)
 // make_decoder() throws ConfigError naming the option when a spec is invalid.
 #pragma once
 
@@ -58,6 +59,13 @@ class Decoder {
   // decoder (an Avro schema is embedded, not referenced by path).
   virtual std::string spec() const = 0;
 };
+
+// The spec of the decoder inference uses for records described by `spec`:
+// `spec` plus the `features_only` flag when it names a label (csv, json,
+// avro, raw), so the records may come with or without their labels
+// (docs/decoders.md). Otherwise `spec` unchanged. Throws ConfigError when
+// `spec` does not parse.
+std::string features_only_spec(std::string_view spec);
 
 // Builds the decoder a spec describes. Throws ConfigError naming the bad
 // option (and showing its expected form) when the spec is invalid.

@@ -30,7 +30,8 @@ struct FileSourceOptions {
   std::vector<std::string> paths;       // files, read in this order (at least one)
   std::string decoder_spec;             // csv:... or json:... (one JSON document per line)
   size_t batch_size = 32;               // rows per batch (>= 1); the last one may be smaller
-  BadRecordPolicy bad_records = BadRecordPolicy::kFail;  // undecodable lines
+  BadRecordPolicy bad_records = BadRecordPolicy::kFail;  // undecodable lines, and those failing `check`
+  RecordCheck check;                    // rejects decoded records (e.g. non-finite values); empty = none
   DeadLetterSink dead_letter;           // required with kDeadLetter
   size_t max_reported = BadRecordCounter::kDefaultMaxExamples;  // bad lines kept in report()
 };
@@ -79,6 +80,7 @@ class FileSource final : public BatchSource {
   std::string line_buffer_;
   uint64_t rows_ = 0;
   BadRecordCounter bad_;
+  bool reported_ = false;  // the epoch's bad records were logged
 };
 
 }  // namespace streamml::data

@@ -1,7 +1,7 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
 //
 // JsonDecoder: one JSON document -> float features and labels.
-// Spec: json:features=PATH+..[,label=PATH+..][,missing=error|zero|nan]
+// Spec: json:features=PATH+..[,label=PATH+..][,features_only][,missing=error|zero|nan]
 // PATH: `a`, nested `a.b.c`, array element `arr[2]`, element range
 // `arr[0..3]` (a declared-length slice: four features arr[0]..arr[3]).
 // Numbers, booleans (1/0) and numeric strings ("1.5") decode; null, absent
@@ -23,6 +23,7 @@ struct JsonOptions {
   std::vector<std::string> features;  // paths (ranges allowed); at least one
   std::vector<std::string> labels;    // paths; empty = unlabeled
   MissingPolicy missing = MissingPolicy::kError;  // null, absent or non-numeric values
+  bool features_only = false;  // decode no label (num_labels() is 0): documents may lack the label fields
 };
 
 // Thread-safety: immutable; decode() may run on several threads at once

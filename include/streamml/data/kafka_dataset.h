@@ -8,7 +8,10 @@
 //  * Bounded ranges: `ranges` in the `topic[:partition[:start[:end]]]`
 //    grammar (kafka/range_spec.h; end inclusive; `-1`/`end` is the high
 //    watermark when the dataset is opened). Ranges are read in order, so every
-//    epoch (reset()) replays exactly the same records in the same order.
+//    epoch (reset()) replays exactly the same records in the same order. A
+//    range asking for offsets not produced yet is an InputError at once
+//    ("t:0 ends at offset 281; the range asks for 150..6000"), unless
+//    `wait_for_records` is set.
 //  * Consumer-group streaming: `group` + `topics`. Starts from the group's
 //    committed offsets (auto.offset.reset decides for a new group; it may be
 //    given as `auto.offset.reset` or `topic.auto.offset.reset`). Offsets are
@@ -46,8 +49,9 @@
 // compaction) are gaps, as before; a range is complete once a later offset of
 // its partition came.
 //
-// Undecodable records follow `bad_records` (fail: InputError naming
-// topic:partition:offset and the reason; skip: counted in report();
+// Undecodable records, and decoded ones that fail `check`, follow
+// `bad_records` (fail: InputError naming topic:partition:offset and the
+// reason; skip: counted in report() and logged at the end of each epoch;
 // dead-letter: original bytes to `dead_letter_topic` with headers, see
 // dead_letter.h). Records that are no longer in the log (retention moved the
 // log start past them) raise DataLossError "records X..Y of t:p are no longer
@@ -55,7 +59,8 @@
 // partition keeps only about 5 MiB.
 //
 // Thread-safety: a KafkaDataset is used from one thread (next/reset/commit/
-// state); it owns and joins its prefetch thread.
+// state), except interrupt(), which is safe from any thread and from a
+// signal handler; it owns and joins its prefetch thread.
 #pragma once
 
 #include <cstdint>
@@ -91,8 +96,11 @@ struct KafkaDatasetOptions {
   int64_t batch_wait_ms = -1;        // group: close a batch this long after its first record (-1: fill it)
   size_t prefetch = 16;              // batches decoded ahead (>= 1); refilled when half taken
   size_t read_ahead_bytes = 16 << 20;  // bounded: bytes fetched ahead per partition whose range has not come
-  BadRecordPolicy bad_records = BadRecordPolicy::kFail;  // undecodable records
+  bool wait_for_records = false;     // bounded: wait (logging progress) for range offsets not produced yet
+                                     // (false: the constructor throws InputError naming the range)
+  BadRecordPolicy bad_records = BadRecordPolicy::kFail;  // undecodable records, and those failing `check`
   kafka::DataLossPolicy on_data_loss = kafka::DataLossPolicy::kReport;  // group: records lost to retention
+  RecordCheck check;                 // with a decoder: rejects decoded records (e.g. non-finite); empty = none
   std::string dead_letter_topic;     // with kDeadLetter (or set dead_letter)
   DeadLetterSink dead_letter;        // with kDeadLetter, instead of a topic
   std::function<void(Batch&)> map;   // applied to every batch on the prefetch thread
@@ -103,7 +111,8 @@ class KafkaDataset final : public BatchSource {
   // Validates the options (ConfigError naming the option, e.g.
   // "stream_timeout -20 ms is invalid: use -1 (never) or a value >= 0"),
   // connects, and for bounded ranges resolves them (KafkaException for a
-  // missing topic/partition, DataLossError when a range is gone).
+  // missing topic/partition, DataLossError when a range is gone, InputError
+  // when it asks for records not produced yet and wait_for_records is off).
   explicit KafkaDataset(KafkaDatasetOptions options);
   ~KafkaDataset() override;
   KafkaDataset(const KafkaDataset&) = delete;
@@ -114,6 +123,13 @@ class KafkaDataset final : public BatchSource {
   std::optional<Batch> next() override;
   // Bounded: starts the next epoch (the same records). Group: ConfigError.
   void reset() override;
+  // Makes next() return nullopt from now on, as at the end of the stream,
+  // within about message_poll_timeout_ms also when it is waiting for records:
+  // a shutdown. Batches not yet returned are dropped, so commit() covers only
+  // the records returned before. Safe from any thread and from a signal
+  // handler (it only sets an atomic flag); it cannot be undone.
+  void interrupt();
+  bool interrupted() const;
   // Group: commits the offsets of every record returned so far (synchronous).
   // Transient errors (request timed out, coordinator moved or unavailable,
   // broker down) are retried with backoff for about 15 s, each logged as a

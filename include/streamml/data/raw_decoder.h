@@ -32,6 +32,10 @@ struct RawOptions {
   std::vector<size_t> features;       // element indices; empty = all but the labels
   std::vector<size_t> labels;         // element indices; empty = unlabeled
   MissingPolicy missing = MissingPolicy::kError;  // elements past the end of a short payload
+  // Decode the features only (num_labels() is 0), from payloads with or
+  // without the label elements: a shorter payload of `count` minus the
+  // labels is the same elements with the labels removed.
+  bool features_only = false;
 };
 
 // Thread-safety: immutable; decode() may run on several threads at once.
@@ -42,7 +46,7 @@ class RawDecoder final : public Decoder {
   explicit RawDecoder(RawOptions options);
 
   size_t num_features() const override { return features_.size(); }
-  size_t num_labels() const override { return options_.labels.size(); }
+  size_t num_labels() const override { return options_.features_only ? 0 : options_.labels.size(); }
   std::vector<std::string> feature_names() const override;
   std::vector<std::string> label_names() const override;
   std::optional<std::string> decode(std::string_view payload, float* features,
@@ -52,6 +56,7 @@ class RawDecoder final : public Decoder {
  private:
   RawOptions options_;
   std::vector<size_t> features_;  // resolved
+  std::vector<size_t> unlabelled_features_;  // features_only: features_ in a payload without the labels
 };
 
 }  // namespace streamml::data

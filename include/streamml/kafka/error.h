@@ -26,6 +26,9 @@ class KafkaError {
   std::string message() const;
   bool is_fatal() const noexcept { return fatal_; }
   bool is_retriable() const noexcept { return retriable_; }
+  // The record is larger than the producer's message.max.bytes (or the
+  // topic's limit): this record is refused, the next ones are not.
+  bool is_message_too_large() const noexcept;
 
  private:
   int code_ = 0;

@@ -68,12 +68,22 @@ struct ResolvedRange {
   std::string to_string() const;  // "topic:partition:[start,end)"
 };
 
+// What resolve_ranges() does with a range that asks for offsets not produced
+// yet: an explicit end offset past the partition's newest record, or an
+// explicit start offset past its end.
+enum class FutureOffsets {
+  kFail,  // InputError "t:0 ends at offset 281; the range asks for 150..6000"
+  kWait,  // keep the range as asked: a bounded read waits for those records
+};
+
 // Resolves specs against the cluster (partitions, watermarks, timestamps), in
 // spec order; a spec without partition expands to every partition in id order.
-// Throws KafkaException for a missing topic/partition, and DataLossError when a
+// Throws KafkaException for a missing topic/partition, DataLossError when a
 // requested start offset is below the log start ("records X..Y of t:p are no
-// longer in the log").
+// longer in the log"), and under FutureOffsets::kFail InputError for a range
+// that asks for offsets not produced yet.
 std::vector<ResolvedRange> resolve_ranges(const Consumer& consumer, const std::vector<RangeSpec>& specs,
-                                          milliseconds timeout = kDefaultTimeout);
+                                          milliseconds timeout = kDefaultTimeout,
+                                          FutureOffsets future = FutureOffsets::kFail);
 
 }  // namespace streamml::kafka

@@ -51,6 +51,11 @@ class Processor {
   // Version stamped into every output's headers (e.g. the model file's
   // version); changes on hot reload.
   virtual std::string version() const = 0;
+
+  // What the outputs look like (e.g. "json multiclass:3"): a hot reload to a
+  // processor with another schema is refused, since the readers of the
+  // output topic expect this one. "" (default): not checked.
+  virtual std::string output_schema() const { return ""; }
 };
 
 // Builds a processor; called at start and on every hot reload. Throws when

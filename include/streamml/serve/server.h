@@ -49,10 +49,20 @@
 // Bad input: a record the decoder rejects, or that the processor rejects,
 //   goes to the dead-letter topic (original key and bytes, headers with the
 //   error and source coordinates) or, without one, is logged with its
-//   coordinates; it is counted either way and its offset is committed.
+//   coordinates; it is counted either way and its offset is committed. So
+//   is an output the producer refuses as too large (the output goes to the
+//   dead-letter topic); a dead letter too large for its topic goes there
+//   truncated (data/dead_letter.h). Any other output refused at once ends
+//   run() with KafkaException naming the record (exactly-once: after
+//   aborting the transaction, never serving the batch again).
 // Hot reload: reload() (SIGHUP in the CLI) or watch_path's mtime changing
-//   swaps in a new processor between batches; when the factory throws, the
-//   old processor keeps serving and the error is logged.
+//   swaps in a new processor between batches; when the factory throws, or
+//   the new processor's decoder reads another format or feature count or its
+//   output_schema() differs, the old processor keeps serving, the error
+//   (naming both shapes) is logged and counted (stats().reload_failures).
+// Metrics HTTP server (metrics_port > 0): GET /metrics and /healthz (503
+//   until the group's first assignment); other methods get 405. run() throws
+//   streamml::Error "metrics port P is already in use" when it cannot bind.
 //
 // Busy fetch (busy_fetch, --busy-fetch): the consumer asks for records again
 //   as soon as a fetch comes back empty (fetch.wait.max.ms=0) instead of
@@ -94,7 +104,7 @@ struct ServerOptions {
   bool busy_fetch = false;                // consumer fetch.wait.max.ms=0 (see "Busy fetch" above)
   std::string instance_id;                // stable id of this process in the group ("" = hostname)
   std::string dead_letter_topic;          // "" = log and count bad records only
-  int metrics_port = 0;                   // > 0: HTTP /metrics and /healthz on this port
+  int metrics_port = 0;                   // 1..65535: HTTP /metrics and /healthz on this port (0: off)
   std::string metrics_host = "0.0.0.0";   // address the metrics server binds
   int64_t metrics_interval_ms = 1000;     // stderr metrics line period (0 = off)
   std::string watch_path;                 // "" = no watch; else reload when its mtime changes
@@ -126,7 +136,7 @@ struct ServerStats {
   uint64_t aborted_transactions = 0;
   size_t assigned_partitions = 0;  // input partitions assigned to this instance now
   std::string model_version;     // version of the processor now serving
-  bool running = false;          // run() is in its loop (joined the group)
+  bool running = false;          // run() joined the group and got its first assignment (/healthz: 200)
 };
 
 class Server {

@@ -1,10 +1,13 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
 //
 // Callbacks that write to Kafka:
-//   * KafkaMetricsCallback: one JSON object per epoch (and optionally every
-//     N steps) to a topic, e.g.
-//       {"event":"epoch","epoch":0,"step":100,"records":3200,"loss":0.35,"val_loss":0.36}
-//     plus {"event":"train_end",...}. Non-finite values are written as null.
+//   * KafkaMetricsCallback: the events of MetricsLog (metrics_log.h) to a
+//     topic, one JSON object per record: train_begin, one per epoch (and
+//     optionally every N steps), and train_end with epochs_run and
+//     stop_reason, e.g.
+//       {"event":"epoch","epoch":0,"step":100,"records":3200,"elapsed_s":1.6,"loss":0.35,"val_loss":0.36}
+//     Every record of a run has the run's id as its key, so a run stays in
+//     one partition, in order. Non-finite values are written as null.
 //   * KafkaPredictionsCallback: the output callback of the seed system. Every
 //     prediction of a prediction loop (train::predict, online learning) is
 //     written to a topic through an OutputSequence, in input order, as JSON
@@ -14,6 +17,7 @@
 // Both flush at the end of training/prediction (flush()) and report
 // delivery failures as KafkaException. Not thread-safe (the loop's thread).
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,7 +37,7 @@ namespace streamml::train {
 struct KafkaMetricsOptions {
   kafka::Config config;     // bootstrap.servers and producer properties
   std::string topic;        // destination topic (required)
-  std::string key;          // record key of every metrics record ("" = null key)
+  std::string key;          // run id: key of every record and train_begin's run_id ("" = null key)
   int64_t every_steps = 0;  // also write a "batch" event every N steps; 0: epochs only
 };
 
@@ -42,19 +46,25 @@ class KafkaMetricsCallback final : public Callback {
   // Throws ConfigError for an empty topic or every_steps < 0.
   explicit KafkaMetricsCallback(KafkaMetricsOptions options);
   ~KafkaMetricsCallback() override;
+  void on_train_begin(TrainContext& context) override;
   void on_batch_end(TrainContext& context, int64_t step, const Logs& logs) override;
   void on_epoch_end(TrainContext& context, int epoch, const Logs& logs) override;
   void on_train_end(TrainContext& context, const Logs& logs) override;
-  // Writes one event now (online learning uses it per checkpoint).
+  // Writes one event now: {"event":<event>,"epoch":..,"step":..,"records":..,<logs>}.
   void write_event(const std::string& event, const TrainContext& context, const Logs& logs);
   // Waits for delivery; throws KafkaException naming the topic on failure.
   void flush(kafka::milliseconds timeout = kafka::kDefaultFlushTimeout);
   int64_t written() const { return written_; }
 
  private:
+  void write_line(const std::string& line);
+  double elapsed_s() const;
+
   KafkaMetricsOptions options_;
   std::unique_ptr<kafka::Producer> producer_;
   int64_t written_ = 0;
+  int epochs_written_ = 0;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
 // How predictions are rendered.

@@ -2,11 +2,14 @@
 //
 // MetricsLog: writes training progress as JSON lines to a file, one object
 // per event, flushed as written:
-//   {"event":"train_begin","epochs":10,"task":"binary","time":"2026-..."}
-//   {"event":"batch","epoch":0,"step":50,"records":1600,"elapsed_s":0.8,"loss":0.41,...}
+//   {"event":"train_begin","run_id":"r1","epochs":10,"task":"binary","parameters":97,"time":"2026-..."}
+//   {"event":"batch","epoch":0,"step":50,"records":1600,"elapsed_s":0.8,"loss":0.41,"epoch_records":1600,...}
 //   {"event":"epoch","epoch":0,"step":100,"records":3200,"elapsed_s":1.6,"loss":0.35,"val_loss":0.36,...}
 //   {"event":"train_end","epochs_run":7,"step":700,"records":22400,"elapsed_s":11.2,"stop_reason":"...",...}
-// Non-finite values are written as null. Not thread-safe.
+// "records" counts the records trained so far in the run, "epoch_records"
+// those of the current epoch; no key appears twice in an object. The
+// metrics topic (KafkaMetricsCallback) gets the same events. Non-finite
+// values are written as null. Not thread-safe.
 #pragma once
 
 #include <chrono>
@@ -21,6 +24,7 @@ namespace streamml::train {
 struct MetricsLogOptions {
   std::string path{};       // output file (created or truncated)
   int64_t every_steps = 0;  // also log a batch event every N steps; 0: epochs only
+  std::string run_id{};     // written in train_begin ("": left out)
 };
 
 class MetricsLog final : public Callback {

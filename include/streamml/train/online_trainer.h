@@ -68,6 +68,9 @@ class OnlineTrainer {
   // Trains on `source` until it ends (stream timeout), max_batches, or
   // request_stop(); then saves a final checkpoint and commits. Callbacks get
   // on_train_begin, on_batch_begin/end, on_predict_batch_end and on_train_end.
+  // Throws DivergenceError (trainer.h) when a loss or, at a checkpoint, the
+  // weights are not finite: that model is never saved nor its offsets
+  // committed.
   OnlineResult run(data::BatchSource& source, const Callbacks& callbacks = {});
 
   // Ends run() after the current batch. Safe from any thread or a signal handler.

@@ -31,6 +31,7 @@ struct TrainOptions {
   int patience = 0;              // early stopping: epochs without improvement; 0: off
   std::string monitor{};         // early-stopping metric; "": val_loss with validation, else loss
   double min_delta = 0.0;        // smallest change of `monitor` that counts as improvement
+  bool restore_best = false;     // with patience: end with the weights of the best epoch (as Keras)
   StatsMode stats_mode = StatsMode::kFullPass;  // see StatsMode
 
   // Throws ConfigError naming the first invalid field.

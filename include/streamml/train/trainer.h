@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "streamml/common/error.h"
 #include "streamml/data/batch.h"
 #include "streamml/model/model.h"
 #include "streamml/train/callback.h"
@@ -37,6 +38,14 @@
 #include "streamml/train/train_options.h"
 
 namespace streamml::train {
+
+// Training diverged: a loss or the weights are not finite numbers (NaN,
+// infinity), e.g. after a far too large learning rate. The message names the
+// epoch and batch (or step).
+class DivergenceError : public Error {
+ public:
+  using Error::Error;
+};
 
 // What fit() did.
 struct History {
@@ -46,6 +55,9 @@ struct History {
   int64_t records = 0;
   bool stopped_early = false;  // a callback, max_steps or request_stop() ended training
   std::string stop_reason;
+  int best_epoch = 0;          // with patience: the best epoch (1-based); 0: none
+  int weights_epoch = 0;       // the epoch (1-based) whose weights the model holds at the end:
+                               // best_epoch with restore_best, else the last one run
 };
 
 // Not thread-safe, except request_stop(). Holds a reference to the model,
@@ -61,7 +73,9 @@ class Trainer {
 
   // Trains for options.epochs passes (or until stopped). Throws InputError for
   // bad records, ConfigError when the sources do not match the model (feature
-  // count) or the training source is empty.
+  // count) or the training source is empty, DivergenceError when a batch's
+  // loss is not finite (before updating the weights with it) or the weights
+  // are not finite at the end of an epoch.
   History fit(data::BatchSource& train, data::BatchSource* validation = nullptr,
               const Callbacks& callbacks = {});
 
@@ -71,7 +85,8 @@ class Trainer {
 
   // One optimizer step on `batch` (online learning). Without statistics the
   // model (when it standardises) takes them from this batch and keeps them.
-  // Returns the batch's metrics plus "step" (steps so far).
+  // Returns the batch's metrics plus "step" (steps so far). Throws
+  // DivergenceError, without updating the weights, when the loss is not finite.
   Metrics train_step(const data::Batch& batch);
 
   // Ends fit() after the current batch. Safe to call from any thread or a
@@ -87,6 +102,10 @@ class Trainer {
   int64_t steps_ = 0;
   std::atomic<bool> stop_requested_{false};
 };
+
+// True when every weight of `model` is a finite number (checked before a
+// model is saved: a diverged model is never written).
+bool has_finite_weights(model::Model& model);
 
 // Convenience wrappers around Trainer.
 History fit(model::Model& model, data::BatchSource& train, const TrainOptions& options,

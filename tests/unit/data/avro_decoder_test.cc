@@ -413,5 +413,59 @@ TEST(AvroDecoder, DecodeIsThreadSafe) {
   EXPECT_EQ(wrong.load(), 0);
 }
 
+
+constexpr const char* kLabelledSchema =
+    R"({"type":"record","name":"r","fields":[{"name":"a","type":"double"},{"name":"y","type":["null","int"]},)"
+    R"({"name":"b","type":"float"}]})";
+constexpr const char* kUnlabelledSchema =
+    R"({"type":"record","name":"r","fields":[{"name":"a","type":"double"},{"name":"b","type":"float"}]})";
+
+TEST(AvroDecoder, FeaturesOnlyAcceptsANullOrAbsentLabel) {
+  auto d = make_decoder(
+      features_only_spec("avro:schema64=" + base64url(kLabelledSchema) + ",label=y"));
+  EXPECT_EQ(d->feature_names(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(d->num_labels(), 0u);
+  auto labelled = [](bool null_label) {
+    return write_datum(kLabelledSchema, [&](avro_value_t& r) {
+      avro_value_t x = field(r, "a");
+      avro_value_set_double(&x, 1.5);
+      x = field(r, "y");
+      avro_value_t branch;
+      avro_value_set_branch(&x, null_label ? 0 : 1, &branch);
+      if (null_label) {
+        avro_value_set_null(&branch);
+      } else {
+        avro_value_set_int(&branch, 1);
+      }
+      x = field(r, "b");
+      avro_value_set_float(&x, 2.5f);
+    });
+  };
+  const std::string unlabelled = write_datum(kUnlabelledSchema, [](avro_value_t& r) {
+    avro_value_t x = field(r, "a");
+    avro_value_set_double(&x, 3.5);
+    x = field(r, "b");
+    avro_value_set_float(&x, 4.5f);
+  });
+  std::vector<float> x(2);
+  auto error = d->decode(labelled(false), x.data(), nullptr);
+  ASSERT_FALSE(error) << *error;
+  EXPECT_EQ(x, (std::vector<float>{1.5f, 2.5f}));
+  error = d->decode(labelled(true), x.data(), nullptr);
+  ASSERT_FALSE(error) << *error;
+  EXPECT_EQ(x, (std::vector<float>{1.5f, 2.5f}));
+  error = d->decode(unlabelled, x.data(), nullptr);
+  ASSERT_FALSE(error) << *error;
+  EXPECT_EQ(x, (std::vector<float>{3.5f, 4.5f}));
+  error = d->decode("\x01", x.data(), nullptr);
+  ASSERT_TRUE(error);
+  EXPECT_NE(error->find("neither with the label fields"), std::string::npos) << *error;
+  // Training still needs the label.
+  auto training = make_decoder("avro:schema64=" + base64url(kLabelledSchema) + ",label=y");
+  float y = 0;
+  EXPECT_TRUE(training->decode(unlabelled, x.data(), &y));
+  EXPECT_EQ(make_decoder(d->spec())->spec(), d->spec());
+}
+
 }  // namespace
 }  // namespace streamml::data

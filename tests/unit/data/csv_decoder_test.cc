@@ -315,5 +315,90 @@ TEST(CsvHelpers, SplitLineAndOpenQuotes) {
   EXPECT_FALSE(csv_line_is_open("a,\"b\"\"c\""));
 }
 
+
+// ---- features_only: inference inputs with or without their label columns ----
+
+std::string csv_row(int fields, int skip = -1) {  // "0,1,2,..." without column `skip`
+  std::string out;
+  for (int i = 0; i < fields; ++i) {
+    if (i == skip) continue;
+    out += (out.empty() ? "" : ",") + std::to_string(i);
+  }
+  return out;
+}
+
+TEST(CsvDecoderFeaturesOnly, LabelByIndexAcceptsBothWidths) {
+  // The spec a model trained with `csv:columns=31,label=30` stores.
+  auto d = make_decoder(features_only_spec("csv:columns=31,label=30"));
+  EXPECT_EQ(d->num_features(), 30u);
+  EXPECT_EQ(d->num_labels(), 0u);
+  EXPECT_TRUE(d->label_names().empty());
+  std::vector<float> expected;
+  for (int i = 0; i < 30; ++i) expected.push_back(static_cast<float>(i));
+  Row with = decode(*d, csv_row(31));
+  ASSERT_FALSE(with.error) << *with.error;
+  EXPECT_EQ(with.features, expected);
+  Row without = decode(*d, csv_row(30));
+  ASSERT_FALSE(without.error) << *without.error;
+  EXPECT_EQ(without.features, expected);
+  Row neither = decode(*d, csv_row(20));
+  ASSERT_TRUE(neither.error);
+  EXPECT_EQ(*neither.error, "the record has 20 fields; expected 31 (with the label column) or 30 (without)");
+  // The label's value does not matter: it is not decoded.
+  EXPECT_FALSE(decode(*d, csv_row(30) + ",?").error);
+}
+
+TEST(CsvDecoderFeaturesOnly, LabelBeforeTheFeaturesShiftsTheColumnsOfUnlabelledRecords) {
+  auto d = make_decoder("csv:columns=5,label=0,features_only");
+  Row with = decode(*d, "9,1,2,3,4");
+  ASSERT_FALSE(with.error) << *with.error;
+  EXPECT_EQ(with.features, (std::vector<float>{1, 2, 3, 4}));
+  Row without = decode(*d, "1,2,3,4");
+  ASSERT_FALSE(without.error) << *without.error;
+  EXPECT_EQ(without.features, (std::vector<float>{1, 2, 3, 4}));
+  // Quoted delimiters do not count as fields.
+  Row quoted = decode(*d, "\"1\",2,3,\"4\"");
+  ASSERT_FALSE(quoted.error) << *quoted.error;
+  EXPECT_EQ(quoted.features, (std::vector<float>{1, 2, 3, 4}));
+  Row neither = decode(*d, "1,2");
+  ASSERT_TRUE(neither.error);
+  EXPECT_EQ(*neither.error, "the record has 2 fields; expected 5 (with the label column) or 4 (without)");
+}
+
+TEST(CsvDecoderFeaturesOnly, LabelRangeInTheMiddle) {
+  auto d = make_decoder("csv:features=0+1+4,label=2..3,features_only");
+  Row with = decode(*d, "0,1,8,9,4");
+  ASSERT_FALSE(with.error) << *with.error;
+  EXPECT_EQ(with.features, (std::vector<float>{0, 1, 4}));
+  Row without = decode(*d, "0,1,4");
+  ASSERT_FALSE(without.error) << *without.error;
+  EXPECT_EQ(without.features, (std::vector<float>{0, 1, 4}));
+  Row neither = decode(*d, "0,1");
+  ASSERT_TRUE(neither.error);
+  EXPECT_EQ(*neither.error,
+            "the record has 2 fields; expected at least 5 (with the label columns) or 3 (without)");
+}
+
+TEST(CsvDecoderFeaturesOnly, LabelByName) {
+  auto d = make_decoder(features_only_spec("csv:names=a+y+b,label=y"));
+  EXPECT_EQ(d->feature_names(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(decode(*d, "1,0,2").features, (std::vector<float>{1, 2}));
+  EXPECT_EQ(decode(*d, "1,2").features, (std::vector<float>{1, 2}));
+  // A file header without the label column.
+  const std::vector<std::string> header = {"a", "b"};
+  auto from_header = make_decoder("csv:header,label=y,features_only", header);
+  EXPECT_EQ(from_header->feature_names(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(decode(*from_header, "1,2").features, (std::vector<float>{1, 2}));
+}
+
+TEST(CsvDecoderFeaturesOnly, CanonicalSpecKeepsTheFlagAndTheLabel) {
+  auto d = make_decoder("csv:columns=31,label=30,features_only");
+  EXPECT_EQ(d->spec(), "csv:columns=31,features=0..29,label=30,features_only,missing=error");
+  EXPECT_EQ(make_decoder(d->spec())->spec(), d->spec());
+  // Without the flag, today's training behaviour: the label is required.
+  auto training = make_decoder("csv:columns=31,label=30");
+  EXPECT_TRUE(decode(*training, csv_row(30)).error);
+}
+
 }  // namespace
 }  // namespace streamml::data

@@ -87,5 +87,13 @@ TEST(MissingPolicy, ParsesAndPrints) {
   EXPECT_EQ(to_string(MissingPolicy::kNan), "nan");
 }
 
+TEST(FeaturesOnlySpec, AddsTheFlagOnlyWhenASpecNamesALabel) {
+  EXPECT_EQ(features_only_spec("csv:columns=31,label=30"), "csv:columns=31,label=30,features_only");
+  EXPECT_EQ(features_only_spec("csv:columns=31"), "csv:columns=31");
+  EXPECT_EQ(features_only_spec("json:features=a,label=y,features_only"), "json:features=a,label=y,features_only");
+  EXPECT_EQ(features_only_spec("raw:bytes=4,label=0"), "raw:bytes=4,label=0,features_only");
+  EXPECT_THROW(features_only_spec(":label=y"), ConfigError);
+}
+
 }  // namespace
 }  // namespace streamml::data

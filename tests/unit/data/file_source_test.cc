@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <span>
 
 #include "streamml/common/error.h"
 
@@ -161,6 +163,37 @@ TEST_F(FileSourceTest, SkipPolicyCountsAndReports) {
   EXPECT_EQ(source.report().count, 0u);
   drain(source);
   EXPECT_EQ(source.report().count, 2u);  // same records, same report each epoch
+}
+
+TEST_F(FileSourceTest, RecordsFailingTheCheckFollowTheBadRecordPolicy) {
+  const std::string path = write("check.csv", "1,2,0\nnan,2,1\n3,4,7\n5,6,1\n");
+  FileSourceOptions options;
+  options.paths = {path};
+  options.decoder_spec = "csv:columns=3,label=2";
+  options.check = [](std::span<const float> features, std::span<const float> labels) -> std::optional<std::string> {
+    for (float f : features) {
+      if (f != f) return std::string("feature is nan");
+    }
+    if (!labels.empty() && labels[0] > 1) return std::string("label out of range");
+    return std::nullopt;
+  };
+  {
+    FileSource source(options);  // fail: the first invalid record, named
+    try {
+      drain(source);
+      FAIL() << "expected InputError";
+    } catch (const InputError& e) {
+      EXPECT_EQ(std::string(e.what()), path + ":2: feature is nan");
+    }
+  }
+  options.bad_records = BadRecordPolicy::kSkip;
+  FileSource source(options);
+  Batch all = drain(source);
+  EXPECT_EQ(all.features, (std::vector<float>{1, 2, 5, 6}));
+  EXPECT_EQ(all.labels, (std::vector<float>{0, 1}));
+  ASSERT_EQ(source.report().count, 2u);
+  EXPECT_EQ(source.report().examples[1].location, path + ":3");
+  EXPECT_EQ(source.report().examples[1].reason, "label out of range");
 }
 
 TEST_F(FileSourceTest, DeadLetterPolicyHandsRecordsToTheSink) {

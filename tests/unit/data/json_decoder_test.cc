@@ -163,5 +163,23 @@ TEST(JsonDecoder, DecodeIsThreadSafe) {
   EXPECT_EQ(wrong.load(), 0);
 }
 
+
+TEST(JsonDecoder, FeaturesOnlyAcceptsDocumentsWithoutTheLabel) {
+  auto d = make_decoder(features_only_spec("json:features=a+b.c,label=y"));
+  EXPECT_EQ(d->num_features(), 2u);
+  EXPECT_EQ(d->num_labels(), 0u);
+  std::vector<float> x(2);
+  EXPECT_FALSE(d->decode(R"({"a":1,"b":{"c":2},"y":1})", x.data(), nullptr));
+  EXPECT_EQ(x, (std::vector<float>{1, 2}));
+  EXPECT_FALSE(d->decode(R"({"a":3,"b":{"c":4}})", x.data(), nullptr));
+  EXPECT_EQ(x, (std::vector<float>{3, 4}));
+  EXPECT_FALSE(d->decode(R"({"a":3,"b":{"c":4},"y":null})", x.data(), nullptr));
+  EXPECT_EQ(d->spec(), "json:features=a+b.c,label=y,features_only,missing=error");
+  // Training still needs the label.
+  auto training = make_decoder("json:features=a+b.c,label=y");
+  std::vector<float> y(1);
+  EXPECT_TRUE(training->decode(R"({"a":3,"b":{"c":4}})", x.data(), y.data()));
+}
+
 }  // namespace
 }  // namespace streamml::data

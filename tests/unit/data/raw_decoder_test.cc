@@ -102,5 +102,19 @@ TEST(RawDecoder, CanonicalSpecRoundTrip) {
   EXPECT_EQ(decode(*again, payload).labels, (std::vector<float>{12}));
 }
 
+
+TEST(RawDecoder, FeaturesOnlyAcceptsPayloadsWithoutTheLabels) {
+  auto d = make_decoder(features_only_spec("raw:bytes=4,label=1"));
+  EXPECT_EQ(d->num_labels(), 0u);
+  std::vector<float> x(3);
+  EXPECT_FALSE(d->decode(std::string("\x01\x09\x02\x03", 4), x.data(), nullptr));
+  EXPECT_EQ(x, (std::vector<float>{1, 2, 3}));
+  EXPECT_FALSE(d->decode(std::string("\x01\x02\x03", 3), x.data(), nullptr));
+  EXPECT_EQ(x, (std::vector<float>{1, 2, 3}));
+  auto error = d->decode(std::string("\x01\x02", 2), x.data(), nullptr);
+  ASSERT_TRUE(error);
+  EXPECT_EQ(*error, "payload has 2 bytes, expected 4 (with the labels) or 3 (without)");
+}
+
 }  // namespace
 }  // namespace streamml::data

@@ -3,9 +3,11 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "streamml/common/error.h"
 #include "streamml/model/model_spec.h"
+#include "streamml/model/record_check.h"
 #include "streamml/model/task.h"
 
 namespace streamml::model {
@@ -76,6 +78,27 @@ TEST(ModelSpec, RejectsInvalidSpecsNamingThePart) {
   EXPECT_NE(config_error([] { parse_model_spec("mlp:8;dropout=1.5"); }).find("dropout"),
             std::string::npos);
   EXPECT_NE(config_error([] { parse_model_spec("mlp:8;depth=3"); }).find("'depth'"), std::string::npos);
+}
+
+TEST(UsableRecordCheck, RejectsNonFiniteFeaturesAndLabelsOutsideTheTask) {
+  const std::vector<float> good = {0.5f, -2.0f};
+  const float one = 1.0f, seven = 7.0f, two = 2.0f;
+  auto binary = usable_record_check(Task::binary(), {"a", "b"});
+  EXPECT_FALSE(binary(good, {&one, 1}));
+  EXPECT_EQ(binary(std::vector<float>{std::nanf(""), 1.0f}, {&one, 1}),
+            "feature 'a' is nan (features must be finite numbers)");
+  // 1e39 decodes to inf (beyond float range).
+  EXPECT_EQ(binary(std::vector<float>{0.0f, std::stof("inf")}, {&one, 1}),
+            "feature 'b' is inf (features must be finite numbers)");
+  EXPECT_EQ(binary(good, {&seven, 1}), "label 7 is not 0 or 1 (task binary)");
+  // Prediction: no label to check.
+  EXPECT_FALSE(binary(good, {}));
+  auto multiclass = usable_record_check(Task::multiclass(3));
+  EXPECT_FALSE(multiclass(good, {&two, 1}));
+  EXPECT_NE(multiclass(good, {&seven, 1}).value_or("").find("not a class of multiclass:3"), std::string::npos);
+  EXPECT_EQ(multiclass(std::vector<float>{0.0f, -std::stof("inf")}, {}),
+            "feature 1 is -inf (features must be finite numbers)");
+  EXPECT_FALSE(usable_record_check(Task::regression())(good, {&seven, 1}));
 }
 
 }  // namespace

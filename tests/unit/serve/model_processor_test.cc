@@ -74,6 +74,32 @@ TEST_F(ModelProcessorTest, ServesWithoutTheTrainingLabelAndMatchesPredict) {
   }
 }
 
+TEST_F(ModelProcessorTest, StoredSpecWithALabelIndexAcceptsInputsWithAndWithoutTheLabel) {
+  // Trained with --decode csv:columns=5,label=N: the label by index, no names.
+  for (const std::string spec : {"csv:columns=5,label=4", "csv:columns=5,label=0"}) {
+    model::ModelConfig c;
+    c.task = model::Task::multiclass(3);
+    c.features.num_features = 4;
+    c.features.decoder_spec = spec;
+    c.spec = model::parse_model_spec("mlp:16");
+    const std::string path = (dir_ / "indexed.smlm").string();
+    model::Model::create(c).save(path);
+    auto p = make_model_processor({path, OutputFormat::kJson, ""});
+    auto decoder = data::make_decoder(p->decoder_spec());
+    ASSERT_EQ(decoder->num_features(), 4u) << spec;
+    std::vector<float> unlabelled(4), labelled(4);
+    auto error = decoder->decode(testing::serve_row(3), unlabelled.data(), nullptr);
+    ASSERT_FALSE(error) << spec << ": " << *error;
+    const std::string row = testing::serve_row(3);
+    error = decoder->decode(spec.back() == '4' ? row + ",2" : "2," + row, labelled.data(), nullptr);
+    ASSERT_FALSE(error) << spec << ": " << *error;
+    EXPECT_EQ(unlabelled, labelled) << spec;
+    error = decoder->decode("1,2", labelled.data(), nullptr);
+    ASSERT_TRUE(error) << spec;
+    EXPECT_NE(error->find("expected 5 (with the label column) or 4 (without)"), std::string::npos) << *error;
+  }
+}
+
 TEST_F(ModelProcessorTest, CsvFormat) {
   auto p = make_model_processor({path_, OutputFormat::kCsv, ""});
   data::Batch batch = decode(*p, {testing::serve_row(3)});
