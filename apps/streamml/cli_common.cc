@@ -51,6 +51,33 @@ kafka::Config KafkaOptions::make_config() {
   return config;
 }
 
+CLI::Validator at_least_check(long long minimum, std::string hint, std::string name) {
+  return CLI::Validator(
+      [minimum, hint](std::string& value) -> std::string {
+        long long number = 0;
+        // Not a number: left to CLI11's conversion, which names the option.
+        if (!CLI::detail::lexical_cast(value, number) || number >= minimum) return "";
+        return value + " is invalid: " + hint;
+      },
+      std::move(name));
+}
+
+CLI::Validator stream_timeout_check() {
+  return at_least_check(-1, "use -1 (never stop) or a value >= 0", "MS>=-1");
+}
+
+void add_on_data_loss_option(CLI::App& app, std::string& value) {
+  app.add_option("--on-data-loss", value,
+                 "Group reading (-G): when records were removed by retention before they were read, report (log "
+                 "an error naming them, count them, go on from the log start) or fail")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"report", "fail"}));
+}
+
+kafka::DataLossPolicy parse_data_loss_policy(const std::string& value) {
+  return value == "fail" ? kafka::DataLossPolicy::kFail : kafka::DataLossPolicy::kReport;
+}
+
 void install_stop_signals() {
   struct sigaction sa {};
   sa.sa_handler = &on_signal;

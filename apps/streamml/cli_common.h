@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "streamml/kafka/config.h"
+#include "streamml/kafka/consumer.h"
 #include "streamml/kafka/embedded_cluster.h"
 
 namespace streamml::cli {
@@ -36,6 +37,18 @@ struct KafkaOptions {
   // Set when -b embedded started a cluster for this command.
   std::unique_ptr<kafka::EmbeddedCluster> embedded;
 };
+
+// Validates an integer option: at least `minimum`, else "<value> is invalid:
+// <hint>" (CLI11 prefixes the option's name).
+CLI::Validator at_least_check(long long minimum, std::string hint, std::string name);
+
+// Validates a --stream-timeout value (milliseconds): -1 (never) or >= 0.
+CLI::Validator stream_timeout_check();
+
+// --on-data-loss report|fail for group readers (records lost to retention
+// before they were read; see docs/reliability.md).
+void add_on_data_loss_option(CLI::App& app, std::string& value);
+kafka::DataLossPolicy parse_data_loss_policy(const std::string& value);
 
 // Installs SIGINT/SIGTERM handlers; stop_requested() turns true on either.
 void install_stop_signals();

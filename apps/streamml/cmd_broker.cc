@@ -40,6 +40,10 @@ int run(const BrokerOptions& options) {
       }
     }
     if (name.empty() || partitions < 1) throw ConfigError("--topic '" + spec + "': expected NAME[:PARTITIONS]");
+    if (partitions > kafka::EmbeddedCluster::kMaxPartitions) {
+      throw ConfigError("--topic '" + spec + "': at most " + std::to_string(kafka::EmbeddedCluster::kMaxPartitions) +
+                        " partitions per topic on the embedded cluster");
+    }
     topics.emplace_back(name, partitions);
   }
   install_stop_signals();
@@ -76,6 +80,13 @@ RunFunction setup(CLI::App& sub) {
   sub.add_option("--topic", options->topics, "Create topic NAME[:PARTITIONS] at start (repeatable)")
       ->allow_extra_args(false);
   sub.add_option("--bootstrap-file", options->bootstrap_file, "Write bootstrap.servers to this file when ready");
+  sub.footer(
+      "Limits (librdkafka 2.0.2's mock cluster): in memory, ~5 MiB retained per partition, at most " +
+      std::to_string(kafka::EmbeddedCluster::kMaxPartitions) +
+      " partitions per topic. Its metadata names controller id 0, a broker that does not exist (brokers are "
+      "1..N), and it does not implement CreateTopics: admin requests of other clients fail (KafkaJS createTopics: "
+      "\"Broker 0 not found\"). Create topics with --topic or `streamml topics create`, or let a producer "
+      "auto-create them (4 partitions).");
   return [options] { return run(*options); };
 }
 

@@ -1,12 +1,15 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
 //
 // streamml consume: read ranges (topic[:partition[:start[:end]]], end
-// inclusive) or a consumer group, and print records with kcat-style format
-// tokens.
+// inclusive; several ranges of one partition are read in the order given) or
+// a consumer group, and print records with kcat-style format tokens.
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cstdio>
+#include <deque>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "cli_common.h"
@@ -25,7 +28,9 @@ struct ConsumeOptions {
   std::string group;
   bool exit_at_end = false;
   bool wait = false;  // --wait: wait for range offsets not produced yet
-  int64_t count = -1;
+  int64_t count = -1;             // -1: no limit
+  int64_t stream_timeout_ms = -1;  // -1: never stop for quiet
+  std::string on_data_loss = "report";  // -G: records lost to retention
   std::string format = "%s\\n";
 };
 
@@ -67,6 +72,14 @@ void print(const std::string& format, const kafka::Message& m) {
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
+// Before the group assigned anything, the stream timeout also allows for the
+// join itself (as KafkaDataset does for train --online).
+constexpr std::chrono::seconds kJoinGrace{30};
+
+// The ranges of one partition still to print, in the order given: [start, end)
+// with end INT64_MAX for an open range.
+using RangeQueue = std::deque<std::pair<int64_t, int64_t>>;
+
 int run(ConsumeOptions& o) {
   std::vector<kafka::RangeSpec> specs;
   for (const auto& s : o.specs) specs.push_back(kafka::parse_range_spec(s));
@@ -83,9 +96,13 @@ int run(ConsumeOptions& o) {
   if (o.exit_at_end) config.set("enable.partition.eof", "true");
   install_stop_signals();
   kafka::Consumer consumer(config);
+  consumer.set_data_loss_policy(parse_data_loss_policy(o.on_data_loss));
 
-  // Partitions still to finish, with their exclusive end (INT64_MAX: open).
-  std::map<kafka::TopicPartition, int64_t> open;
+  using Clock = std::chrono::steady_clock;
+  const auto started = Clock::now();
+  std::optional<Clock::time_point> assigned_at;  // group mode: the last assignment
+  // Partitions still to finish, with their ranges in the order given.
+  std::map<kafka::TopicPartition, RangeQueue> open;
   std::map<kafka::TopicPartition, int64_t> next_commit;
   if (group_mode) {
     std::set<std::string> topics;
@@ -97,7 +114,9 @@ int run(ConsumeOptions& o) {
       consumer.partitions_of(s.topic, o.kafka.timeout());  // clear error when it does not exist
       topics.insert(s.topic);
     }
-    consumer.subscribe({topics.begin(), topics.end()});
+    consumer.subscribe({topics.begin(), topics.end()}, [&](kafka::RebalanceEvent event, const auto&) {
+      if (event == kafka::RebalanceEvent::kAssigned) assigned_at = Clock::now();
+    });
   } else {
     std::vector<kafka::TopicPartitionOffset> assignment;
     for (const auto& spec : specs) {
@@ -105,26 +124,46 @@ int run(ConsumeOptions& o) {
       const bool bounded = spec.end.kind != kafka::OffsetSpec::Kind::kEnd;
       const auto future = o.wait ? kafka::FutureOffsets::kWait : kafka::FutureOffsets::kFail;
       for (const auto& r : kafka::resolve_ranges(consumer, {spec}, o.kafka.timeout(), future)) {
-        kafka::TopicPartition tp{r.topic, r.partition};
-        if (open.count(tp)) {
-          throw ConfigError("partition " + r.topic + ":" + std::to_string(r.partition) + " is given twice");
-        }
         if (bounded && r.size() == 0) continue;
-        open[tp] = bounded ? r.end : INT64_MAX;
-        assignment.push_back({r.topic, r.partition, r.start});
+        kafka::TopicPartition tp{r.topic, r.partition};
+        RangeQueue& ranges = open[tp];
+        // A partition given again is read again, after its earlier ranges.
+        if (ranges.empty()) assignment.push_back({r.topic, r.partition, r.start});
+        ranges.emplace_back(r.start, bounded ? r.end : INT64_MAX);
       }
     }
     if (!assignment.empty()) consumer.assign(assignment);
   }
 
+  // Drops the finished first range of `tp`; moves to its next one (seeking
+  // unless it continues where the finished one ended). Returns true when it
+  // seeked: what this poll returned for `tp` after that is stale.
+  auto finish_range = [&](const kafka::TopicPartition& tp) {
+    RangeQueue& ranges = open[tp];
+    const int64_t finished_end = ranges.front().second;
+    ranges.pop_front();
+    if (ranges.empty()) {
+      open.erase(tp);
+      return false;
+    }
+    if (ranges.front().first == finished_end) return false;
+    kafka::throw_if_error(consumer.seek({tp.topic, tp.partition, ranges.front().first}, o.kafka.timeout()),
+                          "seeking " + tp.topic + ":" + std::to_string(tp.partition) + " to offset " +
+                              std::to_string(ranges.front().first));
+    return true;
+  };
+
   int64_t printed = 0;
   bool done = !group_mode && open.empty();
   std::set<kafka::TopicPartition> at_end;  // group mode with -e
+  auto last_record = started;
   while (!done && !stop_requested()) {
+    std::set<kafka::TopicPartition> seeked;  // in this poll
     for (auto& m : consumer.poll_batch(1000, kafka::milliseconds(100))) {
       kafka::TopicPartition tp{m.topic(), m.partition()};
+      if (seeked.count(tp)) continue;
       if (m.is_eof()) {
-        if (o.exit_at_end && !group_mode) open.erase(tp);
+        if (o.exit_at_end && !group_mode && open.count(tp) && finish_range(tp)) seeked.insert(tp);
         if (o.exit_at_end && group_mode) {
           at_end.insert(tp);
           auto assigned = consumer.assignment();
@@ -142,18 +181,44 @@ int run(ConsumeOptions& o) {
         log_warn("consumer: {}", err.message());
         continue;
       }
-      auto it = open.find(tp);
-      if (!group_mode && (it == open.end() || m.offset() >= it->second)) continue;
+      last_record = Clock::now();
+      bool print_it = group_mode;
+      if (!group_mode) {
+        // Offsets a partition does not deliver (transaction markers,
+        // compaction) are gaps: a range is complete once a later offset came.
+        while (open.count(tp)) {
+          const auto [start, end] = open[tp].front();
+          if (m.offset() < start) break;  // before the range
+          if (m.offset() < end) {
+            print_it = true;
+            if (m.offset() + 1 < end) break;
+          }
+          if (finish_range(tp)) {
+            seeked.insert(tp);
+            break;
+          }
+          if (print_it) break;  // the next range continues after this record
+        }
+      }
+      if (!print_it) continue;
       print(o.format, m);
       next_commit[tp] = m.offset() + 1;
       at_end.erase(tp);
-      if (!group_mode && m.offset() + 1 >= it->second) open.erase(it);
       if (o.count >= 0 && ++printed >= o.count) {
         done = true;
         break;
       }
     }
     if (!group_mode && open.empty()) done = true;
+    if (!done && o.stream_timeout_ms >= 0) {
+      const auto quiet_since = !group_mode ? last_record
+                               : assigned_at ? std::max(last_record, *assigned_at)
+                                             : last_record + kJoinGrace;
+      if (Clock::now() - quiet_since >= std::chrono::milliseconds(o.stream_timeout_ms)) {
+        log_info("consume: no record for {} ms (--stream-timeout): stopping", o.stream_timeout_ms);
+        done = true;
+      }
+    }
   }
   std::fflush(stdout);
   if (group_mode && !next_commit.empty()) {
@@ -173,7 +238,13 @@ RunFunction setup(CLI::App& sub) {
   sub.add_option("-G,--group", o->group, "Consume as this consumer group (commits what it printed)");
   sub.add_flag("-e", o->exit_at_end, "Exit at the end of each partition");
   sub.add_flag("--wait", o->wait, "Wait for range offsets not produced yet (default: fail at once naming them)");
-  sub.add_option("-c,--count", o->count, "Exit after this many messages");
+  sub.add_option("-c,--count", o->count, "Exit after this many messages (at least 1; default: no limit)")
+      ->check(at_least_check(1, "give at least 1 (omit -c for no limit)", "COUNT>=1"));
+  sub.add_option("--stream-timeout", o->stream_timeout_ms,
+                 "Stop after this many ms without a record (with -G counted from the group's assignment; "
+                 "-1: never)")
+      ->check(stream_timeout_check());
+  add_on_data_loss_option(sub, o->on_data_loss);
   sub.add_option("-f,--format", o->format, "Output format: %t topic %p partition %o offset %k key %s value "
                                            "%S size %T timestamp %h headers, \\n \\t")
       ->capture_default_str();

@@ -1,7 +1,11 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
 //
-// streamml produce: one message per line from files or stdin, kcat-style.
+// streamml produce: one message per line from files or stdin, kcat-style. A
+// missing topic is created by the cluster when it allows auto-creation.
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -35,17 +39,32 @@ int run(ProduceOptions& o) {
   // leave the topic half-written.
   std::vector<std::unique_ptr<std::ifstream>> inputs;
   for (const auto& path : o.files) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw InputError("cannot read input file '" + path + "': it is a directory");
+    errno = 0;
     auto in = std::make_unique<std::ifstream>(path, std::ios::binary);
-    if (!*in) throw InputError("cannot read input file '" + path + "'");
+    if (!*in) {
+      throw InputError("cannot read input file '" + path + "': " +
+                       (errno != 0 ? std::strerror(errno) : "cannot open it"));
+    }
     inputs.push_back(std::move(in));
   }
   kafka::Config config = o.kafka.make_config();
+  bool topic_exists = true;
   {
+    // A missing topic is created by the cluster on the first record when it
+    // allows auto-creation (README: "Topic auto-creation"), as for every
+    // streamml producer and kcat.
     kafka::Admin admin(config);
-    kafka::TopicInfo info = admin.describe_topic(o.topic, o.kafka.timeout());
-    if (o.partition >= static_cast<int>(info.partitions.size())) {
-      throw ConfigError("-p " + std::to_string(o.partition) + ": topic '" + o.topic + "' has only " +
-                        std::to_string(info.partitions.size()) + " partition(s)");
+    topic_exists = admin.topic_exists(o.topic, o.kafka.timeout());
+    if (topic_exists) {
+      kafka::TopicInfo info = admin.describe_topic(o.topic, o.kafka.timeout());
+      if (o.partition >= static_cast<int>(info.partitions.size())) {
+        throw ConfigError("-p " + std::to_string(o.partition) + ": topic '" + o.topic + "' has only " +
+                          std::to_string(info.partitions.size()) + " partition(s)");
+      }
+    } else {
+      log_info("topic '{}' does not exist: the cluster creates it if it allows auto-creation", o.topic);
     }
   }
   int64_t failures_reported = 0;
@@ -55,7 +74,7 @@ int run(ProduceOptions& o) {
     }
   });
   uint64_t sent = 0;
-  auto produce_stream = [&](std::istream& in) {
+  auto produce_stream = [&](std::istream& in, const std::string& name) {
     std::string line;
     while (std::getline(in, line)) {
       kafka::ProduceRecord record;
@@ -77,12 +96,15 @@ int run(ProduceOptions& o) {
       ++sent;
       producer.poll();
     }
-    if (in.bad()) throw InputError("error reading input");
+    if (in.bad()) {
+      throw InputError("error reading " + name + " after line " + std::to_string(sent) + ": " +
+                       (errno != 0 ? std::strerror(errno) : "read failed"));
+    }
   };
   if (inputs.empty()) {
-    produce_stream(std::cin);
+    produce_stream(std::cin, "standard input");
   } else {
-    for (size_t i = 0; i < inputs.size(); ++i) produce_stream(*inputs[i]);
+    for (size_t i = 0; i < inputs.size(); ++i) produce_stream(*inputs[i], "input file '" + o.files[i] + "'");
   }
   kafka::FlushResult flushed = producer.flush(std::max(o.kafka.timeout(), kafka::kDefaultFlushTimeout));
   int64_t delivered = producer.delivered_count();
@@ -92,6 +114,12 @@ int run(ProduceOptions& o) {
     std::fprintf(stderr, "streamml: error: %lld message(s) not delivered (%lld failed, %lld still queued)\n",
                  static_cast<long long>(sent - delivered), static_cast<long long>(flushed.failed),
                  static_cast<long long>(flushed.still_queued));
+    if (!topic_exists && !kafka::Admin(config).topic_exists(o.topic, o.kafka.timeout())) {
+      std::fprintf(stderr,
+                   "streamml: error: topic '%s' does not exist and the cluster did not create it (the broker's "
+                   "auto.create.topics.enable is off); create it with 'streamml topics create'\n",
+                   o.topic.c_str());
+    }
     return kExitFailure;
   }
   return kExitOk;

@@ -7,9 +7,13 @@
 #include "command.h"
 #include "streamml/common/error.h"
 #include "streamml/kafka/admin.h"
+#include "streamml/kafka/embedded_cluster.h"
 
 namespace streamml::cli {
 namespace {
+
+constexpr int kMaxPartitions = 100000;
+constexpr int kMaxReplication = 10000;
 
 std::string join(const std::vector<int32_t>& ids) {
   std::string out;
@@ -44,6 +48,12 @@ int run_create(TopicsOptions& o) {
     }
     topics.push_back(std::move(t));
   }
+  if (o.kafka.brokers == "embedded" || kafka::EmbeddedCluster::is_embedded(o.kafka.brokers)) {
+    if (o.partitions > kafka::EmbeddedCluster::kMaxPartitions) {
+      throw ConfigError("-p " + std::to_string(o.partitions) + ": the embedded cluster allows at most " +
+                        std::to_string(kafka::EmbeddedCluster::kMaxPartitions) + " partitions per topic");
+    }
+  }
   kafka::Admin admin(o.kafka.make_config());
   admin.create_topics(topics, o.kafka.timeout());
   for (const auto& t : topics) {
@@ -76,10 +86,14 @@ RunFunction setup(CLI::App& sub) {
   CLI::App* create = sub.add_subcommand("create", "Create topics");
   o->kafka.add_to(*create);
   create->add_option("names", o->names, "Topic names")->required();
-  create->add_option("-p,--partitions", o->partitions, "Partitions")->capture_default_str()->check(CLI::PositiveNumber);
+  // Kafka's CreateTopics bounds (librdkafka checks the same); the embedded
+  // cluster allows fewer partitions (EmbeddedCluster::kMaxPartitions).
+  create->add_option("-p,--partitions", o->partitions, "Partitions")
+      ->capture_default_str()
+      ->check(CLI::Range(1, kMaxPartitions));
   create->add_option("-r,--replication", o->replication, "Replication factor")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, kMaxReplication));
   create->add_option("--config", o->configs, "Topic config key=value (repeatable)")
       ->allow_extra_args(false);  // one value per --config: never swallow topic names
   CLI::App* describe = sub.add_subcommand("describe", "Describe topics: partitions, leaders, offsets");

@@ -50,6 +50,7 @@ struct TrainCommandOptions {
   int64_t checkpoint_every = 100;
   int64_t batch_wait_ms = 100;
   int64_t stream_timeout_ms = -1;
+  std::string on_data_loss = "report";  // --online: records lost to retention
   int64_t max_batches = 0;
   std::string predictions_topic;
   std::string metrics_topic;
@@ -317,6 +318,7 @@ int run_online(TrainCommandOptions& o) {
   options.batch_wait_ms = o.batch_wait_ms;
   options.stream_timeout_ms = o.stream_timeout_ms;
   options.bad_records = data::parse_bad_record_policy(o.input.bad_records);
+  options.on_data_loss = parse_data_loss_policy(o.on_data_loss);
   options.check = model::usable_record_check(task_of(o));
   data::KafkaDataset dataset(options);
   model::Model model = make_model(o, decoder_spec, dataset.num_features(), dataset.feature_names());
@@ -369,6 +371,7 @@ int run_online(TrainCommandOptions& o) {
   summary["batches"] = static_cast<double>(result.batches);
   summary["records"] = static_cast<double>(result.records);
   summary["checkpoints"] = static_cast<double>(result.checkpoints);
+  if (dataset.lost_records() > 0) summary["lost_records"] = static_cast<double>(dataset.lost_records());
   std::printf("%s\n", format_metrics(summary, o.json).c_str());
   return report_outputs(outputs);
 }
@@ -465,7 +468,9 @@ RunFunction setup(CLI::App& sub) {
       ->capture_default_str();
   sub.add_option("--batch-wait", o->batch_wait_ms, "Online: ms to wait for a mini-batch to fill")->capture_default_str();
   sub.add_option("--stream-timeout", o->stream_timeout_ms, "Online: stop after this many ms without records (-1: never)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(stream_timeout_check());
+  add_on_data_loss_option(sub, o->on_data_loss);
   sub.add_option("--max-batches", o->max_batches, "Online: stop after this many batches (0: no limit)");
   sub.add_option("--predictions-topic", o->predictions_topic, "Online: write each batch's predictions here "
                                                               "(before the update)");

@@ -699,12 +699,8 @@ KafkaDataset::KafkaDataset(KafkaDatasetOptions options) : impl_(std::make_unique
     o.dead_letter = d.dead_letters->sink();
   }
 
-  // Topic-level properties may be given with a "topic." prefix (as in
-  // TensorFlow I/O); librdkafka takes them on the global configuration.
-  kafka::Config config;
-  for (const auto& [key, value] : o.config.entries()) {
-    config.set(key.rfind("topic.", 0) == 0 ? key.substr(6) : key, value);
-  }
+  // Topic-level properties given as "topic.X" are X in a kafka::Config.
+  kafka::Config config = o.config;
   // librdkafka 2.0 stops fetching for up to a second once its queue holds
   // queued.min.messages (default 100000) records, however soon they are
   // consumed after that: a reader slower than the fetching (training) then
@@ -714,6 +710,7 @@ KafkaDataset::KafkaDataset(KafkaDatasetOptions options) : impl_(std::make_unique
   if (d.group_mode) {
     config.set("group.id", o.group);
     d.consumer = std::make_unique<kafka::Consumer>(config);
+    d.consumer->set_data_loss_policy(o.on_data_loss);
     for (const auto& topic : o.topics) d.consumer->partitions_of(topic);  // clear error when missing
     d.consumer->subscribe(o.topics, [&d](kafka::RebalanceEvent e, const auto& parts) { d.on_rebalance(e, parts); });
   } else {
@@ -832,6 +829,8 @@ void KafkaDataset::commit() {
     backoff = std::min(backoff * 2, kCommitMaxBackoff);
   }
 }
+
+int64_t KafkaDataset::lost_records() const { return impl_->consumer->lost_records(); }
 
 size_t KafkaDataset::num_features() const { return impl_->decoder ? impl_->decoder->num_features() : 0; }
 size_t KafkaDataset::num_labels() const { return impl_->decoder ? impl_->decoder->num_labels() : 0; }

@@ -103,7 +103,7 @@ void create_with_admin_api(rd_kafka_t* rk, const std::vector<NewTopic>& topics, 
 
 Admin::Admin(Config config) : config_(std::move(config)) {
   if (!config_.contains("bootstrap.servers")) throw ConfigError("bootstrap.servers is not set (-b BROKERS)");
-  handle_ = internal::make_handle(RD_KAFKA_PRODUCER, internal::make_conf(config_));
+  handle_ = internal::make_handle(RD_KAFKA_PRODUCER, internal::make_conf(RD_KAFKA_PRODUCER, config_));
 }
 
 Admin::~Admin() = default;

@@ -18,6 +18,9 @@ namespace {
 
 // How long resume() waits for the request that wakes a leader's thread.
 constexpr int kWakeTimeoutMs = 1000;
+// How long an assignment waits for the committed offsets and log starts it
+// checks for records lost to retention (then it goes on unchecked, warning).
+constexpr int kLossCheckTimeoutMs = 10000;
 
 }  // namespace
 
@@ -54,7 +57,7 @@ Consumer::Consumer(Config config) : config_(config) {
     no_group_ = true;
     config.set("group.id", "streamml-unmanaged");
   }
-  ConfPtr conf = internal::make_conf(config);
+  ConfPtr conf = internal::make_conf(RD_KAFKA_CONSUMER, config);
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &ConsumerCallbacks::rebalance);
   rd_kafka_conf_set_offset_commit_cb(conf.get(), &ConsumerCallbacks::offset_commit);
@@ -87,6 +90,7 @@ void Consumer::subscribe(const std::vector<std::string>& topics, RebalanceCallba
     throw ConfigError("subscribing needs a consumer group: set group.id (-G GROUP)");
   }
   on_rebalance_ = std::move(on_rebalance);
+  subscribed_ = true;
   PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
   for (const auto& topic : topics) {
     rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
@@ -110,6 +114,7 @@ void Consumer::handle_rebalance(int err, rd_kafka_topic_partition_list_s* partit
       if (tp != nullptr) tp->offset = start.offset;
     }
   }
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) check_assigned_starts(partitions);
   auto offsets = internal::from_list(partitions);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     if (cooperative) {
@@ -127,6 +132,7 @@ void Consumer::handle_rebalance(int err, rd_kafka_topic_partition_list_s* partit
   const bool lost = rd_kafka_assignment_lost(handle_.get()) != 0;
   log_info("consumer {}: {} {} partition(s)", name_, lost ? "lost" : "revoked", offsets.size());
   if (on_rebalance_) on_rebalance_(lost ? RebalanceEvent::kLost : RebalanceEvent::kRevoked, offsets);
+  for (const auto& tpo : offsets) expected_.erase({tpo.topic, tpo.partition});
   if (cooperative) {
     ErrorPtr e(rd_kafka_incremental_unassign(handle_.get(), partitions));
   } else {
@@ -134,17 +140,102 @@ void Consumer::handle_rebalance(int err, rd_kafka_topic_partition_list_s* partit
   }
 }
 
+void Consumer::check_assigned_starts(rd_kafka_topic_partition_list_s* partitions) {
+  if (partitions == nullptr || partitions->cnt == 0) return;
+  PartitionListPtr committed(rd_kafka_topic_partition_list_copy(partitions));
+  if (rd_kafka_resp_err_t err = rd_kafka_committed(handle_.get(), committed.get(), kLossCheckTimeoutMs)) {
+    log_warn("consumer {}: committed offsets not checked against the log start: {}", name_, rd_kafka_err2str(err));
+    return;
+  }
+  for (int i = 0; i < partitions->cnt; ++i) {
+    rd_kafka_topic_partition_t& tp = partitions->elems[i];
+    const TopicPartition key{tp.topic, tp.partition};
+    // An explicit start (set_start_offsets) wins over the committed offset.
+    const int64_t start = tp.offset >= 0 ? tp.offset : committed->elems[i].err ? -1 : committed->elems[i].offset;
+    expected_.erase(key);
+    if (start < 0) continue;  // nothing committed: auto.offset.reset decides
+    int64_t low = 0, high = 0;
+    if (rd_kafka_query_watermark_offsets(handle_.get(), tp.topic, tp.partition, &low, &high, kLossCheckTimeoutMs) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      continue;
+    }
+    if (start > high) continue;  // past the end (topic recreated?): auto.offset.reset decides
+    if (start < low) {
+      report_loss(tp.topic, tp.partition, start, low, "the group's committed offset is below the log start");
+      tp.offset = low;
+    }
+    expected_[key] = std::max(start, low);
+  }
+}
+
+void Consumer::check_positions(rd_kafka_message_s* const* messages, size_t count) {
+  if (!subscribed_) return;
+  const rd_kafka_topic_t* last_topic = nullptr;
+  int32_t last_partition = -1;
+  int64_t* expected = nullptr;
+  for (size_t i = 0; i < count; ++i) {
+    const rd_kafka_message_t* m = messages[i];
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR || m->rkt == nullptr) continue;
+    if (m->rkt != last_topic || m->partition != last_partition) {
+      last_topic = m->rkt;
+      last_partition = m->partition;
+      expected = &expected_.try_emplace({rd_kafka_topic_name(m->rkt), m->partition}, m->offset).first->second;
+    }
+    if (m->offset > *expected) {
+      // A gap: transaction markers and compaction make them too. Records were
+      // lost when the log start (as the last fetch reported it) passed them.
+      int64_t low = -1, high = -1;
+      rd_kafka_get_watermark_offsets(handle_.get(), rd_kafka_topic_name(m->rkt), m->partition, &low, &high);
+      if (low > *expected) {
+        report_loss(rd_kafka_topic_name(m->rkt), m->partition, *expected, std::min(low, m->offset),
+                    "the fetch position fell behind the log start while reading");
+      }
+    }
+    *expected = m->offset + 1;
+  }
+}
+
+void Consumer::report_loss(const std::string& topic, int32_t partition, int64_t first, int64_t end,
+                           const char* when) {
+  const std::string message = "records " + std::to_string(first) + ".." + std::to_string(end - 1) + " of " + topic +
+                              ":" + std::to_string(partition) + " were removed by retention before they were read (" +
+                              when + "): " + std::to_string(end - first) + " record(s) lost";
+  lost_records_.fetch_add(end - first, std::memory_order_relaxed);
+  data_loss_events_.fetch_add(1, std::memory_order_relaxed);
+  log_error("consumer {}: {}{}", name_, message,
+            data_loss_policy_ == DataLossPolicy::kReport ? "; reading on from the log start" : "");
+  if (data_loss_policy_ == DataLossPolicy::kFail && pending_loss_.empty()) pending_loss_ = message;
+}
+
+void Consumer::throw_pending_loss() {
+  if (pending_loss_.empty()) return;
+  std::string message = std::move(pending_loss_);
+  pending_loss_.clear();
+  throw DataLossError(message);
+}
+
 Message Consumer::poll(milliseconds timeout) {
-  return Message(rd_kafka_consumer_poll(handle_.get(), static_cast<int>(timeout.count())));
+  throw_pending_loss();
+  rd_kafka_message_t* raw = rd_kafka_consumer_poll(handle_.get(), static_cast<int>(timeout.count()));
+  Message out(raw);
+  if (raw != nullptr) check_positions(&raw, 1);
+  throw_pending_loss();
+  return out;
 }
 
 std::vector<Message> Consumer::poll_batch(size_t max, milliseconds timeout) {
+  throw_pending_loss();
   std::vector<rd_kafka_message_t*> raw(max);
   ssize_t n = rd_kafka_consume_batch_queue(queue_.get(), static_cast<int>(timeout.count()), raw.data(), max);
   std::vector<Message> out;
-  if (n <= 0) return out;
+  if (n <= 0) {
+    throw_pending_loss();  // a rebalance served by this poll may have found a loss
+    return out;
+  }
   out.reserve(static_cast<size_t>(n));
   for (ssize_t i = 0; i < n; ++i) out.emplace_back(raw[i]);
+  check_positions(raw.data(), static_cast<size_t>(n));
+  throw_pending_loss();
   return out;
 }
 
@@ -181,6 +272,11 @@ std::vector<TopicPartitionOffset> Consumer::position(const std::vector<TopicPart
 }
 
 KafkaError Consumer::seek(const TopicPartitionOffset& to, milliseconds timeout) {
+  if (to.offset >= 0) {
+    expected_[{to.topic, to.partition}] = to.offset;
+  } else {
+    expected_.erase({to.topic, to.partition});
+  }
   PartitionListPtr list = internal::to_list(std::vector<TopicPartitionOffset>{to});
   ErrorPtr error(rd_kafka_seek_partitions(handle_.get(), list.get(), static_cast<int>(timeout.count())));
   if (error) return internal::to_error(error.get());

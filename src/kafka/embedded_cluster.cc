@@ -150,7 +150,7 @@ struct EmbeddedCluster::Impl {
 EmbeddedCluster::EmbeddedCluster(EmbeddedClusterOptions options) : impl_(std::make_unique<Impl>()) {
   if (options.brokers < 1) throw ConfigError("embedded cluster: --brokers must be at least 1");
   Config config{{"log_level", "3"}};
-  ConfPtr conf = internal::make_conf(config);
+  ConfPtr conf = internal::make_conf(RD_KAFKA_PRODUCER, config);
   impl_->owner = internal::make_handle(RD_KAFKA_PRODUCER, std::move(conf));
   impl_->mock = rd_kafka_mock_cluster_new(impl_->owner.get(), options.brokers);
   if (impl_->mock == nullptr) {
@@ -256,6 +256,10 @@ std::vector<int32_t> EmbeddedCluster::broker_ids() const {
 void EmbeddedCluster::create_topic(const std::string& name, int partitions, int replication_factor) {
   if (name.empty()) throw ConfigError("topic name must not be empty");
   if (partitions < 1) throw ConfigError("topic '" + name + "': partitions must be at least 1");
+  if (partitions > kMaxPartitions) {
+    throw ConfigError("topic '" + name + "': " + std::to_string(partitions) +
+                      " partitions is more than the embedded cluster's limit of " + std::to_string(kMaxPartitions));
+  }
   if (replication_factor < 1 || replication_factor > impl_->brokers) {
     throw ConfigError("topic '" + name + "': replication factor " + std::to_string(replication_factor) +
                       " must be between 1 and the number of brokers (" + std::to_string(impl_->brokers) + ")");

@@ -1,6 +1,11 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
 #include "internal.h"
 
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <sstream>
+
 #include "streamml/common/error.h"
 #include "streamml/common/logging.h"
 
@@ -29,9 +34,45 @@ void log_callback(const rd_kafka_t* rk, int level, const char* facility, const c
   log(ours, "librdkafka {} [{}]: {}", rk != nullptr ? rd_kafka_name(rk) : "-", facility, message);
 }
 
+// librdkafka's property table ("name | C/P | range | ..."), read once from
+// rd_kafka_conf_properties_show(), so that it matches the linked version.
+std::map<std::string, PropertyKind> read_property_kinds() {
+  std::map<std::string, PropertyKind> kinds;
+  char* text = nullptr;
+  size_t size = 0;
+  FILE* out = ::open_memstream(&text, &size);
+  if (out == nullptr) return kinds;
+  rd_kafka_conf_properties_show(out);
+  std::fclose(out);
+  std::istringstream lines(std::string(text, size));
+  std::free(text);
+  std::string line;
+  auto trim = [](std::string field) {
+    while (!field.empty() && field.front() == ' ') field.erase(field.begin());
+    while (!field.empty() && field.back() == ' ') field.pop_back();
+    return field;
+  };
+  while (std::getline(lines, line)) {
+    const size_t first = line.find('|');
+    const size_t second = first == std::string::npos ? first : line.find('|', first + 1);
+    if (second == std::string::npos) continue;
+    const std::string name = trim(line.substr(0, first));
+    const std::string kind = trim(line.substr(first + 1, second - first - 1));
+    if (kind == "C") kinds[name] = PropertyKind::kConsumer;
+    if (kind == "P") kinds[name] = PropertyKind::kProducer;
+  }
+  return kinds;
+}
+
 }  // namespace
 
-ConfPtr make_conf(const Config& config) {
+PropertyKind property_kind(const std::string& name) {
+  static const std::map<std::string, PropertyKind> kinds = read_property_kinds();
+  auto it = kinds.find(name);
+  return it == kinds.end() ? PropertyKind::kAny : it->second;
+}
+
+ConfPtr make_conf(rd_kafka_type_t type, const Config& config) {
   ConfPtr conf(rd_kafka_conf_new());
   char errstr[512];
   // streamml's one default for every client: TCP_NODELAY. With Nagle on (librdkafka's
@@ -40,7 +81,14 @@ ConfPtr make_conf(const Config& config) {
   // ~45 ms tail on serve's end-to-end latency. librdkafka batches by itself, so Nagle
   // buys nothing. `-X socket.nagle.disable=false` turns it back on.
   rd_kafka_conf_set(conf.get(), "socket.nagle.disable", "true", errstr, sizeof errstr);
+  const PropertyKind other = type == RD_KAFKA_PRODUCER ? PropertyKind::kConsumer : PropertyKind::kProducer;
   for (const auto& [key, value] : config.entries()) {
+    if (property_kind(key) == other) {
+      log_debug("Kafka property {} is for {}s only: not given to this {}", key,
+                other == PropertyKind::kConsumer ? "consumer" : "producer",
+                type == RD_KAFKA_PRODUCER ? "producer" : "consumer");
+      continue;
+    }
     if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), errstr, sizeof errstr) !=
         RD_KAFKA_CONF_OK) {
       throw ConfigError("invalid Kafka property '" + key + "': " + errstr);

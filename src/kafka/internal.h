@@ -15,10 +15,17 @@
 
 namespace streamml::kafka::internal {
 
-// Builds a librdkafka conf from `config` and routes librdkafka's log lines to
-// streamml's logger. Every client gets socket.nagle.disable=true (TCP_NODELAY)
-// unless `config` sets it. Throws ConfigError naming the key.
-ConfPtr make_conf(const Config& config);
+// Which kind of client reads a librdkafka property (its "C/P" column).
+enum class PropertyKind { kAny, kConsumer, kProducer };
+PropertyKind property_kind(const std::string& name);
+
+// Builds a librdkafka conf for a client of `type` from `config` and routes
+// librdkafka's log lines to streamml's logger. Properties only the other kind
+// of client reads are left out (logged at debug level): one Config serves a
+// command's consumers and producers, and librdkafka would warn (CONFWARN)
+// about each of them. Every client gets socket.nagle.disable=true
+// (TCP_NODELAY) unless `config` sets it. Throws ConfigError naming the key.
+ConfPtr make_conf(rd_kafka_type_t type, const Config& config);
 
 // Creates a client handle of the given type (takes ownership of conf).
 HandlePtr make_handle(rd_kafka_type_t type, ConfPtr conf);

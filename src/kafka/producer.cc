@@ -45,7 +45,12 @@ rd_kafka_error_t* call_transactional(const std::string& producer, const char* wh
 
 Producer::Producer(Config config, DeliveryCallback on_delivery) : on_delivery_(std::move(on_delivery)) {
   config.set_default("enable.idempotence", "true");
-  ConfPtr conf = internal::make_conf(config);
+  // The Java client's partitioner (murmur2 of the key; no key: any
+  // partition), so that one key lands in the same partition whichever
+  // client (Java, Kafka Streams, KafkaJS, streamml) produced it. librdkafka's
+  // own default hashes keys with CRC32.
+  config.set_default("partitioner", "murmur2_random");
+  ConfPtr conf = internal::make_conf(RD_KAFKA_PRODUCER, config);
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &Producer::on_delivery_trampoline);
   handle_ = internal::make_handle(RD_KAFKA_PRODUCER, std::move(conf));

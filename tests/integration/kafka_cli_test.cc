@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "streamml/kafka/admin.h"
+#include "streamml/kafka/embedded_cluster.h"
 #include "streamml/kafka/producer.h"
 #include "support/test_kafka.h"
 
@@ -191,22 +192,34 @@ TEST(KafkaCliTest, MalformedSpecIsAUsageErrorShowingTheForm) {
   }
 }
 
-TEST(KafkaCliTest, MissingTopicIsNamedAndNotCreated) {
+TEST(KafkaCliTest, MissingTopicIsNamedAndNotCreatedByReaders) {
   const std::string missing = TestKafka::get().unique_name("cli-missing");
   CommandResult consume = run("consume " + brokers() + " -e " + missing);
   EXPECT_NE(consume.exit_code, 0);
   EXPECT_NE(consume.err.find("'" + missing + "'"), std::string::npos) << consume.err;
 
-  CommandResult produce = run("produce " + brokers() + " -t " + missing, "x\n");
-  EXPECT_NE(produce.exit_code, 0);
-  EXPECT_NE(produce.err.find("'" + missing + "'"), std::string::npos) << produce.err;
+  CommandResult group = run("consume " + brokers() + " -G g -e " + missing);
+  EXPECT_NE(group.exit_code, 0);
+  EXPECT_NE(group.err.find("'" + missing + "'"), std::string::npos) << group.err;
 
   CommandResult missing_partition = run("consume " + brokers() + " -e " + TestKafka::get().create_topic("cli-one", 1) + ":4");
   EXPECT_NE(missing_partition.exit_code, 0);
   EXPECT_NE(missing_partition.err.find("partition 4"), std::string::npos) << missing_partition.err;
 
   Admin admin(TestKafka::get().config());
-  EXPECT_FALSE(admin.topic_exists(missing)) << "the CLI must not auto-create topics it reads or writes";
+  EXPECT_FALSE(admin.topic_exists(missing)) << "commands that read must not create topics";
+}
+
+TEST(KafkaCliTest, ProduceCreatesAMissingTopicWhenTheClusterAllowsIt) {
+  // The rule of every streamml producer (README "Topic auto-creation"), as
+  // for predict --output-topic, serve's outputs and kcat.
+  const std::string missing = TestKafka::get().unique_name("cli-autocreate");
+  CommandResult produce = run("produce " + brokers() + " -t " + missing, "x\ny\n");
+  ASSERT_EQ(produce.exit_code, 0) << produce.err;
+  EXPECT_NE(produce.out.find("delivered 2 of 2"), std::string::npos) << produce.out;
+  EXPECT_EQ(streamml::testing::read_all(missing).size(), 2u);
+  Admin admin(TestKafka::get().config());
+  EXPECT_TRUE(admin.topic_exists(missing));
 }
 
 TEST(KafkaCliTest, UnreadableInputFileIsNamedAndNothingIsProduced) {
@@ -219,8 +232,12 @@ TEST(KafkaCliTest, UnreadableInputFileIsNamedAndNothingIsProduced) {
   EXPECT_NE(r.err.find("'" + missing + "'"), std::string::npos) << r.err;
   EXPECT_EQ(streamml::testing::watermarks(topic, 0).high, 0) << "no line of any file may be produced";
 
+  EXPECT_NE(r.err.find("No such file or directory"), std::string::npos) << "the reason: " << r.err;
+
   CommandResult dir_input = run("produce " + brokers() + " -t " + topic + " " + shell_quote(dir.path()));
   EXPECT_NE(dir_input.exit_code, 0) << "a directory is not a readable input file";
+  EXPECT_NE(dir_input.err.find("'" + dir.path() + "'"), std::string::npos) << dir_input.err;
+  EXPECT_NE(dir_input.err.find("is a directory"), std::string::npos) << "the reason: " << dir_input.err;
   EXPECT_EQ(streamml::testing::watermarks(topic, 0).high, 0);
 }
 
@@ -312,6 +329,199 @@ TEST(KafkaCliTest, GroupConsumeCommitsWhatItPrinted) {
   CommandResult bad = run("consume " + brokers() + " -G " + group + " -e " + topic + ":0:1");
   EXPECT_EQ(bad.exit_code, kExitUsage) << bad.err;
   EXPECT_NE(bad.err.find("-G"), std::string::npos) << bad.err;
+}
+
+TEST(KafkaCliTest, GroupConsumeHonoursTopicPrefixedOffsetReset) {
+  const std::string topic = TestKafka::get().create_topic("cli-reset", 1);
+  produce_numbered(topic, 0, 3);
+  // librdkafka's topic-level name and TensorFlow I/O's prefix both name
+  // auto.offset.reset: a new group told `latest` starts at the end.
+  for (const std::string prefix : {"topic.", "conf.topic.", ""}) {
+    const std::string group = TestKafka::get().unique_name("cli-reset");
+    CommandResult r = run("consume " + brokers() + " -G " + group + " -X " + prefix +
+                          "auto.offset.reset=latest -e -f '%s\\n' " + topic);
+    ASSERT_EQ(r.exit_code, 0) << prefix << ": " << r.err;
+    EXPECT_EQ(r.out, "") << prefix << "auto.offset.reset=latest must start a new group at the end";
+  }
+  CommandResult earliest = run("consume " + brokers() + " -G " + TestKafka::get().unique_name("cli-reset") +
+                               " -X topic.auto.offset.reset=earliest -e -f '%s\\n' " + topic);
+  ASSERT_EQ(earliest.exit_code, 0) << earliest.err;
+  EXPECT_EQ(earliest.out, "p0-0\np0-1\np0-2\n");
+}
+
+TEST(KafkaCliTest, NoConfigWarningFromPropertiesTheUserDidNotGive) {
+  const std::string topic = TestKafka::get().create_topic("cli-confwarn", 1);
+  TempDir dir;
+  std::string csv;
+  for (int i = 0; i < 40; ++i) csv += std::to_string(i % 7) + "," + std::to_string(i % 3) + "," + std::to_string(i % 2) + "\n";
+  CommandResult produced = run("produce " + brokers() + " -X linger.ms=1 -t " + topic, csv);
+  ASSERT_EQ(produced.exit_code, 0) << produced.err;
+  EXPECT_EQ(produced.err.find("CONFWARN"), std::string::npos) << produced.err;
+
+  // Consumer properties reach the connectivity probe (a producer) too.
+  CommandResult consumed = run("consume " + brokers() + " -G " + TestKafka::get().unique_name("cli-confwarn") +
+                               " -X auto.offset.reset=earliest -X fetch.min.bytes=1 -e -c 40 -f '%s\\n' " + topic);
+  ASSERT_EQ(consumed.exit_code, 0) << consumed.err;
+  EXPECT_EQ(consumed.err.find("CONFWARN"), std::string::npos) << consumed.err;
+
+  // train --online gives its consumer config to its metrics producer.
+  CommandResult trained = run("train " + brokers() + " --online -G " + TestKafka::get().unique_name("cli-confwarn") +
+                              " --topic " + topic + " --decode csv:columns=3,label=2 --task binary --model linear" +
+                              " --batch-size 8 --stream-timeout 1500 --metrics-topic " +
+                              TestKafka::get().unique_name("cli-confwarn-metrics") + " --save " +
+                              shell_quote(dir.path() + "/online.pt"));
+  ASSERT_EQ(trained.exit_code, 0) << trained.err;
+  EXPECT_EQ(trained.err.find("CONFWARN"), std::string::npos) << trained.err;
+}
+
+TEST(KafkaCliTest, PartitionCountsAreBoundedNamingTheOption) {
+  CommandResult huge = run("topics create -b embedded -p 100000000 huge");
+  EXPECT_EQ(huge.exit_code, kExitUsage) << huge.err;
+  EXPECT_NE(huge.err.find("--partitions"), std::string::npos) << huge.err;
+  EXPECT_NE(huge.err.find("100000"), std::string::npos) << huge.err;
+
+  const std::string name = TestKafka::get().unique_name("cli-too-many");
+  if (TestKafka::get().embedded() != nullptr) {
+    CommandResult embedded = run("topics create " + brokers() + " -p 5000 " + name);
+    EXPECT_EQ(embedded.exit_code, kExitUsage) << embedded.err;
+    EXPECT_NE(embedded.err.find("-p 5000"), std::string::npos) << embedded.err;
+    EXPECT_NE(embedded.err.find("at most " + std::to_string(EmbeddedCluster::kMaxPartitions)), std::string::npos)
+        << embedded.err;
+  }
+  CommandResult broker = run("broker --topic big:100000000");
+  EXPECT_EQ(broker.exit_code, kExitUsage) << broker.err;
+  EXPECT_NE(broker.err.find("--topic 'big:100000000'"), std::string::npos) << broker.err;
+  EXPECT_NE(broker.err.find(std::to_string(EmbeddedCluster::kMaxPartitions)), std::string::npos) << broker.err;
+
+  // The cluster the tests share is still there.
+  EXPECT_EQ(Admin(TestKafka::get().config()).describe_topic(TestKafka::get().create_topic("cli-after", 1))
+                .partitions.size(),
+            1u);
+}
+
+TEST(KafkaCliTest, ConsumeReadsSeveralRangesOfOnePartitionInOrder) {
+  const std::string topic = TestKafka::get().create_topic("cli-multirange", 2);
+  produce_numbered(topic, 0, 10);
+  produce_numbered(topic, 1, 3);
+  CommandResult split = run("consume " + brokers() + " -e -f '%o ' " + topic + ":0:0:4 " + topic + ":0:5:-1");
+  ASSERT_EQ(split.exit_code, 0) << split.err;
+  EXPECT_EQ(split.out, "0 1 2 3 4 5 6 7 8 9 ");
+
+  CommandResult bounded = run("consume " + brokers() + " -f '%o ' " + topic + ":0:0:4 " + topic + ":0:5:9");
+  ASSERT_EQ(bounded.exit_code, 0) << bounded.err;
+  EXPECT_EQ(bounded.out, "0 1 2 3 4 5 6 7 8 9 ");
+
+  CommandResult backwards = run("consume " + brokers() + " -f '%o ' " + topic + ":0:6:7 " + topic + ":0:1:2");
+  ASSERT_EQ(backwards.exit_code, 0) << backwards.err;
+  EXPECT_EQ(backwards.out, "6 7 1 2 ");
+
+  CommandResult overlapping =
+      run("consume " + brokers() + " -f '%o ' " + topic + ":0:0:2 " + topic + ":0:1:3 " + topic + ":0:3:3");
+  ASSERT_EQ(overlapping.exit_code, 0) << overlapping.err;
+  EXPECT_EQ(overlapping.out, "0 1 2 1 2 3 3 ");
+
+  // With another partition in between: each partition's ranges stay in order.
+  CommandResult mixed = run("consume " + brokers() + " -f '%p:%o\\n' " + topic + ":0:8:9 " + topic + ":1:0:2 " +
+                            topic + ":0:0:0");
+  ASSERT_EQ(mixed.exit_code, 0) << mixed.err;
+  std::vector<std::string> p0;
+  for (const auto& line : lines(mixed.out)) {
+    if (line.rfind("0:", 0) == 0) p0.push_back(line);
+  }
+  EXPECT_EQ(p0, (std::vector<std::string>{"0:8", "0:9", "0:0"})) << mixed.out;
+  EXPECT_EQ(lines(mixed.out).size(), 6u) << mixed.out;
+}
+
+TEST(KafkaCliTest, GroupConsumeStopsWhenTheStreamIsIdle) {
+  const std::string topic = TestKafka::get().create_topic("cli-idle", 1);
+  const std::string group = TestKafka::get().unique_name("cli-idle");
+  produce_numbered(topic, 0, 3);
+  const std::string args = "consume " + brokers() + " -G " + group + " --stream-timeout 1500 -f '%s\\n' " + topic;
+  CommandResult first = run(args);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(first.out, "p0-0\np0-1\np0-2\n");
+  CommandResult second = run(args);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(second.out, "") << "the first run committed what it printed";
+
+  // Validated as train --online's, naming the flag.
+  for (const std::string& command : {"consume " + brokers() + " -G " + group + " " + topic,
+                                    "train " + brokers() + " --online -G " + group + " --topic " + topic}) {
+    CommandResult bad = run(command + " --stream-timeout -5");
+    EXPECT_EQ(bad.exit_code, kExitUsage) << command << ": " << bad.err;
+    EXPECT_NE(bad.err.find("--stream-timeout"), std::string::npos) << bad.err;
+    EXPECT_NE(bad.err.find("-5 is invalid"), std::string::npos) << bad.err;
+    EXPECT_EQ(bad.err.find("stream_timeout"), std::string::npos) << "names the flag, not the field: " << bad.err;
+  }
+}
+
+TEST(KafkaCliTest, CountMustBeAtLeastOne) {
+  const std::string topic = TestKafka::get().create_topic("cli-count", 1);
+  produce_numbered(topic, 0, 3);
+  for (const std::string count : {"0", "-5"}) {
+    CommandResult r = run("consume " + brokers() + " -e -c " + count + " " + topic);
+    EXPECT_EQ(r.exit_code, kExitUsage) << "-c " << count << ": " << r.err;
+    EXPECT_NE(r.err.find("count"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("at least 1"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "");
+  }
+}
+
+TEST(KafkaCliTest, BrokerHelpStatesTheEmbeddedClustersLimits) {
+  // librdkafka 2.0.2's mock names controller id 0, which is no broker: other
+  // clients' admin requests fail, and users must learn it from --help.
+  CommandResult help = run("broker --help");
+  ASSERT_EQ(help.exit_code, 0) << help.err;
+  EXPECT_NE(help.out.find("controller id 0"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("Broker 0 not found"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("streamml topics create"), std::string::npos) << help.out;
+}
+
+TEST(KafkaCliTest, GroupConsumeReportsRecordsLostToRetention) {
+  if (TestKafka::get().embedded() == nullptr) GTEST_SKIP() << "relies on the embedded cluster's ~5 MiB retention";
+  const std::string topic = TestKafka::get().create_topic("cli-group-loss", 1);
+  const std::string reporting = TestKafka::get().unique_name("cli-group-loss");
+  const std::string failing = TestKafka::get().unique_name("cli-group-loss-fail");
+  produce_numbered(topic, 0, 3);
+  for (const std::string& group : {reporting, failing}) {
+    CommandResult r = run("consume " + brokers() + " -G " + group + " -e -f '%o\\n' " + topic);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(r.out, "0\n1\n2\n");
+  }
+  streamml::testing::produce_to(topic, 0, std::vector<std::string>(1024, std::string(8 * 1024, 'r')));
+  const Watermarks w = streamml::testing::watermarks(topic, 0);
+  ASSERT_GT(w.low, 3);
+  const std::string lost = "records 3.." + std::to_string(w.low - 1) + " of " + topic + ":0 were removed by retention";
+
+  CommandResult report = run("consume " + brokers() + " -G " + reporting + " -c 1 -f '%o\\n' " + topic);
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_EQ(report.out, std::to_string(w.low) + "\n") << "goes on from the log start";
+  EXPECT_NE(report.err.find(lost), std::string::npos) << report.err;
+
+  CommandResult fail = run("consume " + brokers() + " -G " + failing + " --on-data-loss fail -c 1 -f '%o\\n' " + topic);
+  EXPECT_EQ(fail.exit_code, 1) << fail.err;
+  EXPECT_NE(fail.err.find(lost), std::string::npos) << fail.err;
+  EXPECT_EQ(fail.out, "") << "nothing may be printed in place of the lost records";
+}
+
+TEST(KafkaCliTest, OnlineTrainingStopsOnRecordsLostToRetentionWhenAsked) {
+  if (TestKafka::get().embedded() == nullptr) GTEST_SKIP() << "relies on the embedded cluster's ~5 MiB retention";
+  const std::string topic = TestKafka::get().create_topic("cli-train-loss", 1);
+  const std::string group = TestKafka::get().unique_name("cli-train-loss");
+  streamml::testing::produce_to(topic, 0, {"1,2,0", "2,1,1", "3,3,0"});
+  CommandResult committed = run("consume " + brokers() + " -G " + group + " -e " + topic);
+  ASSERT_EQ(committed.exit_code, 0) << committed.err;
+  streamml::testing::produce_to(topic, 0, std::vector<std::string>(1024, std::string(8 * 1024, 'r')));
+  const Watermarks w = streamml::testing::watermarks(topic, 0);
+  ASSERT_GT(w.low, 3);
+  TempDir dir;
+  CommandResult trained = run("train " + brokers() + " --online -G " + group + " --topic " + topic +
+                              " --decode csv:columns=3,label=2 --task binary --model linear --stream-timeout 3000" +
+                              " --on-data-loss fail --save " + shell_quote(dir.path() + "/online.pt"));
+  EXPECT_EQ(trained.exit_code, 1) << trained.err;
+  EXPECT_NE(trained.err.find("records 3.." + std::to_string(w.low - 1) + " of " + topic + ":0 were removed by retention"),
+            std::string::npos)
+      << trained.err;
 }
 
 }  // namespace

@@ -6,13 +6,16 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "streamml/common/error.h"
 #include "streamml/kafka/consumer.h"
 #include "streamml/kafka/producer.h"
+#include "support/fault_support.h"
 #include "support/test_kafka.h"
 
 namespace streamml::kafka {
@@ -119,6 +122,84 @@ TEST(KafkaGroupTest, CommitResumeAndNewGroup) {
   all.insert(all.end(), second.begin(), second.end());
   std::sort(all.begin(), all.end());
   EXPECT_EQ(fresh.values, all) << "a new group reads everything from the beginning";
+}
+
+// The first record polled within `timeout` (fails the test when none came).
+Message first_record(Consumer& consumer, std::chrono::seconds timeout = std::chrono::seconds(60)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    Message m = consumer.poll(milliseconds(100));
+    if (!m.empty() && !m.error()) return m;
+  }
+  ADD_FAILURE() << "no record within " << timeout.count() << " s";
+  return Message();
+}
+
+TEST(KafkaGroupTest, RecordsLostToRetentionAreReportedCountedAndSkippedToTheLogStart) {
+  if (TestKafka::get().embedded() == nullptr) GTEST_SKIP() << "relies on the embedded cluster's ~5 MiB retention";
+  const std::string topic = TestKafka::get().create_topic("group-loss", 1);
+  const std::vector<std::string> big(1024, std::string(8 * 1024, 'r'));  // 8 MiB: more than a partition keeps
+  streamml::testing::produce_to(topic, 0, {"a", "b", "c"});
+  Config config = TestKafka::get().consumer_config();
+  config.set("group.id", TestKafka::get().unique_name("group-loss"));
+  config.set("auto.offset.reset", "earliest");
+  {
+    Consumer first(config);
+    first.subscribe({topic});
+    EXPECT_EQ(first_record(first).offset(), 0);
+    ASSERT_TRUE(first.commit({{topic, 0, 3}}).ok());
+    first.close();
+  }
+  streamml::testing::produce_to(topic, 0, big);
+  const Watermarks w = streamml::testing::watermarks(topic, 0);
+  ASSERT_GT(w.low, 3);
+
+  // The group's committed offset is below the log start: reported at assignment.
+  streamml::testing::LogCapture logs;
+  Consumer second(config);
+  second.subscribe({topic});
+  const Message m = first_record(second);
+  EXPECT_EQ(m.offset(), w.low);
+  EXPECT_EQ(second.lost_records(), w.low - 3);
+  EXPECT_EQ(second.data_loss_events(), 1);
+  const std::string lost = "records 3.." + std::to_string(w.low - 1) + " of " + topic + ":0 were removed by retention";
+  EXPECT_NE(logs.text().find(lost), std::string::npos) << logs.text();
+
+  // The position falls behind the log start while reading (fetching paused).
+  second.pause({{topic, 0}});
+  streamml::testing::produce_to(topic, 0, big);
+  const Watermarks later = streamml::testing::watermarks(topic, 0);
+  ASSERT_GT(later.low, m.offset() + 1);
+  second.resume({{topic, 0}});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (second.data_loss_events() < 2 && std::chrono::steady_clock::now() < deadline) second.poll(milliseconds(100));
+  EXPECT_EQ(second.data_loss_events(), 2);
+  EXPECT_GT(second.lost_records(), w.low - 3);
+  EXPECT_NE(logs.text().find("the fetch position fell behind the log start"), std::string::npos) << logs.text();
+
+  // Under kFail the next poll throws, naming the records.
+  Config other = config;
+  other.set("group.id", TestKafka::get().unique_name("group-loss-fail"));
+  {
+    Consumer behind(other);
+    behind.assign({{topic, 0, 0}});
+    ASSERT_TRUE(behind.commit({{topic, 0, 3}}).ok());
+  }
+  Consumer failing(other);
+  failing.set_data_loss_policy(DataLossPolicy::kFail);
+  failing.subscribe({topic});
+  const auto fail_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  std::string error;
+  while (error.empty() && std::chrono::steady_clock::now() < fail_deadline) {
+    try {
+      Message r = failing.poll(milliseconds(100));
+      ASSERT_TRUE(r.empty() || r.error()) << "a record was returned in place of the lost ones: offset " << r.offset();
+    } catch (const DataLossError& e) {
+      error = e.what();
+    }
+  }
+  EXPECT_NE(error.find("records 3.."), std::string::npos) << error;
+  EXPECT_NE(error.find(topic + ":0"), std::string::npos) << error;
 }
 
 }  // namespace

@@ -74,6 +74,7 @@
 #include "streamml/data/batch.h"
 #include "streamml/data/file_source.h"
 #include "streamml/kafka/config.h"
+#include "streamml/kafka/consumer.h"
 
 namespace streamml::data {
 
@@ -98,6 +99,7 @@ struct KafkaDatasetOptions {
   bool wait_for_records = false;     // bounded: wait (logging progress) for range offsets not produced yet
                                      // (false: the constructor throws InputError naming the range)
   BadRecordPolicy bad_records = BadRecordPolicy::kFail;  // undecodable records, and those failing `check`
+  kafka::DataLossPolicy on_data_loss = kafka::DataLossPolicy::kReport;  // group: records lost to retention
   RecordCheck check;                 // with a decoder: rejects decoded records (e.g. non-finite); empty = none
   std::string dead_letter_topic;     // with kDeadLetter (or set dead_letter)
   DeadLetterSink dead_letter;        // with kDeadLetter, instead of a topic
@@ -137,6 +139,10 @@ class KafkaDataset final : public BatchSource {
   // warning: the records since the last commit are read again (at-least-once).
   // Bounded: no-op.
   void commit() override;
+
+  // Group: records lost to retention before they were read (reported and
+  // skipped under DataLossPolicy::kReport; see kafka/consumer.h).
+  int64_t lost_records() const;
 
   size_t num_features() const override;
   size_t num_labels() const override;

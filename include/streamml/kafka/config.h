@@ -4,7 +4,13 @@
 // names users know from Kafka ("bootstrap.servers", "group.id", ...). Every
 // pair is validated against librdkafka when it is set, so an unknown key or a
 // bad value fails early with a ConfigError naming the key and librdkafka's
-// reason. Not thread-safe for concurrent mutation; copies are independent.
+// reason.
+//
+// A topic-level property has one name here whatever prefix it is given with:
+// librdkafka's "topic.auto.offset.reset" and TensorFlow I/O's
+// "conf.topic.auto.offset.reset" are stored, looked up, defaulted and erased
+// as "auto.offset.reset". Global properties whose name starts with "topic."
+// (topic.metadata.refresh.interval.ms) keep it. Not thread-safe for concurrent mutation; copies are independent.
 #pragma once
 
 #include <initializer_list>
@@ -28,7 +34,7 @@ class Config {
   // librdkafka's reason when the key is unknown or the value invalid.
   Config& set(std::string_view key, std::string_view value);
 
-  // Sets a property only when it has not been set yet.
+  // Sets a property only when it has not been set yet, under any of its names.
   Config& set_default(std::string_view key, std::string_view value);
 
   // Sets "key=value" as given to `-X` on the command line.

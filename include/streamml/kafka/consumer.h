@@ -8,6 +8,13 @@
 // Offsets passed to commit() are the *next* offsets to read (Kafka's
 // convention), i.e. last processed offset + 1.
 //
+// Records lost to retention are never skipped in silence: when the group's
+// committed offset (or a start offset) of an assigned partition is below its
+// log start, or the fetch position falls behind the log start while
+// reading, the lost offsets are logged as an error, counted
+// (lost_records()) and handled by the DataLossPolicy (default: report and go
+// on from the log start).
+//
 // enable.auto.commit defaults to false here: offsets are committed only when
 // the caller says its records are done (commit()), so a crash never skips a
 // record. Set it explicitly to opt back in.
@@ -17,7 +24,9 @@
 // the group; the destructor calls it and never throws.
 #pragma once
 
+#include <atomic>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +42,14 @@ struct rd_kafka_consumer_group_metadata_s;
 namespace streamml::kafka {
 
 enum class RebalanceEvent { kAssigned, kRevoked, kLost };
+
+// What a group consumer does when records it was to read next were removed
+// by retention first (its committed offset, or its position while reading,
+// fell below the partition's log start).
+enum class DataLossPolicy {
+  kReport,  // log an error naming the partition and the lost offsets, count them, go on from the log start
+  kFail,    // the same error, then poll() throws DataLossError
+};
 
 // Called on the polling thread during a rebalance, after the assignment was
 // applied (kAssigned) or before it is removed (kRevoked / kLost).
@@ -62,8 +79,16 @@ class Consumer {
   // a checkpoint. Applied on every later assignment until cleared.
   void set_start_offsets(const std::vector<TopicPartitionOffset>& offsets);
 
+  // What to do when records are lost to retention (see the class comment).
+  void set_data_loss_policy(DataLossPolicy policy) { data_loss_policy_ = policy; }
+  // Records lost to retention since construction, and the number of gaps.
+  // Safe from any thread.
+  int64_t lost_records() const { return lost_records_.load(std::memory_order_relaxed); }
+  int64_t data_loss_events() const { return data_loss_events_.load(std::memory_order_relaxed); }
+
   // One message, an event (error / end of partition), or an empty Message on
-  // timeout.
+  // timeout. Throws DataLossError under DataLossPolicy::kFail once records
+  // were lost.
   Message poll(milliseconds timeout);
   // Up to `max` messages: returns once `max` are there or when `timeout`
   // expires, whichever comes first (so with fewer than `max` arriving it
@@ -124,6 +149,15 @@ class Consumer {
  private:
   friend struct ConsumerCallbacks;
   void handle_rebalance(int err, rd_kafka_topic_partition_list_s* partitions);
+  // Moves assigned partitions whose start is below the log start there,
+  // reporting the lost offsets.
+  void check_assigned_starts(rd_kafka_topic_partition_list_s* partitions);
+  // Checks the records polled for positions that fell behind the log start.
+  void check_positions(rd_kafka_message_s* const* messages, size_t count);
+  // Logs and counts lost offsets [first, end) of a partition; under kFail
+  // remembers the error for the next poll.
+  void report_loss(const std::string& topic, int32_t partition, int64_t first, int64_t end, const char* when);
+  void throw_pending_loss();
 
   // First offset in [low, high) of `tp` with timestamp >= `unix_ms`, by
   // reading the records (for clusters without a time index); high if none.
@@ -137,7 +171,14 @@ class Consumer {
   RebalanceCallback on_rebalance_;
   bool closed_ = false;
   bool no_group_ = false;  // group.id was not configured
+  bool subscribed_ = false;  // subscribe() was called: positions are checked for data loss
   std::vector<TopicPartitionOffset> start_offsets_;  // see set_start_offsets()
+  DataLossPolicy data_loss_policy_ = DataLossPolicy::kReport;
+  std::atomic<int64_t> lost_records_{0};
+  std::atomic<int64_t> data_loss_events_{0};
+  std::string pending_loss_;  // kFail: the error poll() throws next
+  // Group mode: the next offset expected per partition (owner thread only).
+  std::map<TopicPartition, int64_t> expected_;
 };
 
 }  // namespace streamml::kafka

@@ -15,6 +15,8 @@
 //    explicitly to choose the count.
 //  - CreateTopics (Admin API) is not implemented; use create_topic() or
 //    kafka::Admin, which knows how to reach embedded clusters.
+//  - Metadata names controller id 0, which is no broker (brokers are
+//    1..N), so other clients' admin requests fail ("Broker 0 not found").
 //
 // Fault hooks for tests: brokers down/up, round-trip time, injected request
 // errors, partition leader moves, group coordinator moves.
@@ -72,7 +74,13 @@ class EmbeddedCluster {
   int num_brokers() const;
   std::vector<int32_t> broker_ids() const;
 
-  // Throws KafkaException naming the topic on failure.
+  // The most partitions one topic may have here: the mock allocates every
+  // partition up front, each retaining up to ~5 MiB.
+  static constexpr int kMaxPartitions = 1000;
+
+  // Throws ConfigError naming the topic when `partitions` is outside
+  // 1..kMaxPartitions or `replication_factor` outside 1..num_brokers(), and
+  // KafkaException naming the topic on other failures.
   void create_topic(const std::string& name, int partitions, int replication_factor = 1);
 
   // Fault hooks.

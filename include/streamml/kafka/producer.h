@@ -5,7 +5,10 @@
 // DeliveryReport values through an optional callback (run on the thread that
 // calls poll()/flush(), or on the producer's own poll thread if
 // start_poll_thread() was called). Idempotence is on by default
-// (enable.idempotence=true unless the config says otherwise).
+// (enable.idempotence=true unless the config says otherwise). Keys are
+// partitioned as the Java client does (partitioner=murmur2_random unless the
+// config says otherwise), so records of one key from any client share a
+// partition.
 //
 // Payloads are copied by librdkafka at produce() time: callers may free their
 // buffers as soon as produce() returns.

@@ -125,6 +125,45 @@ TEST(ConfigTest, TopicLevelPropertiesAreAccepted) {
   EXPECT_EQ(config.get("acks"), "all");
 }
 
+TEST(ConfigTest, TopicPrefixedNameIsTheSameProperty) {
+  // -X topic.auto.offset.reset=latest must win over a default set later.
+  Config config;
+  config.set_property("topic.auto.offset.reset=latest");
+  config.set_default("auto.offset.reset", "earliest");
+  EXPECT_EQ(config.get("auto.offset.reset"), "latest");
+  EXPECT_EQ(config.get("topic.auto.offset.reset"), "latest");
+  ASSERT_EQ(config.entries().size(), 1u);
+  EXPECT_EQ(config.entries()[0], (Config::Entry{"auto.offset.reset", "latest"}));
+
+  // And the other way round: one entry, the last value.
+  Config other{{"auto.offset.reset", "earliest"}};
+  other.set("topic.auto.offset.reset", "latest");
+  other.set_default("topic.auto.offset.reset", "error");
+  ASSERT_EQ(other.entries().size(), 1u);
+  EXPECT_EQ(other.get("auto.offset.reset"), "latest");
+  other.erase("topic.auto.offset.reset");
+  EXPECT_FALSE(other.contains("auto.offset.reset"));
+}
+
+TEST(ConfigTest, TensorflowIoConfTopicPrefixIsAnAlias) {
+  Config config;
+  config.set_property("conf.topic.auto.offset.reset=smallest");
+  config.set_default("auto.offset.reset", "earliest");
+  EXPECT_EQ(config.get("auto.offset.reset"), "smallest");
+  EXPECT_TRUE(config.contains("conf.topic.auto.offset.reset"));
+  ASSERT_EQ(config.entries().size(), 1u);
+  EXPECT_EQ(config.entries()[0].first, "auto.offset.reset");
+
+  std::string error = config_error([&] { config.set("conf.topic.no.such.thing", "1"); });
+  EXPECT_NE(error.find("'conf.topic.no.such.thing'"), std::string::npos) << error;
+}
+
+TEST(ConfigTest, GlobalPropertiesNamedTopicDotKeepTheirName) {
+  Config config{{"topic.metadata.refresh.interval.ms", "1000"}};
+  EXPECT_EQ(config.entries()[0].first, "topic.metadata.refresh.interval.ms");
+  EXPECT_EQ(config.get("topic.metadata.refresh.interval.ms"), "1000");
+}
+
 TEST(ConfigTest, SetPropertySplitsAtTheFirstEquals) {
   Config config;
   config.set_property("client.id=a=b");
