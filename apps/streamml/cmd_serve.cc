@@ -41,6 +41,7 @@ struct ServeCliOptions {
   std::string decoder;
   std::string format = "json";
   bool watch = false;
+  std::string on_data_loss = "report";
   serve::ServerOptions server;
 };
 
@@ -54,6 +55,7 @@ int run(ServeCliOptions& o) {
   processor.format = serve::parse_output_format(o.format);
   processor.decoder_spec = o.decoder;
   if (o.watch) o.server.watch_path = o.model;
+  o.server.on_data_loss = parse_data_loss_policy(o.on_data_loss);
   try {
     o.server.kafka = o.kafka.make_config();
   } catch (const std::exception&) {
@@ -119,6 +121,7 @@ RunFunction setup(CLI::App& sub) {
                  "Stable id of this process for its transactional.id (default: host name; give "
                  "each process on one host its own with --exactly-once)");
   sub.add_option("--dead-letter", o->server.dead_letter_topic, "Topic for undecodable/rejected records");
+  add_on_data_loss_option(sub, o->on_data_loss);
   sub.add_option("--output-format", o->format, "json or csv")->capture_default_str();
   sub.add_option("--decoder", o->decoder, "Decoder spec (default: the one stored in the model file)");
   sub.add_option("--metrics-port", o->server.metrics_port, "Serve /metrics and /healthz on this port (1..65535; 0: off)")

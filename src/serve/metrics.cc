@@ -123,6 +123,11 @@ void ServeMetrics::record_commit_failure() {
   ++commit_failures_;
 }
 
+void ServeMetrics::set_lost_records(uint64_t lost) {
+  std::lock_guard lock(mu_);
+  lost_records_ = lost;
+}
+
 void ServeMetrics::add_in_flight(int64_t delta) { in_flight_.fetch_add(delta, std::memory_order_relaxed); }
 
 int64_t ServeMetrics::in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
@@ -193,6 +198,8 @@ std::string ServeMetrics::prometheus_text() const {
   counter("streamml_serve_reloads_total", "Successful hot reloads.", reloads_);
   counter("streamml_serve_reload_failures_total", "Reloads that kept the old model.", reload_failures_);
   counter("streamml_serve_commit_failures_total", "Offset commits that failed.", commit_failures_);
+  counter("streamml_serve_lost_records_total", "Input records removed by retention before they were served.",
+          lost_records_);
 
   out += "# HELP streamml_serve_in_flight_outputs Outputs produced and not yet acknowledged.\n";
   out += "# TYPE streamml_serve_in_flight_outputs gauge\n";

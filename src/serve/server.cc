@@ -833,7 +833,17 @@ struct Server::Impl {
     }
   }
 
+  // The consumer's count of input records lost to retention, into the
+  // stats and the metrics.
+  void update_lost_records() {
+    const auto lost = static_cast<uint64_t>(consumer->lost_records());
+    metrics.set_lost_records(lost);
+    std::lock_guard lock(mu);
+    stats.lost_records = lost;
+  }
+
   void update_lag() {
+    update_lost_records();
     std::map<kafka::TopicPartition, int64_t> pos;
     {
       std::lock_guard lock(mu);
@@ -950,6 +960,7 @@ void Server::run() {
                                                                 o.dead_letter_topic);
   }
   s.consumer = std::make_unique<kafka::Consumer>(consumer_config(o));
+  s.consumer->set_data_loss_policy(o.on_data_loss);
   const auto output_partitions = s.consumer->partitions_of(o.output_topic).size();
   for (const auto& t : o.input_topics) {
     s.same_partitions[t] = s.consumer->partitions_of(t).size() == output_partitions;
@@ -1030,7 +1041,15 @@ void Server::run() {
     s.consumer->close();
     if (s.rebalance_error) std::rethrow_exception(s.rebalance_error);
     s.producer->close();
-    log_info("serve: stopped after {} record(s)", stats().records_in);
+    s.update_lost_records();
+    const ServerStats end = stats();
+    if (end.lost_records > 0) {
+      log_error("serve: stopped after {} record(s); {} input record(s) were removed by retention before they "
+                "were served",
+                end.records_in, end.lost_records);
+    } else {
+      log_info("serve: stopped after {} record(s)", end.records_in);
+    }
   } catch (...) {
     cleanup();
     // Leave the group while `consumer` is still set: the revocation callback

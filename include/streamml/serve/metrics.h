@@ -56,6 +56,8 @@ class ServeMetrics {
   void set_model_version(std::string version);
   void record_reload(bool ok);
   void record_commit_failure();
+  // Input records lost to retention so far (the consumer's count).
+  void set_lost_records(uint64_t lost);
   // Outputs produced and not yet acknowledged: +n when produced, -n when
   // their delivery reports (or refusals) come back. Lock-free.
   void add_in_flight(int64_t delta);
@@ -86,6 +88,7 @@ class ServeMetrics {
   uint64_t reloads_ = 0;
   uint64_t reload_failures_ = 0;
   uint64_t commit_failures_ = 0;
+  uint64_t lost_records_ = 0;
   uint64_t latency_count_ = 0;
   double latency_sum_seconds_ = 0;
   std::vector<uint64_t> latency_buckets_;  // cumulative counts per bound (+Inf last)

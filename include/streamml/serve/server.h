@@ -86,6 +86,7 @@
 #include <vector>
 
 #include "streamml/kafka/config.h"
+#include "streamml/kafka/consumer.h"
 #include "streamml/serve/processor.h"
 
 namespace streamml::serve {
@@ -104,6 +105,12 @@ struct ServerOptions {
   bool busy_fetch = false;                // consumer fetch.wait.max.ms=0 (see "Busy fetch" above)
   std::string instance_id;                // stable id of this process in the group ("" = hostname)
   std::string dead_letter_topic;          // "" = log and count bad records only
+  // Input records removed by retention before they were served (the group's
+  // committed offset, or the position, fell behind the log start): kReport
+  // logs an error naming them, counts them (stats().lost_records,
+  // streamml_serve_lost_records_total) and serves on from the log start;
+  // kFail stops run() with DataLossError naming them.
+  kafka::DataLossPolicy on_data_loss = kafka::DataLossPolicy::kReport;
   int metrics_port = 0;                   // 1..65535: HTTP /metrics and /healthz on this port (0: off)
   std::string metrics_host = "0.0.0.0";   // address the metrics server binds
   int64_t metrics_interval_ms = 1000;     // stderr metrics line period (0 = off)
@@ -134,6 +141,7 @@ struct ServerStats {
   uint64_t reloads = 0;          // successful hot reloads
   uint64_t reload_failures = 0;  // reloads that kept the old processor
   uint64_t aborted_transactions = 0;
+  uint64_t lost_records = 0;     // input records removed by retention before they were served
   size_t assigned_partitions = 0;  // input partitions assigned to this instance now
   std::string model_version;     // version of the processor now serving
   bool running = false;          // run() joined the group and got its first assignment (/healthz: 200)
