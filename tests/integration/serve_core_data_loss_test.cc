@@ -7,23 +7,23 @@
 // embedded cluster's ~5 MiB retention per partition.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "streamml/kafka/consumer.h"
 #include "streamml/serve/server.h"
+#include "serve_core_support.h"
 #include "support/test_kafka.h"
 
 namespace streamml::serve {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::ServingThread;
 using testing::TestKafka;
+using testing::wait_for;
 
 class EchoProcessor : public Processor {
  public:
@@ -34,43 +34,7 @@ class EchoProcessor : public Processor {
   std::string version() const override { return "v1"; }
 };
 
-bool wait_for(const std::function<bool()>& condition, std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
-}
-
-// A Server on its own thread; stopped and joined on destruction.
-class Serving {
- public:
-  explicit Serving(ServerOptions o) : server_(std::move(o), [] { return std::make_unique<EchoProcessor>(); }) {
-    thread_ = std::thread([this] {
-      try {
-        server_.run();
-      } catch (const std::exception& e) {
-        error_ = e.what();
-      }
-      finished_ = true;
-    });
-  }
-  ~Serving() { stop(); }
-  void stop() {
-    server_.stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  Server& server() { return server_; }
-  bool finished() const { return finished_; }
-  const std::string& error() const { return error_; }  // after finished() or stop()
-
- private:
-  Server server_;
-  std::thread thread_;
-  std::atomic<bool> finished_{false};
-  std::string error_;
-};
+std::unique_ptr<Processor> echo() { return std::make_unique<EchoProcessor>(); }
 
 class ServeDataLossTest : public ::testing::Test {
  protected:
@@ -113,7 +77,7 @@ class ServeDataLossTest : public ::testing::Test {
 };
 
 TEST_F(ServeDataLossTest, RecordsRemovedBeforeTheyWereServedAreCountedAndServingGoesOn) {
-  Serving serving(options(group_behind("serve-loss"), kafka::DataLossPolicy::kReport));
+  ServingThread serving(options(group_behind("serve-loss"), kafka::DataLossPolicy::kReport), echo);
   const uint64_t lost = static_cast<uint64_t>(log_start_ - 3);
   ASSERT_TRUE(wait_for([&] { return serving.server().stats().lost_records == lost || serving.finished(); }, 60s))
       << "lost " << serving.server().stats().lost_records << ", expected " << lost << "; " << serving.error();
@@ -130,7 +94,7 @@ TEST_F(ServeDataLossTest, RecordsRemovedBeforeTheyWereServedAreCountedAndServing
 }
 
 TEST_F(ServeDataLossTest, UnderTheFailPolicyServingStopsNamingTheLostRecords) {
-  Serving serving(options(group_behind("serve-loss-fail"), kafka::DataLossPolicy::kFail));
+  ServingThread serving(options(group_behind("serve-loss-fail"), kafka::DataLossPolicy::kFail), echo);
   ASSERT_TRUE(wait_for([&] { return serving.finished(); }, 60s)) << "still serving";
   const std::string lost = "records 3.." + std::to_string(log_start_ - 1) + " of " + input_ + ":0";
   EXPECT_NE(serving.error().find(lost), std::string::npos) << serving.error();

@@ -20,13 +20,16 @@
 #include <vector>
 
 #include "streamml/serve/server.h"
+#include "serve_core_support.h"
 #include "support/test_kafka.h"
 
 namespace streamml::serve {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::ServingThread;
 using testing::TestKafka;
+using testing::wait_for;
 
 class EchoProcessor : public Processor {
  public:
@@ -37,14 +40,7 @@ class EchoProcessor : public Processor {
   std::string version() const override { return "v1"; }
 };
 
-bool wait_for(const std::function<bool()>& condition, std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return condition();
-}
+std::unique_ptr<Processor> echo() { return std::make_unique<EchoProcessor>(); }
 
 // A port nobody listens on now (the kernel's choice for port 0).
 int free_port() {
@@ -77,35 +73,6 @@ int connect_to(int port, std::chrono::seconds receive_timeout = 30s) {
   return sock;
 }
 
-// A Server on its own thread; stopped and joined on destruction.
-class Serving {
- public:
-  explicit Serving(ServerOptions o) : server_(std::move(o), [] { return std::make_unique<EchoProcessor>(); }) {
-    thread_ = std::thread([this] {
-      try {
-        server_.run();
-      } catch (const std::exception& e) {
-        error_ = e.what();
-      }
-      finished_ = true;
-    });
-  }
-  ~Serving() { stop(); }
-  void stop() {
-    server_.stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  Server& server() { return server_; }
-  bool finished() const { return finished_; }
-  const std::string& error() const { return error_; }  // after finished() or stop()
-
- private:
-  Server server_;
-  std::thread thread_;
-  std::atomic<bool> finished_{false};
-  std::string error_;
-};
-
 ServerOptions options(const std::string& prefix, int port) {
   auto& kafka = TestKafka::get();
   ServerOptions o;
@@ -121,7 +88,7 @@ ServerOptions options(const std::string& prefix, int port) {
 
 TEST(ServeHttp, HealthzIs503UntilTheGroupAssignedPartitions) {
   const int port = free_port();
-  Serving serving(options("serve-health", port));
+  ServingThread serving(options("serve-health", port), echo);
   httplib::Client http("127.0.0.1", port);
   http.set_connection_timeout(1);
   bool healthy = false;
@@ -145,10 +112,10 @@ TEST(ServeHttp, HealthzIs503UntilTheGroupAssignedPartitions) {
 
 TEST(ServeHttp, ASecondServerOnTheSameMetricsPortFailsAtStartNamingThePort) {
   const int port = free_port();
-  Serving first(options("serve-port-a", port));
+  ServingThread first(options("serve-port-a", port), echo);
   ASSERT_TRUE(wait_for([&] { return first.server().metrics_port() == port || first.finished(); }, 60s));
   ASSERT_FALSE(first.finished()) << first.error();
-  Serving second(options("serve-port-b", port));
+  ServingThread second(options("serve-port-b", port), echo);
   const bool failed = wait_for([&] { return second.finished(); }, 60s);
   second.stop();
   EXPECT_TRUE(failed) << "the second server started on port " << port;
@@ -159,7 +126,7 @@ TEST(ServeHttp, ASecondServerOnTheSameMetricsPortFailsAtStartNamingThePort) {
 
 TEST(ServeHttp, APostWithoutBodyGets405AtOnce) {
   const int port = free_port();
-  Serving serving(options("serve-post", port));
+  ServingThread serving(options("serve-post", port), echo);
   ASSERT_TRUE(wait_for([&] { return serving.server().metrics_port() == port || serving.finished(); }, 60s));
   const int sock = connect_to(port);
   ASSERT_GE(sock, 0);
@@ -174,7 +141,7 @@ TEST(ServeHttp, APostWithoutBodyGets405AtOnce) {
 
 TEST(ServeHttp, HealthzAnswersWhileSixteenIdleConnectionsAreOpen) {
   const int port = free_port();
-  Serving serving(options("serve-idle", port));
+  ServingThread serving(options("serve-idle", port), echo);
   ASSERT_TRUE(wait_for([&] { return serving.server().metrics_port() == port || serving.finished(); }, 60s));
   std::vector<int> idle;
   for (int i = 0; i < 16; ++i) {
@@ -187,7 +154,7 @@ TEST(ServeHttp, HealthzAnswersWhileSixteenIdleConnectionsAreOpen) {
   http.set_connection_timeout(5);
   // cpp-httplib's default 8 threads each sat 5 s on an idle connection,
   // so this waited at least 10 s behind the 16 of them.
-  http.set_read_timeout(4);
+  http.set_read_timeout(8);  // under 10 s: main fails, a slow sanitizer run does not
   auto res = http.Get("/healthz");
   for (int sock : idle) ::close(sock);
   ASSERT_TRUE(res) << "/healthz did not answer while 16 idle connections were open";

@@ -20,6 +20,7 @@
 #include "streamml/data/dead_letter.h"
 #include "streamml/kafka/consumer.h"
 #include "streamml/serve/server.h"
+#include "serve_core_support.h"
 #include "support/test_kafka.h"
 
 namespace streamml::serve {
@@ -29,6 +30,7 @@ using namespace std::chrono_literals;
 using testing::ReadRecord;
 using testing::TestKafka;
 using testing::read_all;
+using testing::wait_for;
 
 // The producers' message.max.bytes in these tests (librdkafka's minimum is 1000).
 constexpr size_t kMaxMessageBytes = 10000;
@@ -51,15 +53,6 @@ class EchoProcessor : public Processor {
   }
   std::string version() const override { return "v1"; }
 };
-
-bool wait_for(const std::function<bool()>& condition, std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
-}
 
 int64_t committed_offset(const std::string& group, const std::string& topic) {
   kafka::Config c = TestKafka::get().config();
