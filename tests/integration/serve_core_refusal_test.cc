@@ -30,6 +30,7 @@ using namespace std::chrono_literals;
 using testing::ReadRecord;
 using testing::TestKafka;
 using testing::read_all;
+using testing::ServingThread;
 using testing::wait_for;
 
 // The producers' message.max.bytes in these tests (librdkafka's minimum is 1000).
@@ -96,26 +97,17 @@ TEST_P(ServeRefusalTest, AnOutputTooLargeToProduceIsABadRecordAndServingGoesOn) 
   o.metrics_interval_ms = 0;
   o.kafka = kafka.config();
   o.kafka.set("message.max.bytes", std::to_string(kMaxMessageBytes));
-  Server server(o, [] { return std::make_unique<EchoProcessor>(); });
-  std::string error;  // read after join
-  std::atomic<bool> finished{false};
-  std::thread loop([&] {
-    try {
-      server.run();
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-    finished = true;
-  });
+  ServingThread serving(o, [] { return std::make_unique<EchoProcessor>(); });
+  Server& server = serving.server();
   const bool done = wait_for(
       [&] {
         const ServerStats s = server.stats();
-        return (s.records_in == 3 && s.rejected == 1) || finished;
+        return (s.records_in == 3 && s.rejected == 1) || serving.finished();
       },
       60s);
   const bool running = server.stats().running;
-  server.stop();
-  loop.join();
+  serving.stop();
+  const std::string& error = serving.error();
   ASSERT_TRUE(done && server.stats().records_in == 3) << "records_in " << server.stats().records_in << ", rejected " << server.stats().rejected
                     << ", error: " << error;
   EXPECT_TRUE(running);
@@ -172,20 +164,11 @@ TEST(ServeRefusal, AnOversizeBadRecordGoesToTheDeadLetterTopicTruncated) {
   o.metrics_interval_ms = 0;
   o.kafka = kafka.config();
   o.kafka.set("message.max.bytes", std::to_string(kMaxMessageBytes));
-  Server server(o, [] { return std::make_unique<EchoProcessor>(); });
-  std::string error;  // read after join
-  std::atomic<bool> finished{false};
-  std::thread loop([&] {
-    try {
-      server.run();
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-    finished = true;
-  });
-  const bool done = wait_for([&] { return server.stats().records_out == 2 || finished; }, 60s);
-  server.stop();
-  loop.join();
+  ServingThread serving(o, [] { return std::make_unique<EchoProcessor>(); });
+  Server& server = serving.server();
+  const bool done = wait_for([&] { return server.stats().records_out == 2 || serving.finished(); }, 60s);
+  serving.stop();
+  const std::string& error = serving.error();
   ASSERT_TRUE(done && server.stats().records_out == 2)
       << "records_out " << server.stats().records_out << ", error: " << error;
   EXPECT_EQ(error, "");

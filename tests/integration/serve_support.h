@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "serve_core_support.h"  // wait_for
 #include "streamml/kafka/consumer.h"
 #include "streamml/kafka/producer.h"
 #include "streamml/serve/model_processor.h"
@@ -122,16 +123,6 @@ inline std::vector<int64_t> committed_offsets(const std::string& group, const st
   return out;
 }
 
-
-// Polls `condition` every 20 ms until it holds or `timeout` expires.
-inline bool wait_for(const std::function<bool()>& condition, std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return condition();
-}
 
 // Runs a serve::Server with the model processor on its own thread; stops and
 // joins it on destruction.

@@ -282,7 +282,9 @@ TEST(CliStop, DemoServeAndLeaderboardStepsStopOnASignalWhileWaitingForInput) {
   EXPECT_EQ(serve.stop_with(SIGINT), 0) << serve.err();
   // The leaderboard did not get its rankings: interrupted, it exits 1.
   EXPECT_EQ(board.stop_with(SIGTERM), 1) << board.err();
-  if (broker) EXPECT_EQ(broker->stop_with(SIGTERM), 0) << broker->err();
+  if (broker) {
+    EXPECT_EQ(broker->stop_with(SIGTERM), 0) << broker->err();
+  }
 }
 
 TEST(CliStop, EmbeddedBrokerStopsOnASignalAndRemovesItsBootstrapFile) {
