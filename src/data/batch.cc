@@ -5,11 +5,6 @@
 
 namespace streamml::data {
 
-std::string RecordMeta::location() const {
-  if (partition < 0) return topic + ":" + std::to_string(offset);
-  return topic + ":" + std::to_string(partition) + ":" + std::to_string(offset);
-}
-
 void BatchSource::restore(const std::string& state) {
   if (!state.empty()) throw ConfigError("this data source cannot restore an iterator state");
 }

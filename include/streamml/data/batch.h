@@ -14,25 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "streamml/kafka/types.h"
+#include "streamml/data/record_meta.h"
 
 namespace streamml::data {
-
-// Where a record came from. For Kafka records: topic, partition, offset,
-// timestamp, key and headers. For file records: topic holds the file path and
-// offset the 1-based line number (partition is -1).
-struct RecordMeta {
-  std::string topic;
-  int32_t partition = -1;
-  int64_t offset = -1;
-  int64_t timestamp_ms = -1;
-  bool has_key = false;
-  std::string key;  // empty when the key is null (has_key == false)
-  kafka::Headers headers;
-
-  // "topic:partition:offset" or "file:line", for error messages.
-  std::string location() const;
-};
 
 struct Batch {
   size_t size = 0;          // rows
