@@ -43,8 +43,8 @@ kafka::Config KafkaOptions::make_config() {
   kafka::Admin admin(probe);
   try {
     admin.brokers(timeout());
-  } catch (const KafkaException& e) {
-    throw KafkaException(e.code(), "cannot reach Kafka at '" + brokers + "' within " +
+  } catch (const kafka::KafkaException& e) {
+    throw kafka::KafkaException(e.code(), "cannot reach Kafka at '" + brokers + "' within " +
                                        std::to_string(timeout_ms) + " ms (--timeout): " + e.what());
   }
   log_debug("Kafka config: {}", config.to_string());

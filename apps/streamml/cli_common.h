@@ -29,7 +29,7 @@ struct KafkaOptions {
   // Builds the librdkafka config (bootstrap.servers plus -X, validated: a bad
   // property is a ConfigError naming it). Starts the embedded cluster when
   // -b is `embedded`. Then checks, within --timeout, that the cluster answers
-  // (KafkaException naming the address otherwise).
+  // (kafka::KafkaException naming the address otherwise).
   kafka::Config make_config();
 
   kafka::milliseconds timeout() const { return kafka::milliseconds(timeout_ms); }

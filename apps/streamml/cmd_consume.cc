@@ -177,7 +177,7 @@ int run(ConsumeOptions& o) {
           throw DataLossError("requested records of " + tp.topic + ":" + std::to_string(tp.partition) +
                               " are no longer in the log: " + err.message());
         }
-        if (err.is_fatal()) throw KafkaException(err.code(), err.message());
+        if (err.is_fatal()) throw kafka::KafkaException(err.code(), err.message());
         log_warn("consumer: {}", err.message());
         continue;
       }

@@ -92,7 +92,7 @@ int run(ProduceOptions& o) {
       }
       record.value = view;
       kafka::KafkaError err = producer.produce(record);
-      if (!err.ok()) throw KafkaException(err.code(), "producing line " + std::to_string(sent + 1) + ": " + err.message());
+      if (!err.ok()) throw kafka::KafkaException(err.code(), "producing line " + std::to_string(sent + 1) + ": " + err.message());
       ++sent;
       producer.poll();
     }

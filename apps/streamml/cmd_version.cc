@@ -1,9 +1,8 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
 #include <cstdio>
 
-#include <librdkafka/rdkafka.h>
-
 #include "command.h"
+#include "streamml/kafka/config.h"
 #include "streamml/version.h"
 
 namespace streamml::cli {
@@ -11,7 +10,7 @@ namespace {
 
 RunFunction setup(CLI::App& sub) {
   return [] {
-    std::printf("streamml %s (librdkafka %s)\n", kVersion, rd_kafka_version_str());
+    std::printf("streamml %s (librdkafka %s)\n", kVersion, kafka::librdkafka_version().c_str());
     return kExitOk;
   };
 }

@@ -69,7 +69,7 @@ void DeadLetterProducer::send(const RecordMeta& meta, std::string_view payload, 
 void DeadLetterProducer::flush(kafka::milliseconds timeout) {
   kafka::FlushResult result = producer_->flush(timeout);
   if (!result.ok()) {
-    throw KafkaException(-1, std::to_string(result.failed + result.still_queued) + " dead letter(s) to topic '" +
+    throw kafka::KafkaException(-1, std::to_string(result.failed + result.still_queued) + " dead letter(s) to topic '" +
                                  topic_ + "' were not delivered");
   }
 }

@@ -39,11 +39,6 @@ constexpr std::chrono::seconds kWaitReportInterval{5};
 constexpr int kCommitAttempts = 10;
 constexpr milliseconds kCommitFirstBackoff{100};
 constexpr milliseconds kCommitMaxBackoff{2000};
-constexpr int kErrIllegalGeneration = 22;    // RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION
-constexpr int kErrUnknownMemberId = 25;      // RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID
-constexpr int kErrRebalanceInProgress = 27;  // RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS
-constexpr int kErrAutoOffsetReset = -140;  // RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET
-constexpr int kErrOffsetOutOfRange = 1;    // RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE
 
 // Moves row `i` of `from` to the end of `to` (same widths); `from` loses it
 // by swapping in its last row.
@@ -223,14 +218,7 @@ struct KafkaDataset::Impl {
   bool add(const kafka::Message& m) {
     int64_t& slot = consumed_slot(m.topic_view(), m.partition());
     slot = m.offset() + 1;
-    RecordMeta meta;
-    meta.topic = consumed_last->first.topic;
-    meta.partition = m.partition();
-    meta.offset = m.offset();
-    meta.timestamp_ms = m.timestamp_ms();
-    meta.has_key = m.has_key();
-    if (meta.has_key) meta.key = std::string(m.key());
-    meta.headers = m.headers();
+    RecordMeta meta = meta_of(m, consumed_last->first.topic);
     Batch& target = options.shuffle_buffer > 0 ? pool : current;
     const size_t f = target.num_features, l = target.num_labels, row = target.size;
     if (decoder) {
@@ -414,7 +402,7 @@ struct KafkaDataset::Impl {
     lane.limit = run_end(n);
     resume(lane);  // then seek: the seek decides where fetching goes on
     if (kafka::KafkaError err = consumer->seek({lane.tp.topic, lane.tp.partition, lane.fetch_next})) {
-      throw KafkaException(err.code(), "seeking " + lane.tp.topic + ":" + std::to_string(lane.tp.partition) +
+      throw kafka::KafkaException(err.code(), "seeking " + lane.tp.topic + ":" + std::to_string(lane.tp.partition) +
                                            " to offset " + std::to_string(lane.fetch_next) + ": " + err.message());
     }
   }
@@ -440,12 +428,12 @@ struct KafkaDataset::Impl {
       if (m.is_eof()) continue;
       Lane* lane = lane_of_message(m);
       if (kafka::KafkaError err = m.error()) {
-        if (err.code() == kErrAutoOffsetReset || err.code() == kErrOffsetOutOfRange) {
+        if (err.is_offset_out_of_range()) {
           Lane& lost = lane ? *lane : reading;
           if (!lost.error) lost.error = err;
           continue;
         }
-        if (err.is_fatal()) throw KafkaException(err.code(), err.message());
+        if (err.is_fatal()) throw kafka::KafkaException(err.code(), err.message());
         log_warn("dataset: {}", err.message());
         continue;
       }
@@ -569,7 +557,7 @@ struct KafkaDataset::Impl {
       for (auto& m : messages) {
         if (m.is_eof()) continue;
         if (kafka::KafkaError err = m.error()) {
-          if (err.is_fatal()) throw KafkaException(err.code(), err.message());
+          if (err.is_fatal()) throw kafka::KafkaException(err.code(), err.message());
           log_warn("dataset: {}", err.message());
           continue;
         }
@@ -811,8 +799,7 @@ void KafkaDataset::commit() {
   for (int attempt = 1;; ++attempt) {
     kafka::KafkaError err = d.consumer->commit(offsets);
     if (!err) return;
-    if (err.code() == kErrUnknownMemberId || err.code() == kErrIllegalGeneration ||
-        err.code() == kErrRebalanceInProgress) {
+    if (err.is_membership_lost()) {
       // The group moved on without this member (its session timed out, e.g.
       // while the coordinator was down): the partitions were revoked and are
       // read again from the last stored commit, by this member after it

@@ -71,7 +71,7 @@ void OutputSequence::write_ready() {
     if (err) {
       // The item stays pending at next_index_: nothing after it is written
       // out of order, and the caller learns which index failed.
-      throw KafkaException(err.code(), fmt::format("output sequence '{}': cannot produce index {}: {}",
+      throw kafka::KafkaException(err.code(), fmt::format("output sequence '{}': cannot produce index {}: {}",
                                                    options_.topic, it->first, err.message()));
     }
     pending_.erase(it);
@@ -96,11 +96,11 @@ OutputFlushResult OutputSequence::flush(kafka::milliseconds timeout) {
   result.delivered = producer_->delivered_count();
   std::lock_guard<std::mutex> lock(failure_mu_);
   if (failures_ > 0) {
-    throw KafkaException(-1, fmt::format("output sequence '{}': {} item(s) were not delivered; first: {}",
+    throw kafka::KafkaException(-1, fmt::format("output sequence '{}': {} item(s) were not delivered; first: {}",
                                          options_.topic, failures_, first_failure_));
   }
   if (flushed.still_queued > 0) {
-    throw KafkaException(-185 /* _TIMED_OUT */,
+    throw kafka::KafkaException(-185 /* _TIMED_OUT */,
                          fmt::format("output sequence '{}': {} item(s) still undelivered after {} ms",
                                      options_.topic, flushed.still_queued, timeout.count()));
   }

@@ -43,14 +43,14 @@ double seconds_since(Clock::time_point start) {
 int32_t topic_partitions(const kafka::Config& config, const std::string& topic) {
   kafka::Admin admin(config);
   const auto n = static_cast<int32_t>(admin.describe_topic(topic).partitions.size());
-  if (n <= 0) throw KafkaException(-1, fmt::format("topic '{}' has no partitions", topic));
+  if (n <= 0) throw kafka::KafkaException(-1, fmt::format("topic '{}' has no partitions", topic));
   return n;
 }
 
 void check_delivery(kafka::Producer& producer, size_t produced, const std::string& topic) {
   const kafka::FlushResult flushed = producer.flush(kafka::kDefaultFlushTimeout);
   if (!flushed.ok() || producer.delivered_count() != static_cast<int64_t>(produced)) {
-    throw KafkaException(-1, fmt::format("{} of {} record(s) to '{}' not delivered ({} failed, {} still queued)",
+    throw kafka::KafkaException(-1, fmt::format("{} of {} record(s) to '{}' not delivered ({} failed, {} still queued)",
                                          static_cast<int64_t>(produced) - producer.delivered_count(), produced, topic,
                                          flushed.failed, flushed.still_queued));
   }
@@ -99,7 +99,7 @@ int32_t create_race_topic(const kafka::Config& config, const std::string& topic,
   spec.partitions = partitions;
   try {
     admin.create_topics({spec});
-  } catch (const KafkaException&) {
+  } catch (const kafka::KafkaException&) {
     // Another step may have created it in the meantime (serve and leaderboard both ensure the rankings topic).
     if (!reuse || !admin.topic_exists(topic)) throw;
   }
@@ -136,7 +136,7 @@ size_t produce_races(const kafka::Config& config, const std::string& topic, uint
       record.value = line;
       const kafka::KafkaError err = producer.produce(record);
       if (!err.ok()) {
-        throw KafkaException(err.code(), fmt::format("producing race {} to '{}': {}", id, topic, err.message()));
+        throw kafka::KafkaException(err.code(), fmt::format("producing race {} to '{}': {}", id, topic, err.message()));
       }
       ++produced;
     }
@@ -197,7 +197,7 @@ size_t stream_live_races(const kafka::Config& config, const std::string& topic, 
       record.headers.push_back({std::string(kProducedAtHeader), std::to_string(wall_clock_us())});
       const kafka::KafkaError err = producer.produce(record);
       if (!err.ok()) {
-        throw KafkaException(err.code(),
+        throw kafka::KafkaException(err.code(),
                              fmt::format("producing race {} to '{}': {}", race.race_id, topic, err.message()));
       }
       ++produced;

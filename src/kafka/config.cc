@@ -117,4 +117,6 @@ std::string Config::to_string() const {
   return out;
 }
 
+std::string librdkafka_version() { return rd_kafka_version_str(); }
+
 }  // namespace streamml::kafka

@@ -315,6 +315,16 @@ void Consumer::resume(const std::vector<TopicPartition>& partitions, bool wake_l
   }
 }
 
+std::optional<Watermarks> Consumer::cached_watermarks(const std::string& topic, int32_t partition) const {
+  int64_t low = -1, high = -1;
+  if (rd_kafka_get_watermark_offsets(handle_.get(), topic.c_str(), partition, &low, &high) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR ||
+      high < 0) {
+    return std::nullopt;
+  }
+  return Watermarks{low, high};
+}
+
 Watermarks Consumer::query_watermarks(const std::string& topic, int32_t partition,
                                       milliseconds timeout) const {
   Watermarks w;

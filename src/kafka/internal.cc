@@ -129,7 +129,8 @@ KafkaError to_error(rd_kafka_resp_err_t err, std::string detail) {
 KafkaError to_error(rd_kafka_error_t* error) {
   if (error == nullptr) return {};
   return KafkaError(rd_kafka_error_code(error), rd_kafka_error_string(error),
-                    rd_kafka_error_is_fatal(error) != 0, rd_kafka_error_is_retriable(error) != 0);
+                    rd_kafka_error_is_fatal(error) != 0, rd_kafka_error_is_retriable(error) != 0,
+                    rd_kafka_error_txn_requires_abort(error) != 0);
 }
 
 void check(rd_kafka_resp_err_t err, const std::string& what) {
@@ -197,6 +198,18 @@ std::string KafkaError::message() const {
 bool KafkaError::is_message_too_large() const noexcept {
   return code_ == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || code_ == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE;
 }
+
+bool KafkaError::is_membership_lost() const noexcept {
+  return code_ == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID || code_ == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+         code_ == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS;
+}
+
+bool KafkaError::is_offset_out_of_range() const noexcept {
+  return code_ == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE || code_ == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET;
+}
+
+static_assert(kErrFail == RD_KAFKA_RESP_ERR__FAIL);
+static_assert(kErrMessageTimedOut == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT);
 
 void throw_if_error(const KafkaError& err, const std::string& what) {
   if (err.ok()) return;

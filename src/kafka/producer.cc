@@ -143,6 +143,13 @@ void Producer::start_poll_thread() {
   });
 }
 
+KafkaError Producer::fatal_error() const {
+  char reason[512] = {};
+  const rd_kafka_resp_err_t err = rd_kafka_fatal_error(handle_.get(), reason, sizeof(reason));
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+  return KafkaError(err, reason, /*fatal=*/true);
+}
+
 int64_t Producer::in_flight() const { return rd_kafka_outq_len(handle_.get()); }
 
 void Producer::throw_txn_error(rd_kafka_error_s* error, const char* what) {

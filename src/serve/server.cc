@@ -2,7 +2,6 @@
 #include "streamml/serve/server.h"
 
 #include <httplib.h>
-#include <librdkafka/rdkafka.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -141,9 +140,9 @@ std::optional<std::filesystem::file_time_type> mtime_of(const std::string& path)
 // An output the producer refused at once for a reason other than its size:
 // ends the service (exactly-once: after aborting the transaction, without
 // rewinding, since serving the batch again would meet the same refusal).
-class OutputRefused : public KafkaException {
+class OutputRefused : public kafka::KafkaException {
  public:
-  using KafkaException::KafkaException;
+  using kafka::KafkaException::KafkaException;
 };
 
 struct Server::Impl {
@@ -168,7 +167,7 @@ struct Server::Impl {
     std::vector<PendingOutput> outputs;                // reserved up front: addresses are stable
     size_t unacknowledged = 0;                         // outputs without a delivery report (pipe_mu)
     std::string failure;                               // first delivery error, "" = none (pipe_mu)
-    int failure_code = 0;                              // its rd_kafka_resp_err_t (pipe_mu)
+    int failure_code = 0;                              // its KafkaError code (pipe_mu)
   };
 
   ServerOptions options;
@@ -347,7 +346,7 @@ struct Server::Impl {
     for (auto& m : polled) {
       if (kafka::KafkaError err = m.error()) {
         if (m.is_eof()) continue;
-        if (err.is_fatal()) throw KafkaException(err.code(), "consumer: " + err.message());
+        if (err.is_fatal()) throw kafka::KafkaException(err.code(), "consumer: " + err.message());
         log_warn("serve: consumer: {}", err.message());
         continue;
       }
@@ -433,7 +432,7 @@ struct Server::Impl {
         }
       }
       row_of[i] = static_cast<int64_t>(batch.size++);
-      batch.meta.push_back(meta_of(msgs[i]));
+      batch.meta.push_back(data::meta_of(msgs[i]));
       batch.payloads.emplace_back(msgs[i].value());
     }
     batch.features.resize(batch.size * width);
@@ -465,20 +464,20 @@ struct Server::Impl {
     const std::string version = processor->version();
     std::map<kafka::TopicPartition, int64_t> next;
     int64_t* next_of_last = nullptr;  // records of one partition come in runs: look up once per run
-    const rd_kafka_topic_t* last_topic = nullptr;
+    std::string_view last_topic;  // views into msgs, which outlive the loop
     const std::string* last_topic_name = nullptr;  // in options.input_topics
     int32_t last_partition = -1;
     kafka::ProduceRecord record;
     record.topic = options.output_topic;
     for (size_t i = 0; i < n; ++i) {
       const kafka::Message& m = msgs[i];
-      if (next_of_last == nullptr || m.partition() != last_partition || m.raw()->rkt != last_topic) {
+      if (next_of_last == nullptr || m.partition() != last_partition || m.topic_view() != last_topic) {
         next_of_last = &next[{m.topic(), m.partition()}];
         last_topic_name = nullptr;
         for (const std::string& t : options.input_topics) {
           if (t == m.topic_view()) last_topic_name = &t;
         }
-        last_topic = m.raw()->rkt;
+        last_topic = m.topic_view();
         last_partition = m.partition();
       }
       *next_of_last = m.offset() + 1;
@@ -487,7 +486,7 @@ struct Server::Impl {
         std::string reason = result == nullptr          ? reasons[i]
                              : result->error.empty()    ? std::string("rejected by the processor")
                                                         : result->error;
-        const data::RecordMeta meta = result == nullptr ? meta_of(m) : batch.meta[static_cast<size_t>(row_of[i])];
+        const data::RecordMeta meta = result == nullptr ? data::meta_of(m) : batch.meta[static_cast<size_t>(row_of[i])];
         if (reject(meta, m.value(), reason)) ++flight.dead_letters;
         continue;
       }
@@ -546,18 +545,6 @@ struct Server::Impl {
     return reject(output_meta, out.value, reason);
   }
 
-  static data::RecordMeta meta_of(const kafka::Message& m) {
-    data::RecordMeta meta;
-    meta.topic = m.topic();
-    meta.partition = m.partition();
-    meta.offset = m.offset();
-    meta.timestamp_ms = m.timestamp_ms();
-    meta.has_key = m.has_key();
-    if (meta.has_key) meta.key = std::string(m.key());
-    meta.headers = m.headers();
-    return meta;
-  }
-
   // A delivery report of an output (on the producer's poll thread, or on the
   // thread in flush()).
   void on_delivery(const kafka::DeliveryReport& r) {
@@ -588,7 +575,7 @@ struct Server::Impl {
   }
 
   // Commits the offsets of the fully acknowledged batches at the head of the
-  // pipeline (synchronously when `sync`). Throws KafkaException when the
+  // pipeline (synchronously when `sync`). Throws kafka::KafkaException when the
   // next batch had an output that was not delivered (after committing the
   // batches before it: never an offset past an undelivered output).
   void retire(bool sync) {
@@ -641,7 +628,7 @@ struct Server::Impl {
       }
     }
     if (!failure.empty()) {
-      throw KafkaException(failure_code,
+      throw kafka::KafkaException(failure_code,
                            "outputs to '" + options.output_topic + "' were not delivered (" + failure +
                                "); their offsets and later ones are not committed");
     }
@@ -663,7 +650,7 @@ struct Server::Impl {
   }
 
   // Waits for every output in flight and commits the acknowledged batches
-  // (synchronously; not at all unless `commit`). Throws KafkaException when
+  // (synchronously; not at all unless `commit`). Throws kafka::KafkaException when
   // an output was not delivered or not acknowledged in time.
   void drain(bool commit) {
     bool empty;
@@ -699,7 +686,7 @@ struct Server::Impl {
     std::lock_guard lock(pipe_mu);
     if (!pipeline.empty()) {
       const bool failed = !pipeline.front()->failure.empty();
-      throw KafkaException(failed ? pipeline.front()->failure_code : RD_KAFKA_RESP_ERR__MSG_TIMED_OUT,
+      throw kafka::KafkaException(failed ? pipeline.front()->failure_code : kafka::kErrMessageTimedOut,
                            "outputs to '" + options.output_topic + "' were not " +
                                (failed ? "delivered (" + pipeline.front()->failure + ")" : "acknowledged in time") +
                                "; their offsets are not committed");
@@ -711,7 +698,7 @@ struct Server::Impl {
     for (const auto& m : msgs) first.try_emplace({m.topic(), m.partition()}, m.offset());
     for (const auto& [tp, off] : first) {
       if (auto err = consumer->seek({tp.topic, tp.partition, off})) {
-        throw KafkaException(err.code(), "rewinding " + tp.topic + ":" + std::to_string(tp.partition) +
+        throw kafka::KafkaException(err.code(), "rewinding " + tp.topic + ":" + std::to_string(tp.partition) +
                                              " after an aborted transaction: " + err.message());
       }
     }
@@ -747,7 +734,7 @@ struct Server::Impl {
       producer->send_offsets_to_transaction(offsets, *consumer, kTransactionTimeout);
       producer->commit_transaction(kTransactionTimeout);  // flushes: every output was acknowledged
       if (producer->failed_count() > failed_before) {
-        throw KafkaException(RD_KAFKA_RESP_ERR__FAIL, "outputs failed inside a committed transaction");
+        throw kafka::KafkaException(kafka::kErrFail, "outputs failed inside a committed transaction");
       }
       forget_pipeline();
       if (!transactional_offsets_checked) {
@@ -762,11 +749,10 @@ struct Server::Impl {
       }
       metrics.record_batch(msgs.size());
       complete(msgs.size(), 1, offsets);
-    } catch (const KafkaException& e) {
-      char reason[512];
-      if (rd_kafka_fatal_error(producer->handle(), reason, sizeof(reason)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    } catch (const kafka::KafkaException& e) {
+      if (const kafka::KafkaError fatal = producer->fatal_error()) {
         log_error("serve: transactional producer '{}' failed (fenced by a newer instance?): {}",
-                  transactional_id, reason);
+                  transactional_id, fatal.message());
         throw;
       }
       if (dynamic_cast<const OutputRefused*>(&e) != nullptr) {
@@ -780,7 +766,7 @@ struct Server::Impl {
       if (const auto* txn = dynamic_cast<const kafka::TransactionError*>(&e); txn != nullptr && txn->retriable()) {
         // Still retriable after kTransactionTimeout: the call is in
         // progress, so the transaction cannot be aborted either.
-        throw KafkaException(e.code(), std::string("the transaction of a ") + std::to_string(msgs.size()) +
+        throw kafka::KafkaException(e.code(), std::string("the transaction of a ") + std::to_string(msgs.size()) +
                                            "-record batch did not finish within " +
                                            std::to_string(kTransactionTimeout.count()) + " s: " + e.what());
       }
@@ -850,13 +836,8 @@ struct Server::Impl {
       pos = positions;
     }
     for (const auto& [tp, next] : pos) {
-      int64_t low = -1, high = -1;
-      if (rd_kafka_get_watermark_offsets(consumer->handle(), tp.topic.c_str(), tp.partition, &low, &high) !=
-              RD_KAFKA_RESP_ERR_NO_ERROR ||
-          high < 0) {
-        continue;
-      }
-      if (next >= 0) metrics.set_lag(tp, std::max<int64_t>(0, high - next));
+      const std::optional<kafka::Watermarks> marks = consumer->cached_watermarks(tp.topic, tp.partition);
+      if (marks && next >= 0) metrics.set_lag(tp, std::max<int64_t>(0, marks->high - next));
     }
   }
 

@@ -93,7 +93,7 @@ void KafkaMetricsCallback::on_train_end(TrainContext& context, const Logs& logs)
 void KafkaMetricsCallback::flush(kafka::milliseconds timeout) {
   kafka::FlushResult result = producer_->flush(timeout);
   if (!result.ok()) {
-    throw KafkaException(-1, fmt::format("metrics topic '{}': {} record(s) failed, {} undelivered", options_.topic,
+    throw kafka::KafkaException(-1, fmt::format("metrics topic '{}': {} record(s) failed, {} undelivered", options_.topic,
                                          result.failed, result.still_queued));
   }
 }

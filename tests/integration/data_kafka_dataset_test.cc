@@ -398,11 +398,11 @@ TEST(KafkaDataset, MissingTopicOrPartitionIsAClearError) {
   try {
     KafkaDataset ds(bounded({TestKafka::get().unique_name("absent") + ":0:0:4"}));
     FAIL();
-  } catch (const KafkaException& e) {
+  } catch (const kafka::KafkaException& e) {
     EXPECT_NE(std::string(e.what()).find("does not exist"), std::string::npos);
   }
   std::string topic = TestKafka::get().create_topic("onepart", 1);
-  EXPECT_THROW(KafkaDataset(bounded({topic + ":3"})), KafkaException);
+  EXPECT_THROW(KafkaDataset(bounded({topic + ":3"})), kafka::KafkaException);
 }
 
 TEST(KafkaDataset, RetentionLossIsReportedNeverSkipped) {

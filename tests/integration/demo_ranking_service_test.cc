@@ -128,7 +128,7 @@ TEST(DemoRankingService, AServerErrorIsRethrownByStop) {
   const std::atomic<bool> never{false};
   EXPECT_FALSE(service.wait_until_assigned(never, 60s));
   EXPECT_TRUE(service.failed());
-  EXPECT_THROW(service.stop(), KafkaException);
+  EXPECT_THROW(service.stop(), kafka::KafkaException);
 }
 
 TEST(DemoRankingService, OptionsAreValidated) {

@@ -95,8 +95,8 @@ TEST(KafkaAdminTest, CreatingAnExistingTopicNamesIt) {
   Admin admin(TestKafka::get().config());
   try {
     admin.create_topics({NewTopic{name, 1, 1, {}}});
-    FAIL() << "expected KafkaException";
-  } catch (const KafkaException& e) {
+    FAIL() << "expected kafka::KafkaException";
+  } catch (const kafka::KafkaException& e) {
     EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
   }
 }
@@ -118,8 +118,8 @@ TEST(KafkaAdminTest, DescribingAMissingTopicNamesIt) {
   const std::string name = TestKafka::get().unique_name("nosuch");
   try {
     admin.describe_topic(name);
-    FAIL() << "expected KafkaException";
-  } catch (const KafkaException& e) {
+    FAIL() << "expected kafka::KafkaException";
+  } catch (const kafka::KafkaException& e) {
     EXPECT_NE(std::string(e.what()).find("'" + name + "' does not exist"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(admin.topic_exists(name)) << "describing must not auto-create the topic";
@@ -138,8 +138,8 @@ TEST(KafkaAdminTest, UnreachableClusterFailsWithinTheTimeoutNamingTheAddress) {
   Admin admin(Config{{"bootstrap.servers", "127.0.0.1:1"}, {"log_level", "0"}});
   try {
     admin.list_topics(milliseconds(500));
-    FAIL() << "expected KafkaException";
-  } catch (const KafkaException& e) {
+    FAIL() << "expected kafka::KafkaException";
+  } catch (const kafka::KafkaException& e) {
     EXPECT_NE(std::string(e.what()).find("127.0.0.1:1"), std::string::npos) << e.what();
   }
 }
@@ -211,21 +211,21 @@ TEST_F(ControlSocketTest, SocketErrorsCarryTheClustersAnswer) {
   const std::string name = TestKafka::get().unique_name("bad");
   try {
     EmbeddedCluster::create_topic_via_socket(path, name, 0, 1);
-    FAIL() << "expected KafkaException";
-  } catch (const KafkaException& e) {
+    FAIL() << "expected kafka::KafkaException";
+  } catch (const kafka::KafkaException& e) {
     EXPECT_NE(std::string(e.what()).find("topic '" + name + "': partitions must be at least 1"), std::string::npos)
         << e.what();
   }
   try {
     EmbeddedCluster::create_topic_via_socket(path, name, 1, 5);
-    FAIL() << "expected KafkaException";
-  } catch (const KafkaException& e) {
+    FAIL() << "expected kafka::KafkaException";
+  } catch (const kafka::KafkaException& e) {
     EXPECT_NE(std::string(e.what()).find("replication factor 5"), std::string::npos) << e.what();
   }
   try {
     EmbeddedCluster::create_topic_via_socket(path + ".missing", name, 1, 1);
-    FAIL() << "expected KafkaException";
-  } catch (const KafkaException& e) {
+    FAIL() << "expected kafka::KafkaException";
+  } catch (const kafka::KafkaException& e) {
     EXPECT_NE(std::string(e.what()).find(path + ".missing"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(admin_->topic_exists(name));

@@ -133,8 +133,8 @@ TEST_F(KafkaRangesTest, MissingTopicIsNamed) {
   const std::string missing = TestKafka::get().unique_name("missing");
   try {
     resolve(missing);
-    FAIL() << "expected KafkaException";
-  } catch (const KafkaException& e) {
+    FAIL() << "expected kafka::KafkaException";
+  } catch (const kafka::KafkaException& e) {
     EXPECT_NE(std::string(e.what()).find("'" + missing + "'"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("does not exist"), std::string::npos) << e.what();
   }
@@ -143,8 +143,8 @@ TEST_F(KafkaRangesTest, MissingTopicIsNamed) {
 TEST_F(KafkaRangesTest, MissingPartitionIsNamed) {
   try {
     resolve(t() + ":5:0:1");
-    FAIL() << "expected KafkaException";
-  } catch (const KafkaException& e) {
+    FAIL() << "expected kafka::KafkaException";
+  } catch (const kafka::KafkaException& e) {
     std::string what = e.what();
     EXPECT_NE(what.find("partition 5 of topic '" + t() + "' does not exist"), std::string::npos) << what;
     EXPECT_NE(what.find("2 partition(s)"), std::string::npos) << what;

@@ -258,7 +258,7 @@ TEST(OutputSequence, DeliveryFailureIsReportedByFlush) {
   try {
     sequence.set(0, "lost?");
     sequence.flush(10s);
-  } catch (const KafkaException& e) {
+  } catch (const kafka::KafkaException& e) {
     reported = true;
     EXPECT_NE(std::string(e.what()).find(options.topic), std::string::npos) << e.what();
   }

@@ -31,18 +31,6 @@ class InputError : public Error {
   using Error::Error;
 };
 
-// A Kafka operation failed in a way the caller cannot simply retry
-// (see kafka::KafkaError for retriable/fatal classification).
-class KafkaException : public Error {
- public:
-  KafkaException(int code, const std::string& message) : Error(message), code_(code) {}
-  // The librdkafka rd_kafka_resp_err_t value.
-  int code() const noexcept { return code_; }
-
- private:
-  int code_;
-};
-
 // Requested records are no longer in the log: retention moved the log start
 // past them. Never skipped silently.
 class DataLossError : public Error {

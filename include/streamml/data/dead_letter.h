@@ -48,9 +48,9 @@ class DeadLetterProducer {
   DeadLetterProducer& operator=(const DeadLetterProducer&) = delete;
 
   // Enqueues one dead letter (truncated when too large, see above). Throws
-  // KafkaException when it cannot be queued.
+  // kafka::KafkaException when it cannot be queued.
   void send(const RecordMeta& meta, std::string_view payload, std::string_view reason);
-  // Waits for delivery; throws KafkaException naming the topic when any dead
+  // Waits for delivery; throws kafka::KafkaException naming the topic when any dead
   // letter was not delivered (a dead letter must never vanish).
   void flush(kafka::milliseconds timeout = kafka::kDefaultFlushTimeout);
   // A sink for FileSource/KafkaDataset options that calls send().

@@ -110,7 +110,7 @@ class KafkaDataset final : public BatchSource {
  public:
   // Validates the options (ConfigError naming the option, e.g.
   // "stream_timeout -20 ms is invalid: use -1 (never) or a value >= 0"),
-  // connects, and for bounded ranges resolves them (KafkaException for a
+  // connects, and for bounded ranges resolves them (kafka::KafkaException for a
   // missing topic/partition, DataLossError when a range is gone, InputError
   // when it asks for records not produced yet and wait_for_records is off).
   explicit KafkaDataset(KafkaDatasetOptions options);
@@ -119,7 +119,7 @@ class KafkaDataset final : public BatchSource {
   KafkaDataset& operator=(const KafkaDataset&) = delete;
 
   // Rethrows errors of the prefetch thread (InputError for a bad record under
-  // kFail, DataLossError, KafkaException).
+  // kFail, DataLossError, kafka::KafkaException).
   std::optional<Batch> next() override;
   // Bounded: starts the next epoch (the same records). Group: ConfigError.
   void reset() override;
@@ -133,7 +133,7 @@ class KafkaDataset final : public BatchSource {
   // Group: commits the offsets of every record returned so far (synchronous).
   // Transient errors (request timed out, coordinator moved or unavailable,
   // broker down) are retried with backoff for about 15 s, each logged as a
-  // warning; then, or for a permanent error, throws KafkaException naming the
+  // warning; then, or for a permanent error, throws kafka::KafkaException naming the
   // group. When the group rebalanced without this member (unknown member,
   // illegal generation, rebalance in progress) the commit is dropped with a
   // warning: the records since the last commit are read again (at-least-once).

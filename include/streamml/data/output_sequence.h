@@ -59,7 +59,7 @@ struct OutputFlushResult {
 class OutputSequence {
  public:
   // Throws ConfigError when the topic is empty, first_index < 0 or the
-  // config is invalid; KafkaException when the producer cannot be created.
+  // config is invalid; kafka::KafkaException when the producer cannot be created.
   explicit OutputSequence(OutputSequenceOptions options);
   // Flushes for up to kDefaultCloseTimeout; never throws. Items still held
   // behind a gap are logged as lost (a warning naming the gap).
@@ -69,13 +69,13 @@ class OutputSequence {
 
   // Sets item `index` and writes every item that is now in order. Throws
   // InputError naming the index when it was set before, lies before
-  // first_index, or was already written; KafkaException when Kafka refuses
+  // first_index, or was already written; kafka::KafkaException when Kafka refuses
   // the record (the item stays held, so a later flush() can report it).
   void set(int64_t index, std::string_view value);
   void set(int64_t index, OutputItem item);
 
   // Waits until every written item was delivered or failed, for up to
-  // `timeout`. Throws KafkaException naming the topic, the number of failed
+  // `timeout`. Throws kafka::KafkaException naming the topic, the number of failed
   // items and the first failure (index and reason) when a delivery failed,
   // and when items were still undelivered at the timeout. Items held behind
   // a gap are not an error here: they are counted in the result.

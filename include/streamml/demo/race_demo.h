@@ -61,7 +61,7 @@ int32_t create_race_topic(const kafka::Config& config, const std::string& topic,
 // Produces races first_race_id ... + count - 1 of `seed`, simulated one at a
 // time (telemetry lines, then the result line), key = race id, partition =
 // race id modulo the topic's partitions, and waits for delivery. Returns the
-// records delivered; throws KafkaException when any was not.
+// records delivered; throws kafka::KafkaException when any was not.
 size_t produce_races(const kafka::Config& config, const std::string& topic, uint64_t seed, int64_t first_race_id,
                      size_t count);
 
@@ -146,7 +146,7 @@ struct DemoSummary {
   double seconds = 0.0;
 };
 
-// Runs every step. Throws ConfigError / KafkaException / InputError.
+// Runs every step. Throws ConfigError / kafka::KafkaException / InputError.
 DemoSummary run_demo(const DemoOptions& options, const std::atomic<bool>& stop);
 
 // The live races of a demo: ids history_races + 1 ... + live_races of the seed.

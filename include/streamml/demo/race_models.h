@@ -46,7 +46,7 @@ struct RaceHistoryStats {
 // the high watermark) with KafkaDataset and calls `on_race` for every race
 // once its result record arrives. Throws InputError naming
 // topic:partition:offset for a malformed record, DataLossError when records
-// are gone, KafkaException when the topic is missing.
+// are gone, kafka::KafkaException when the topic is missing.
 RaceHistoryStats read_race_history(const kafka::Config& config, const std::vector<std::string>& ranges,
                                    const std::function<void(const RecordedRace&)>& on_race);
 

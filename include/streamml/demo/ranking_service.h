@@ -89,7 +89,7 @@ class RankingService {
 
   // Stops the server after the micro-batch in flight (its rankings are
   // delivered and its offsets committed), joins it and returns its final
-  // counters. Rethrows what ended the server: KafkaException, the
+  // counters. Rethrows what ended the server: kafka::KafkaException, the
   // factory's or the processor's exception.
   serve::ServerStats stop();
 

@@ -22,6 +22,9 @@
 
 namespace streamml::kafka {
 
+// The version of librdkafka this process runs with, e.g. "2.0.2".
+std::string librdkafka_version();
+
 class Config {
  public:
   using Entry = std::pair<std::string, std::string>;

@@ -125,6 +125,9 @@ class Consumer {
   // Asks the partition leader. Throws KafkaException on failure.
   Watermarks query_watermarks(const std::string& topic, int32_t partition,
                               milliseconds timeout = kDefaultTimeout) const;
+  // The watermarks this consumer last learned from its fetches of an
+  // assigned partition, without a request; nullopt when it knows none yet.
+  std::optional<Watermarks> cached_watermarks(const std::string& topic, int32_t partition) const;
   // For each partition, the first offset whose timestamp is >= the given
   // timestamp (ms), or the high watermark when there is none. The embedded
   // cluster does not index timestamps (ListOffsets answers -1 for every time),

@@ -131,6 +131,10 @@ class Producer {
   void commit_transaction(milliseconds timeout = kDefaultTimeout);
   void abort_transaction(milliseconds timeout = kDefaultTimeout);
 
+  // The error that made this producer unusable (e.g. fenced by a newer
+  // instance with the same transactional.id), with librdkafka's reason as
+  // its detail; ok() while the producer works.
+  KafkaError fatal_error() const;
   // Flushes and stops the poll thread. Idempotent; never throws.
   void close(milliseconds timeout = kDefaultCloseTimeout) noexcept;
 

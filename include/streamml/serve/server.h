@@ -27,7 +27,7 @@
 //     A batch's offsets are committed (asynchronously) only once it and every
 //     batch before it were fully acknowledged, dead letters included. An
 //     output that is not delivered stops the pipeline: the batches before it
-//     are committed, run() throws KafkaException, and nothing at or after it
+//     are committed, run() throws kafka::KafkaException, and nothing at or after it
 //     is committed. On revocation and on stop the outputs in flight are
 //     awaited (flush) and committed synchronously before the group moves on.
 //   exactly_once: a transactional producer (transactional.id =
@@ -35,7 +35,7 @@
 //     begin -> outputs -> send_offsets_to_transaction -> commit. An abortable
 //     error aborts and rewinds the consumer to the batch's first offsets;
 //     fencing (a newer instance with the same id or a newer group generation)
-//     ends run() with KafkaException. Dead letters use a separate,
+//     ends run() with kafka::KafkaException. Dead letters use a separate,
 //     idempotent producer flushed before the transaction commits (they are
 //     at-least-once, never lost). librdkafka's mock cluster (EmbeddedCluster)
 //     acknowledges the transaction's offsets without storing them; there the
@@ -53,7 +53,7 @@
 //   is an output the producer refuses as too large (the output goes to the
 //   dead-letter topic); a dead letter too large for its topic goes there
 //   truncated (data/dead_letter.h). Any other output refused at once ends
-//   run() with KafkaException naming the record (exactly-once: after
+//   run() with kafka::KafkaException naming the record (exactly-once: after
 //   aborting the transaction, never serving the batch again).
 // Hot reload: reload() (SIGHUP in the CLI) or watch_path's mtime changing
 //   swaps in a new processor between batches; when the factory throws, or
@@ -158,7 +158,7 @@ class Server {
   // Builds the processor (its exception propagates: a model that cannot be
   // loaded), joins the group and serves until stop(). On stop: finishes the
   // micro-batch in flight, flushes, commits, leaves the group, returns.
-  // Throws KafkaException on fatal Kafka errors (fencing, undeliverable
+  // Throws kafka::KafkaException on fatal Kafka errors (fencing, undeliverable
   // outputs); offsets of unacknowledged outputs are never committed.
   void run();
 

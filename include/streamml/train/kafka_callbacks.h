@@ -15,7 +15,7 @@
 //     headers streamml.source.topic/partition/offset (data/dead_letter.h), so
 //     every prediction can be joined to its input.
 // Both flush at the end of training/prediction (flush()) and report
-// delivery failures as KafkaException. Not thread-safe (the loop's thread).
+// delivery failures as kafka::KafkaException. Not thread-safe (the loop's thread).
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -52,7 +52,7 @@ class KafkaMetricsCallback final : public Callback {
   void on_train_end(TrainContext& context, const Logs& logs) override;
   // Writes one event now: {"event":<event>,"epoch":..,"step":..,"records":..,<logs>}.
   void write_event(const std::string& event, const TrainContext& context, const Logs& logs);
-  // Waits for delivery; throws KafkaException naming the topic on failure.
+  // Waits for delivery; throws kafka::KafkaException naming the topic on failure.
   void flush(kafka::milliseconds timeout = kafka::kDefaultFlushTimeout);
   int64_t written() const { return written_; }
 
@@ -96,7 +96,7 @@ class KafkaPredictionsCallback final : public Callback {
   ~KafkaPredictionsCallback() override;
   void on_predict_batch_end(const data::Batch& batch, const model::Predictions& predictions) override;
   void on_train_end(TrainContext& context, const Logs& logs) override;
-  // Waits for delivery; throws KafkaException naming the topic and the first
+  // Waits for delivery; throws kafka::KafkaException naming the topic and the first
   // failed prediction on failure.
   void flush(kafka::milliseconds timeout = kafka::kDefaultFlushTimeout);
   // Predictions handed to the output sequence so far.

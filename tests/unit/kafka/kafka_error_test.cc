@@ -36,6 +36,32 @@ TEST(KafkaErrorTest, NamesAreLibrdkafkas) {
   EXPECT_EQ(KafkaError(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART).name(), "UNKNOWN_TOPIC_OR_PART");
 }
 
+TEST(KafkaErrorTest, NamedPredicatesClassifyTheCodesCallersActOn) {
+  for (auto code : {RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID, RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION,
+                    RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS}) {
+    EXPECT_TRUE(KafkaError(code).is_membership_lost()) << rd_kafka_err2name(code);
+    EXPECT_FALSE(KafkaError(code).is_offset_out_of_range()) << rd_kafka_err2name(code);
+  }
+  for (auto code : {RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE, RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET}) {
+    EXPECT_TRUE(KafkaError(code).is_offset_out_of_range()) << rd_kafka_err2name(code);
+    EXPECT_FALSE(KafkaError(code).is_membership_lost()) << rd_kafka_err2name(code);
+  }
+  EXPECT_FALSE(KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT).is_membership_lost());
+  EXPECT_FALSE(KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT).is_offset_out_of_range());
+  EXPECT_FALSE(KafkaError().is_offset_out_of_range());
+  EXPECT_EQ(KafkaError(kErrFail).name(), "_FAIL");
+  EXPECT_EQ(KafkaError(kErrMessageTimedOut).name(), "_MSG_TIMED_OUT");
+}
+
+TEST(KafkaErrorTest, OnlyATransactionalErrorThatSaysSoRequiresAnAbort) {
+  // librdkafka sets the flag only on errors of transactional calls (covered
+  // by the exactly-once integration tests); a plain error never has it.
+  ErrorPtr plain(rd_kafka_error_new(RD_KAFKA_RESP_ERR__STATE, "%s", "not in a transaction"));
+  EXPECT_FALSE(internal::to_error(plain.get()).requires_abort());
+  EXPECT_FALSE(KafkaError(RD_KAFKA_RESP_ERR__STATE).requires_abort());
+  EXPECT_TRUE(KafkaError(RD_KAFKA_RESP_ERR__STATE, "", false, false, /*requires_abort=*/true).requires_abort());
+}
+
 TEST(KafkaErrorTest, ErrorIsTrueInBooleanContext) {
   KafkaError err(RD_KAFKA_RESP_ERR__TIMED_OUT);
   EXPECT_FALSE(err.ok());
@@ -70,8 +96,8 @@ TEST(KafkaErrorTest, ThrowIfErrorThrowsOnlyOnError) {
   EXPECT_NO_THROW(throw_if_error(KafkaError(), "nothing"));
   try {
     throw_if_error(KafkaError(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART), "reading topic x");
-    FAIL() << "expected KafkaException";
-  } catch (const KafkaException& e) {
+    FAIL() << "expected kafka::KafkaException";
+  } catch (const kafka::KafkaException& e) {
     EXPECT_EQ(e.code(), RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
     std::string what = e.what();
     EXPECT_EQ(what.rfind("reading topic x: UNKNOWN_TOPIC_OR_PART", 0), 0u) << what;
