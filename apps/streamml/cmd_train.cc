@@ -24,6 +24,7 @@
 #include "streamml/data/kafka_dataset.h"
 #include "streamml/kafka/consumer.h"
 #include "streamml/model/model.h"
+#include "streamml/model/model_file.h"
 #include "streamml/model/record_check.h"
 #include "streamml/train/kafka_callbacks.h"
 #include "streamml/train/metrics_log.h"
@@ -233,10 +234,10 @@ void check_output_paths(const TrainCommandOptions& o) {
 model::Model make_model(const TrainCommandOptions& o, const std::string& decoder_spec, size_t num_features,
                         const std::vector<std::string>& feature_names) {
   const bool resume_from_save = !o.save.empty() && std::filesystem::exists(o.save) && (o.resume || o.online);
-  if (o.resume && !resume_from_save && !is_model_file(o.model)) {
+  if (o.resume && !resume_from_save && !model::is_model_file(o.model)) {
     throw ConfigError("--resume needs an existing --save model file ('" + o.save + "' does not exist)");
   }
-  if (resume_from_save || is_model_file(o.model)) {
+  if (resume_from_save || model::is_model_file(o.model)) {
     const std::string& path = resume_from_save ? o.save : o.model;
     model::Model model = model::Model::load(path);
     log_info("continuing training of {} ({}, {} features, trained up to {} partition offset(s))", path,
@@ -262,10 +263,10 @@ model::Model make_model(const TrainCommandOptions& o, const std::string& decoder
 // opened: their check (non-finite features, labels outside the task) needs it.
 model::Task task_of(const TrainCommandOptions& o) {
   const bool resume_from_save = !o.save.empty() && std::filesystem::exists(o.save) && (o.resume || o.online);
-  if (o.resume && !resume_from_save && !is_model_file(o.model)) {
+  if (o.resume && !resume_from_save && !model::is_model_file(o.model)) {
     throw ConfigError("--resume needs an existing --save model file ('" + o.save + "' does not exist)");
   }
-  if (resume_from_save || is_model_file(o.model)) return model::Model::load(resume_from_save ? o.save : o.model).task();
+  if (resume_from_save || model::is_model_file(o.model)) return model::Model::load(resume_from_save ? o.save : o.model).task();
   if (o.task.empty()) throw ConfigError("--task is required for a new model (binary, multiclass:K or regression)");
   return model::parse_task(o.task);
 }
@@ -289,7 +290,7 @@ train::TrainOptions make_train_options(const TrainCommandOptions& o) {
 std::string decoder_of(const TrainCommandOptions& o) {
   if (!o.decode.empty()) return o.decode;
   for (const std::string& path : {o.online || o.resume ? o.save : std::string(), o.model}) {
-    if (!path.empty() && is_model_file(path)) return model::Model::load(path).features().decoder_spec;
+    if (!path.empty() && model::is_model_file(path)) return model::Model::load(path).features().decoder_spec;
   }
   throw ConfigError("--decode is required (e.g. csv:names=a+b+y,label=y; see docs/decoders.md)");
 }

@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "streamml/common/error.h"
 #include "streamml/data/bad_record.h"
@@ -98,12 +97,6 @@ void check_output_path(const std::string& flag, const std::string& path) {
     throw ConfigError(fmt::format("{} '{}' cannot be written: {}", flag, path,
                                   exists ? std::strerror(errno) : "directory '" + dir.string() + "' is not writable"));
   }
-}
-
-bool is_model_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char magic[8] = {};
-  return in.read(magic, sizeof(magic)) && std::string(magic, sizeof(magic)) == "SMLMODEL";
 }
 
 std::string format_metrics(const train::Metrics& metrics, bool json) {

@@ -51,9 +51,6 @@ std::unique_ptr<data::BatchSource> open_validation(const std::string& spec, cons
 // directory, and writable when it exists. ConfigError naming the flag.
 void check_output_path(const std::string& flag, const std::string& path);
 
-// True when `path` starts with the model-file magic ("SMLMODEL").
-bool is_model_file(const std::string& path);
-
 // "accuracy=0.9812 loss=0.1234 records=600" (4 significant digits, counts
 // as integers) or one JSON object (full precision).
 std::string format_metrics(const train::Metrics& metrics, bool json);

@@ -23,6 +23,7 @@
 #include <limits>
 #include <sstream>
 
+#include "data/base64url.h"
 #include "data/decoder_factories.h"
 #include "data/spec_reader.h"
 #include "streamml/common/error.h"

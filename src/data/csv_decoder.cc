@@ -12,7 +12,7 @@
 #endif
 
 #include "data/decoder_factories.h"
-#include "data/plain_decimal.h"
+#include "data/float_parser.h"
 #include "data/spec_reader.h"
 #include "streamml/common/error.h"
 

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "data/decoder_factories.h"
+#include "data/float_parser.h"
 #include "data/spec_reader.h"
 #include "streamml/common/error.h"
 

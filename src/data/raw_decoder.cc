@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "data/decoder_factories.h"
+#include "data/float_parser.h"
 #include "data/spec_reader.h"
 #include "streamml/common/error.h"
 

@@ -1,8 +1,10 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
 //
-// Internal helpers shared by the decoders: reading options out of a parsed
-// spec with uniform error messages, selector lists, canonical formatting,
-// number parsing and base64url.
+// The decoder spec grammar as the decoders read it (internal): options read
+// out of a parsed DecoderSpec with uniform error messages, index and range
+// selector lists ("0..3+7") and their canonical formatting, quoting of
+// values in error messages. Number parsing is in data/float_parser.h,
+// base64url in data/base64url.h.
 #pragma once
 
 #include <cstddef>
@@ -60,28 +62,11 @@ std::string format_index_list(const std::vector<size_t>& indices);
 // Items escaped and joined with '+'.
 std::string join_items(const std::vector<std::string>& items);
 
-// Parses a decimal float the way every decoder does: surrounding spaces and
-// tabs ignored, optional leading '+', nan/inf accepted, "true"/"false" as
-// 1/0. False when empty or not entirely a number.
-bool parse_float(std::string_view text, float& out);
-// The common case of parse_float, on the start of [first, last): a plain
-// decimal -?[0-9]+(.[0-9]+)? with a mantissa <= 2^24 and <= 10 decimals,
-// whose mantissa and power of ten are exact floats, so one division gives the
-// correctly rounded value, the float std::from_chars gives (Clinger's fast
-// path). Returns the end of the number, or nullptr when the text does not
-// start with such a number (the caller then takes parse_float's general path).
-const char* parse_plain_decimal(const char* first, const char* last, float& out);
-// True when `text` is empty or only spaces/tabs.
-bool is_blank(std::string_view text);
 // `"text"` with non-printable bytes as \xNN, cut after 40 bytes, for error
 // messages.
 std::string quote_value(std::string_view text);
 
 // The value a missing field takes under kZero/kNan.
 float missing_value(MissingPolicy policy);
-
-std::string base64url_encode(std::string_view bytes);
-// nullopt on a character outside the base64url alphabet or a bad length.
-std::optional<std::string> base64url_decode(std::string_view text);
 
 }  // namespace streamml::data::internal

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "streamml/common/error.h"
+#include "streamml/common/svg.h"
 
 namespace streamml::demo {
 namespace {
@@ -17,31 +18,8 @@ constexpr std::array<const char*, 14> kPalette = {"#4e79a7", "#f28e2b", "#e15759
                                                   "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
                                                   "#1f77b4", "#8c564b", "#17becf", "#7f7f7f"};
 
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-// A "nice" tick step (1, 2 or 5 times a power of ten) giving about `target` ticks over `span`.
-double nice_step(double span, int target) {
-  if (!(span > 0.0)) return 1.0;
-  const double raw = span / target;
-  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-  const double r = raw / magnitude;
-  const double nice = r < 1.5 ? 1.0 : (r < 3.5 ? 2.0 : (r < 7.5 ? 5.0 : 10.0));
-  return nice * magnitude;
-}
+using svg::nice_step;
+using svg::xml_escape;
 
 }  // namespace
 

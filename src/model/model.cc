@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -16,43 +15,12 @@
 #include "model/model_impl.h"
 #include "streamml/common/error.h"
 #include "streamml/common/logging.h"
+#include "streamml/model/model_file.h"
 #include "streamml/version.h"
 
 namespace streamml::model {
 namespace detail {
 namespace {
-
-constexpr char kMagic[8] = {'S', 'M', 'L', 'M', 'O', 'D', 'E', 'L'};
-constexpr size_t kHeaderSize = 24;
-
-uint32_t crc32(std::string_view data) {
-  static const std::array<uint32_t, 256> table = [] {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  uint32_t crc = 0xFFFFFFFFu;
-  for (unsigned char byte : data) crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8);
-  return crc ^ 0xFFFFFFFFu;
-}
-
-template <typename T>
-void put_le(std::string& out, T value) {
-  for (size_t i = 0; i < sizeof(T); ++i) out += static_cast<char>((value >> (8 * i)) & 0xFF);
-}
-
-template <typename T>
-T get_le(std::string_view in, size_t at) {
-  T value = 0;
-  for (size_t i = 0; i < sizeof(T); ++i) {
-    value |= static_cast<T>(static_cast<unsigned char>(in[at + i])) << (8 * i);
-  }
-  return value;
-}
 
 std::string bytes_of(const torch::serialize::OutputArchive& archive) {
   std::string out;
@@ -373,23 +341,21 @@ std::string ModelImpl::serialize() const {
   if (!optimizer_state.empty()) archive.write("optimizer", bytes_tensor(optimizer_state));
 
   std::string payload = bytes_of(archive);
-  std::string file(kMagic, sizeof(kMagic));
-  put_le<uint32_t>(file, kModelFormatVersion);
-  put_le<uint64_t>(file, payload.size());
-  put_le<uint32_t>(file, crc32(payload));
+  std::string file = encode_model_file_header(payload);
   file += payload;
   return file;
 }
 
 std::unique_ptr<ModelImpl> ModelImpl::deserialize(std::string_view bytes, const std::string& name) {
-  if (bytes.size() < kHeaderSize) {
+  if (bytes.size() < kModelFileHeaderSize) {
     throw InputError(fmt::format("model file '{}' is truncated: {} bytes, shorter than the {}-byte header",
-                                 name, bytes.size(), kHeaderSize));
+                                 name, bytes.size(), kModelFileHeaderSize));
   }
-  if (std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
+  if (!has_model_file_magic(bytes)) {
     throw InputError(fmt::format("'{}' is not a streamml model file (bad magic)", name));
   }
-  const auto version = get_le<uint32_t>(bytes, 8);
+  const ModelFileHeader header = decode_model_file_header(bytes);
+  const uint32_t version = header.format_version;
   if (version == 0) throw InputError(fmt::format("model file '{}' has invalid format version 0", name));
   if (version > kModelFormatVersion) {
     throw InputError(fmt::format(
@@ -397,18 +363,17 @@ std::unique_ptr<ModelImpl> ModelImpl::deserialize(std::string_view bytes, const 
         "(up to {}): upgrade streamml",
         name, version, kVersion, kModelFormatVersion));
   }
-  const auto length = get_le<uint64_t>(bytes, 12);
-  const auto expected_crc = get_le<uint32_t>(bytes, 20);
-  if (bytes.size() - kHeaderSize < length) {
+  const uint64_t length = header.payload_length;
+  if (bytes.size() - kModelFileHeaderSize < length) {
     throw InputError(fmt::format("model file '{}' is truncated: {} payload bytes of {}", name,
-                                 bytes.size() - kHeaderSize, length));
+                                 bytes.size() - kModelFileHeaderSize, length));
   }
-  if (bytes.size() - kHeaderSize > length) {
+  if (bytes.size() - kModelFileHeaderSize > length) {
     throw InputError(fmt::format("model file '{}' is corrupt: {} unexpected bytes after the payload",
-                                 name, bytes.size() - kHeaderSize - length));
+                                 name, bytes.size() - kModelFileHeaderSize - length));
   }
-  std::string_view payload = bytes.substr(kHeaderSize);
-  if (crc32(payload) != expected_crc) {
+  std::string_view payload = bytes.substr(kModelFileHeaderSize);
+  if (model_file_crc32(payload) != header.payload_crc) {
     throw InputError(fmt::format("model file '{}' is corrupt: checksum mismatch", name));
   }
 

@@ -2,7 +2,6 @@
 #include "streamml/serve/model_processor.h"
 
 #include <cmath>
-#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -10,12 +9,11 @@
 #include "streamml/common/error.h"
 #include "streamml/data/decoder.h"
 #include "streamml/model/model.h"
+#include "streamml/model/model_file.h"
 #include "streamml/model/predictions.h"
 
 namespace streamml::serve {
 namespace {
-
-constexpr size_t kCrcOffset = 20;  // see the model file format in model/model.h
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -23,16 +21,10 @@ std::string read_file(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-std::string version_of(const model::Model& model, const std::string& bytes) {
+std::string version_of(const model::Model& model, const std::string& bytes, const std::string& path) {
   auto it = model.metadata().find("version");
   if (it != model.metadata().end() && !it->second.empty()) return it->second;
-  uint32_t crc = 0;
-  for (size_t i = 0; i < 4 && kCrcOffset + i < bytes.size(); ++i) {
-    crc |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[kCrcOffset + i])) << (8 * i);
-  }
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "crc-%08x", crc);
-  return buf;
+  return model::content_id(bytes, path);
 }
 
 class ModelProcessor final : public Processor {
@@ -41,7 +33,7 @@ class ModelProcessor final : public Processor {
     if (options.model_path.empty()) throw ConfigError("--model: a model file is required");
     const std::string bytes = read_file(options.model_path);
     model_ = std::make_unique<model::Model>(model::Model::deserialize(bytes, options.model_path));
-    version_ = version_of(*model_, bytes);
+    version_ = version_of(*model_, bytes, options.model_path);
     decoder_spec_ = options.decoder_spec.empty() ? model_->features().decoder_spec : options.decoder_spec;
     if (decoder_spec_.empty()) {
       throw ConfigError("model file '" + options.model_path +

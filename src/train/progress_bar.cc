@@ -55,10 +55,10 @@ void ProgressBar::on_epoch_begin(TrainContext& context, int epoch) {
 
 void ProgressBar::on_batch_end(TrainContext& context, int64_t step, const Logs& logs) {
   const auto now = Clock::now();
-  const double since = std::chrono::duration<double>(now - last_write_).count();
+  const auto since = now - last_write_;
   if (terminal_) {
-    if (since < options_.refresh_s) return;
-  } else if (options_.plain_interval_s <= 0 || since < options_.plain_interval_s) {
+    if (since < options_.refresh) return;
+  } else if (options_.plain_interval <= Clock::duration::zero() || since < options_.plain_interval) {
     return;
   }
   last_write_ = now;

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "streamml/common/error.h"
+#include "streamml/common/svg.h"
 #include "streamml/model/model.h"
 #include "streamml/train/metrics.h"
 
@@ -29,29 +30,8 @@ constexpr double kMarginBottom = 74;  // x labels, axis title and legend
 constexpr const char* kTrainColor = "#1f77b4";
 constexpr const char* kValidationColor = "#ff7f0e";
 
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-// A "nice" step (1, 2 or 5 times a power of ten) giving about `count` ticks.
-double nice_step(double range, int count) {
-  if (!(range > 0)) return 1.0;
-  const double raw = range / count;
-  const double power = std::pow(10.0, std::floor(std::log10(raw)));
-  const double fraction = raw / power;
-  const double nice = fraction < 1.5 ? 1 : fraction < 3 ? 2 : fraction < 7 ? 5 : 10;
-  return nice * power;
-}
+using svg::nice_step;
+using svg::xml_escape;
 
 std::string tick_label(double value, double step) {
   if (std::abs(value) < step * 1e-9) value = 0;

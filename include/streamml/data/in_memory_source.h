@@ -1,11 +1,11 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
 //
-// InMemorySource: a bounded BatchSource over rows held in memory. Used by
-// tests, by examples and as the "train from memory" baseline of the
-// benchmarks. Every epoch replays exactly the same rows; with shuffle on, the
-// order of epoch e is a permutation drawn from `seed + e` with a portable
-// generator (std::mt19937_64 and a hand-written Fisher-Yates), so the same
-// seed gives the same batches on every platform and standard library.
+// InMemorySource: a bounded BatchSource over rows held in memory (tests,
+// examples, data that fits in memory). Every epoch replays exactly the same
+// rows; with shuffle on, the order of epoch e is a permutation drawn from
+// `seed + e` with a portable generator (std::mt19937_64 and a hand-written
+// Fisher-Yates), so the same seed gives the same batches on every platform
+// and standard library.
 #pragma once
 
 #include <cstdint>

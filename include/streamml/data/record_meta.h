@@ -22,7 +22,7 @@ struct RecordMeta {
   std::string topic;
   int32_t partition = -1;
   int64_t offset = -1;
-  int64_t timestamp_ms = -1;
+  int64_t timestamp_ms = -1;  // Kafka timestamp, ms since the Unix epoch (Kafka's unit); -1: none
   bool has_key = false;
   std::string key;  // empty when the key is null (has_key == false)
   kafka::Headers headers;

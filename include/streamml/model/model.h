@@ -13,42 +13,8 @@
 //     It can be used for inference and trained further (its parameters() go
 //     to the optimizer).
 //
-// Model file format (version kModelFormatVersion = 1), written by save():
-//
-//   offset  size  field
-//   0       8     magic "SMLMODEL"
-//   8       4     format version, uint32 little-endian
-//   12      8     payload length in bytes, uint64 little-endian
-//   20      4     CRC-32 (IEEE, as zlib) of the payload, uint32 little-endian
-//   24      n     payload: a torch::serialize archive (the zip archive written
-//                 by torch::serialize::OutputArchive) with these entries:
-//     streamml_version   str        version of streamml that wrote the file
-//     task               str        Task::to_string(), e.g. "multiclass:3"
-//     kind               str        "mlp" or "torchscript"
-//     model_spec         str        ModelSpec::to_string() (mlp), or ""
-//     num_features       int
-//     feature_names      List[str]
-//     decoder_spec       str        data::Decoder spec of the training records
-//     standardize        bool
-//     stats_mean/stats_std  Tensor  float [num_features], absent without stats
-//     offset_topics      List[str]  topic-partitions with the next offset to
-//     offset_partitions  List[int]  train on (Model::offsets()), as three
-//     offset_offsets     List[int]  parallel lists
-//     metadata_keys      List[str]  free-form metadata, as two parallel lists
-//     metadata_values    List[str]
-//     network            archive    mlp only: torch::nn::Sequential::save
-//     torchscript        Tensor     torchscript only: uint8 bytes of
-//                                   torch::jit::Module::save (a zip archive)
-//     optimizer_kind     str        "", "sgd", "adam" or "adamw"
-//     optimizer          Tensor     uint8 bytes of the torch::serialize archive
-//                                   of torch::optim::Optimizer::save (only when
-//                                   optimizer_kind is not "")
-//
-// The header makes truncation, corruption and files from newer versions
-// detectable before LibTorch parses anything; readers reject a version they
-// do not know with an InputError naming the file. Compatibility: a reader of
-// version N reads every version <= N; adding an entry that older readers can
-// ignore needs no new version, removing one or changing its meaning does.
+// The model file format (header and payload entries) is documented in
+// model/model_file.h, with the functions that recognise model files.
 #pragma once
 
 #include <cstdint>
@@ -61,13 +27,12 @@
 #include "streamml/data/batch.h"
 #include "streamml/kafka/types.h"
 #include "streamml/model/feature_stats.h"
+#include "streamml/model/model_file.h"
 #include "streamml/model/model_spec.h"
 #include "streamml/model/predictions.h"
 #include "streamml/model/task.h"
 
 namespace streamml::model {
-
-inline constexpr uint32_t kModelFormatVersion = 1;
 
 enum class ModelKind { kMlp, kTorchScript };
 

@@ -8,12 +8,12 @@
 //       {"event":"epoch","epoch":0,"step":100,"records":3200,"elapsed_s":1.6,"loss":0.35,"val_loss":0.36}
 //     Every record of a run has the run's id as its key, so a run stays in
 //     one partition, in order. Non-finite values are written as null.
-//   * KafkaPredictionsCallback: the output callback of the seed system. Every
-//     prediction of a prediction loop (train::predict, online learning) is
-//     written to a topic through an OutputSequence, in input order, as JSON
-//     or CSV (model/predictions.h), with the input record's key and the
-//     headers streamml.source.topic/partition/offset (data/dead_letter.h), so
-//     every prediction can be joined to its input.
+//   * KafkaPredictionsCallback: every prediction of a prediction loop
+//     (train::predict, online learning) to a topic through an
+//     OutputSequence, in input order, as JSON or CSV (model/predictions.h),
+//     with the input record's key and the headers
+//     streamml.source.topic/partition/offset (data/dead_letter.h), so every
+//     prediction can be joined to its input.
 // Both flush at the end of training/prediction (flush()) and report
 // delivery failures as kafka::KafkaException. Not thread-safe (the loop's thread).
 #pragma once

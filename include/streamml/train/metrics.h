@@ -30,9 +30,11 @@ std::string main_metric(const model::Task& task);
 // without the "val_" prefix).
 bool higher_is_better(const std::string& metric);
 
-// Streaming metrics with fixed memory: AUC uses a histogram of the
-// predicted probability with kAucBins bins (ties within a bin count one half),
-// which matches the exact AUC to about 1e-4. Not thread-safe.
+// Streaming metrics with fixed memory. AUC uses a histogram of the predicted
+// probability with kAucBins equal bins: a positive and a negative in the
+// same bin count one half, so the result differs from the exact AUC only
+// through pairs whose probabilities are within 1/kAucBins of each other.
+// Not thread-safe.
 class MetricAccumulator {
  public:
   static constexpr size_t kAucBins = 10000;

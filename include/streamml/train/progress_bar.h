@@ -5,7 +5,7 @@
 // loss: 0.4321 - accuracy: 0.9000") and ends it with the epoch's metrics; the
 // total is known from the second epoch on (the first shows a step count).
 // When the stream is not a terminal it writes plain lines instead: one every
-// `plain_interval_s` seconds during an epoch and one at its end.
+// `plain_interval` during an epoch and one at its end.
 // Not thread-safe (driven by the trainer thread).
 #pragma once
 
@@ -21,8 +21,8 @@ enum class ProgressStyle { kAuto, kTerminal, kPlain };
 struct ProgressBarOptions {
   std::FILE* stream = stderr;                // where to write (never stdout in library use)
   ProgressStyle style = ProgressStyle::kAuto;  // kAuto: kTerminal when the stream is a tty
-  double refresh_s = 0.1;                    // terminal redraw interval
-  double plain_interval_s = 10.0;            // plain-line interval within an epoch; 0: epoch ends only
+  std::chrono::milliseconds refresh{100};    // terminal redraw interval
+  std::chrono::milliseconds plain_interval{10000};  // plain-line interval within an epoch; 0: epoch ends only
   int width = 30;                            // characters of the bar
 };
 

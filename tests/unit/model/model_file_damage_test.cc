@@ -4,7 +4,7 @@
 // together (as a fuzzer or a buggy writer produces them): the reader must
 // reject each with an InputError naming the file and the entry, before it
 // allocates more than the file holds and before the first predict().
-// The files are written here from the format documented in model.h.
+// The files are written here from the format documented in model_file.h.
 #include <gtest/gtest.h>
 #include <torch/script.h>
 #include <torch/torch.h>

@@ -169,7 +169,7 @@ TEST(ProgressBar, PlainModeWritesOneLinePerEpochWithMetrics) {
   TempDir dir;
   std::FILE* out = std::fopen(dir.file("progress.txt").c_str(), "w+");
   ASSERT_NE(out, nullptr);
-  ProgressBar bar(ProgressBarOptions{.stream = out, .style = ProgressStyle::kPlain, .plain_interval_s = 0});
+  ProgressBar bar(ProgressBarOptions{.stream = out, .style = ProgressStyle::kPlain, .plain_interval = {}});
   run({&bar}, 2);
   std::fclose(out);
   std::vector<std::string> lines = lines_of(read_all(dir.file("progress.txt")));
@@ -187,7 +187,7 @@ TEST(ProgressBar, PlainModeWritesOneLinePerEpochWithMetrics) {
 TEST(ProgressBar, TerminalModeRedrawsInPlace) {
   TempDir dir;
   std::FILE* out = std::fopen(dir.file("progress.txt").c_str(), "w+");
-  ProgressBar bar(ProgressBarOptions{.stream = out, .style = ProgressStyle::kTerminal, .refresh_s = 0});
+  ProgressBar bar(ProgressBarOptions{.stream = out, .style = ProgressStyle::kTerminal, .refresh = {}});
   run({&bar}, 2);
   std::fclose(out);
   const std::string text = read_all(dir.file("progress.txt"));

@@ -1,18 +1,38 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
 //
-// Word-at-a-time parsing of plain decimals (-?[0-9]+(.[0-9]+)?), the common
-// case of a CSV or JSON number, 8 bytes per step and without a branch per
-// digit. Exact: a mantissa <= 2^24 and a power of ten <= 10^10 are both
-// exact floats, so their one IEEE division is the correctly rounded value
-// (Clinger's fast path), the float strtof and std::from_chars give. Inputs
-// outside that case are left to the general parser (parse_float).
+// Parsing decimal floats out of record text (internal to the decoders), the
+// same way in every format. parse_float() takes any number; the plain
+// decimal paths (-?[0-9]+(.[0-9]+)?, the common case of a CSV or JSON
+// number) read 8 bytes per step without a branch per digit and are exact: a
+// mantissa <= 2^24 and a power of ten <= 10^10 are both exact floats, so
+// their one IEEE division is the correctly rounded value (Clinger's fast
+// path), the float strtof and std::from_chars give. Inputs outside that
+// case go to the general path (std::from_chars). Pure functions.
 #pragma once
 
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <string_view>
 
 namespace streamml::data::internal {
+
+// Parses a decimal float the way every decoder does: surrounding spaces and
+// tabs ignored, optional leading '+', nan/inf accepted, "true"/"false" as
+// 1/0. False when empty or not entirely a number.
+bool parse_float(std::string_view text, float& out);
+// The common case of parse_float, on the start of [first, last): a plain
+// decimal -?[0-9]+(.[0-9]+)? with a mantissa <= 2^24 and <= 10 decimals,
+// whose mantissa and power of ten are exact floats, so one division gives the
+// correctly rounded value, the float std::from_chars gives (Clinger's fast
+// path). Returns the end of the number, or nullptr when the text does not
+// start with such a number (the caller then takes parse_float's general path).
+const char* parse_plain_decimal(const char* first, const char* last, float& out);
+// True when `text` is empty or only spaces/tabs.
+bool is_blank(std::string_view text);
+
+// Word-at-a-time pieces of the plain decimal paths, inline for the CSV
+// decoder's field loop (parse_plain_decimal_field).
 
 // Powers of ten that a float holds exactly (5^10 < 2^24).
 inline constexpr float kExactPow10[] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f, 1e8f, 1e9f, 1e10f};
