@@ -16,11 +16,11 @@
 
 #include "cli_common.h"
 #include "command.h"
+#include "horse_race/race_demo.h"
+#include "horse_race/race_models.h"
+#include "horse_race/ranking_service.h"
 #include "streamml/common/error.h"
 #include "streamml/common/logging.h"
-#include "streamml/demo/race_demo.h"
-#include "streamml/demo/race_models.h"
-#include "streamml/demo/ranking_service.h"
 #include "streamml/serve/processor.h"
 
 namespace streamml::cli {
