@@ -6,11 +6,21 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <utility>
 
+#include "horse_race/race_ranking.h"
 #include "horse_race/win_probability.h"
+#include "streamml/common/error.h"
+#include "streamml/common/logging.h"
+#include "streamml/kafka/consumer.h"
 
 namespace streamml::demo {
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr double kProbabilitySumTolerance = 1e-3;
 
 constexpr const char* kBold = "\x1b[1m";
 constexpr const char* kGreen = "\x1b[32m";
@@ -34,6 +44,8 @@ std::vector<size_t> board_order(const LeaderboardView& view) {
   }
   return rank_by_probability(p, pos);
 }
+
+std::string ms_text(double us) { return fmt::format("{:.2f} ms", us / 1000.0); }
 
 std::string latency_text(double us) {
   if (!(us > 0.0)) return "-";
@@ -151,6 +163,122 @@ void LeaderboardPrinter::draw(const LeaderboardView& view) {
   lines_on_screen_ = static_cast<size_t>(std::count(board.begin(), board.end(), '\n'));
   std::fputs(text.c_str(), out_);
   std::fflush(out_);
+}
+
+LeaderboardResult run_leaderboard(const kafka::Config& config, const LeaderboardRunOptions& options,
+                                  const std::map<int64_t, int32_t>& winners, const std::atomic<bool>& stop) {
+  if (options.topic.empty()) throw ConfigError("leaderboard: the rankings topic is required");
+  kafka::Consumer consumer(config);
+  std::vector<kafka::TopicPartitionOffset> assignment;
+  for (int32_t p : consumer.partitions_of(options.topic)) {
+    assignment.push_back({options.topic, p, kafka::kOffsetBeginning});
+  }
+  consumer.assign(assignment);
+
+  std::unique_ptr<LeaderboardPrinter> printer;
+  if (options.out != nullptr && !options.quiet) {
+    LeaderboardPrinter::Options printer_options;
+    printer_options.mode = options.mode;
+    printer_options.min_interval = options.min_interval;
+    printer = std::make_unique<LeaderboardPrinter>(options.out, printer_options);
+  }
+
+  LeaderboardResult result;
+  RankingTraceBuilder builder;
+  bool following = false;  // a race is on the board
+  int64_t followed = 0;     // its id
+  size_t finished_races = 0;
+  auto last_ranking = Clock::now();
+  auto last_summary = Clock::now();
+  size_t summary_from = 0;  // latencies since the last summary
+  while (!stop.load()) {
+    if (options.expected_rankings > 0 && result.rankings >= options.expected_rankings) break;
+    // poll() returns as soon as a ranking is there; poll_batch() would wait
+    // out its timeout unless 2048 were (up to 20 ms on every measured
+    // latency). Then take what was fetched with it.
+    std::vector<kafka::Message> messages;
+    if (kafka::Message first = consumer.poll(std::chrono::milliseconds(20)); !first.empty()) {
+      messages.push_back(std::move(first));
+      for (kafka::Message& m : consumer.poll_batch(2048, std::chrono::milliseconds(0))) {
+        messages.push_back(std::move(m));
+      }
+    }
+    const int64_t received_us = wall_clock_us();
+    for (kafka::Message& m : messages) {
+      if (m.error()) {
+        if (!m.is_eof()) log_warn("leaderboard: consumer: {}", m.error().message());
+        continue;
+      }
+      last_ranking = Clock::now();
+      ++result.rankings;
+      const std::string where = fmt::format("{}:{}:{}", m.topic(), m.partition(), m.offset());
+      RankingRecord ranking;
+      try {
+        ranking = parse_ranking(m.value(), where);
+      } catch (const InputError& e) {
+        if (result.bad_rankings++ < 5) log_warn("leaderboard: {}", e.what());
+        continue;
+      }
+      if (std::abs(ranking.probability_sum() - 1.0) > kProbabilitySumTolerance) {
+        if (result.probability_sum_violations++ < 5) {
+          log_warn("leaderboard: {}: probabilities of race {} at t={}s sum to {}", where, ranking.race_id,
+                   ranking.time_s, ranking.probability_sum());
+        }
+      }
+      ++result.rankings_per_race[ranking.race_id];
+      double latency_us = 0.0;
+      if (const auto produced = tick_produced_us(m.headers())) {
+        latency_us = static_cast<double>(std::max<int64_t>(0, received_us - *produced));
+        result.latencies_us.push_back(latency_us);
+      }
+      builder.add(ranking);
+
+      const bool race_over = ranking.tick_complete &&
+                             ranking.entries.size() == static_cast<size_t>(ranking.contestants) &&
+                             std::all_of(ranking.entries.begin(), ranking.entries.end(),
+                                         [](const LeaderboardEntry& e) { return e.finished; });
+      if (!following) {
+        following = true;
+        followed = ranking.race_id;
+      }
+      LeaderboardView view = ranking.view();
+      view.latency_us = latency_us;
+      if (race_over) {
+        ++finished_races;
+        const auto winner = winners.find(ranking.race_id);
+        if (winner != winners.end()) {
+          view.winner = winner->second;
+          if (auto trace = builder.finish(ranking.race_id, winner->second)) result.traces.push_back(std::move(*trace));
+        }
+      }
+      if (printer && followed == ranking.race_id) {
+        if (race_over) {
+          printer->finish(view);
+          following = false;
+        } else {
+          printer->update(view);
+        }
+      }
+    }
+    if (options.quiet && options.out != nullptr && Clock::now() - last_summary >= options.summary_interval) {
+      const std::span<const double> recent(result.latencies_us.data() + summary_from,
+                                           result.latencies_us.size() - summary_from);
+      const LatencySummary s = summarize_latency(recent);
+      std::fprintf(options.out, "leaderboard: %zu rankings, %zu races finished, latency p50 %s p99 %s\n",
+                   result.rankings, finished_races, ms_text(s.p50_us).c_str(), ms_text(s.p99_us).c_str());
+      std::fflush(options.out);
+      summary_from = result.latencies_us.size();
+      last_summary = Clock::now();
+    }
+    if (messages.empty() && options.idle_timeout_ms >= 0 &&
+        Clock::now() - last_ranking > std::chrono::milliseconds(options.idle_timeout_ms)) {
+      log_warn("leaderboard: no ranking for {} ms, stopping after {} ranking(s)", options.idle_timeout_ms,
+               result.rankings);
+      break;
+    }
+  }
+  consumer.close();
+  return result;
 }
 
 }  // namespace streamml::demo

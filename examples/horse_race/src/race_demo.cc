@@ -11,7 +11,6 @@
 #include <memory>
 #include <thread>
 
-#include "horse_race/race_chart.h"
 #include "horse_race/race_ranking.h"
 #include "horse_race/race_ranking_processor.h"
 #include "horse_race/race_record.h"
@@ -19,7 +18,6 @@
 #include "streamml/common/error.h"
 #include "streamml/common/logging.h"
 #include "streamml/kafka/admin.h"
-#include "streamml/kafka/consumer.h"
 #include "streamml/kafka/embedded_cluster.h"
 #include "streamml/kafka/producer.h"
 
@@ -29,7 +27,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kPartitionBudgetBytes = 5u << 19;  // 2.5 MiB: half the embedded cluster's retention
-constexpr double kProbabilitySumTolerance = 1e-3;
 // A ranking record: the line without its entries, one entry per horse, and the headers (the tick's produce
 // time, then serve::Server's streamml.source.topic/partition/offset/timestamp and streamml.model.version).
 constexpr size_t kRankingBytes = 110;
@@ -56,10 +53,6 @@ void check_delivery(kafka::Producer& producer, size_t produced, const std::strin
   }
 }
 
-std::string percent(double v) { return fmt::format("{:.1f}%", 100.0 * v); }
-
-std::string ms_text(double us) { return fmt::format("{:.2f} ms", us / 1000.0); }
-
 }  // namespace
 
 int32_t partitions_for_bytes(size_t bytes, int32_t min) {
@@ -73,6 +66,19 @@ size_t race_history_bytes(uint64_t seed, int64_t first_race_id, size_t count) {
   for (size_t i = 0; i < count; ++i) {
     for (const std::string& line : encode_race_history(simulator.generate(first_race_id + static_cast<int64_t>(i)))) {
       bytes += line.size() + 16;  // value plus key and record overhead
+    }
+  }
+  return bytes;
+}
+
+size_t race_live_bytes(const std::vector<Race>& races) {
+  // stream_live_races() stamps every record with kProducedAtHeader: a name and a microsecond wall-clock time.
+  const size_t header_bytes = kProducedAtHeader.size() + std::to_string(wall_clock_us()).size();
+  size_t bytes = 0;
+  for (const Race& race : races) {
+    const size_t key_bytes = race_record_key(race.race_id).size();
+    for (const Tick& tick : race.ticks) {
+      for (const Telemetry& t : tick) bytes += encode_telemetry(t).size() + key_bytes + header_bytes;
     }
   }
   return bytes;
@@ -207,212 +213,6 @@ size_t stream_live_races(const kafka::Config& config, const std::string& topic, 
   return produced;
 }
 
-LeaderboardResult run_leaderboard(const kafka::Config& config, const LeaderboardRunOptions& options,
-                                  const std::map<int64_t, int32_t>& winners, const std::atomic<bool>& stop) {
-  if (options.topic.empty()) throw ConfigError("leaderboard: the rankings topic is required");
-  kafka::Consumer consumer(config);
-  std::vector<kafka::TopicPartitionOffset> assignment;
-  for (int32_t p : consumer.partitions_of(options.topic)) {
-    assignment.push_back({options.topic, p, kafka::kOffsetBeginning});
-  }
-  consumer.assign(assignment);
-
-  std::unique_ptr<LeaderboardPrinter> printer;
-  if (options.out != nullptr && !options.quiet) {
-    LeaderboardPrinter::Options printer_options;
-    printer_options.mode = options.mode;
-    printer_options.min_interval = options.min_interval;
-    printer = std::make_unique<LeaderboardPrinter>(options.out, printer_options);
-  }
-
-  LeaderboardResult result;
-  RankingTraceBuilder builder;
-  bool following = false;  // a race is on the board
-  int64_t followed = 0;     // its id
-  size_t finished_races = 0;
-  auto last_ranking = Clock::now();
-  auto last_summary = Clock::now();
-  size_t summary_from = 0;  // latencies since the last summary
-  while (!stop.load()) {
-    if (options.expected_rankings > 0 && result.rankings >= options.expected_rankings) break;
-    // poll() returns as soon as a ranking is there; poll_batch() would wait
-    // out its timeout unless 2048 were (up to 20 ms on every measured
-    // latency). Then take what was fetched with it.
-    std::vector<kafka::Message> messages;
-    if (kafka::Message first = consumer.poll(std::chrono::milliseconds(20)); !first.empty()) {
-      messages.push_back(std::move(first));
-      for (kafka::Message& m : consumer.poll_batch(2048, std::chrono::milliseconds(0))) {
-        messages.push_back(std::move(m));
-      }
-    }
-    const int64_t received_us = wall_clock_us();
-    for (kafka::Message& m : messages) {
-      if (m.error()) {
-        if (!m.is_eof()) log_warn("leaderboard: consumer: {}", m.error().message());
-        continue;
-      }
-      last_ranking = Clock::now();
-      ++result.rankings;
-      const std::string where = fmt::format("{}:{}:{}", m.topic(), m.partition(), m.offset());
-      RankingRecord ranking;
-      try {
-        ranking = parse_ranking(m.value(), where);
-      } catch (const InputError& e) {
-        if (result.bad_rankings++ < 5) log_warn("leaderboard: {}", e.what());
-        continue;
-      }
-      if (std::abs(ranking.probability_sum() - 1.0) > kProbabilitySumTolerance) {
-        if (result.probability_sum_violations++ < 5) {
-          log_warn("leaderboard: {}: probabilities of race {} at t={}s sum to {}", where, ranking.race_id,
-                   ranking.time_s, ranking.probability_sum());
-        }
-      }
-      ++result.rankings_per_race[ranking.race_id];
-      double latency_us = 0.0;
-      if (const auto produced = tick_produced_us(m.headers())) {
-        latency_us = static_cast<double>(std::max<int64_t>(0, received_us - *produced));
-        result.latencies_us.push_back(latency_us);
-      }
-      builder.add(ranking);
-
-      const bool race_over = ranking.tick_complete &&
-                             ranking.entries.size() == static_cast<size_t>(ranking.contestants) &&
-                             std::all_of(ranking.entries.begin(), ranking.entries.end(),
-                                         [](const LeaderboardEntry& e) { return e.finished; });
-      if (!following) {
-        following = true;
-        followed = ranking.race_id;
-      }
-      LeaderboardView view = ranking.view();
-      view.latency_us = latency_us;
-      if (race_over) {
-        ++finished_races;
-        const auto winner = winners.find(ranking.race_id);
-        if (winner != winners.end()) {
-          view.winner = winner->second;
-          if (auto trace = builder.finish(ranking.race_id, winner->second)) result.traces.push_back(std::move(*trace));
-        }
-      }
-      if (printer && followed == ranking.race_id) {
-        if (race_over) {
-          printer->finish(view);
-          following = false;
-        } else {
-          printer->update(view);
-        }
-      }
-    }
-    if (options.quiet && options.out != nullptr && Clock::now() - last_summary >= options.summary_interval) {
-      const std::span<const double> recent(result.latencies_us.data() + summary_from,
-                                           result.latencies_us.size() - summary_from);
-      const LatencySummary s = summarize_latency(recent);
-      std::fprintf(options.out, "leaderboard: %zu rankings, %zu races finished, latency p50 %s p99 %s\n",
-                   result.rankings, finished_races, ms_text(s.p50_us).c_str(), ms_text(s.p99_us).c_str());
-      std::fflush(options.out);
-      summary_from = result.latencies_us.size();
-      last_summary = Clock::now();
-    }
-    if (messages.empty() && options.idle_timeout_ms >= 0 &&
-        Clock::now() - last_ranking > std::chrono::milliseconds(options.idle_timeout_ms)) {
-      log_warn("leaderboard: no ranking for {} ms, stopping after {} ranking(s)", options.idle_timeout_ms,
-               result.rankings);
-      break;
-    }
-  }
-  consumer.close();
-  return result;
-}
-
-DemoReport make_demo_report(const std::vector<RaceTrace>& model_traces, const std::vector<Race>& live_races,
-                            const LogitScorer& form_scorer, std::span<const double> latencies_us,
-                            const std::vector<std::string>& settings) {
-  constexpr size_t kConstantStride = 1u << 20;  // form-only predictions do not change during a race
-  std::map<int64_t, const Race*> by_id;
-  for (const Race& race : live_races) by_id[race.race_id] = &race;
-  std::vector<RaceTrace> leader_traces;
-  std::vector<RaceTrace> form_traces;
-  std::vector<RaceTrace> heuristic_traces;
-  const WinPredictor leader = leader_predictor();
-  const WinPredictor form_model = scorer_predictor(form_scorer, FeatureSet::kFormOnly);
-  const WinPredictor heuristic = form_heuristic_predictor();
-  for (const RaceTrace& trace : model_traces) {
-    const auto it = by_id.find(trace.race_id);
-    if (it == by_id.end()) continue;
-    const Race& race = *it->second;
-    leader_traces.push_back(trace_race(race.ticks, race.result, leader));
-    form_traces.push_back(trace_race(race.ticks, race.result, form_model, kConstantStride));
-    heuristic_traces.push_back(trace_race(race.ticks, race.result, heuristic, kConstantStride));
-  }
-
-  DemoReport report;
-  report.predictors.push_back(evaluate_predictor("streaming model", model_traces));
-  report.predictors.push_back(evaluate_predictor("current leader wins", leader_traces));
-  report.predictors.push_back(evaluate_predictor("pre-race model (form only)", form_traces));
-  report.predictors.push_back(evaluate_predictor("form heuristic", heuristic_traces));
-  for (auto& p : report.predictors) p.latencies_us.clear();  // the latency that matters is end to end, below
-  report.latency = summarize_latency(latencies_us);
-
-  const PredictorReport& model = report.predictors[0];
-  report.model_beats_baselines = !model_traces.empty();
-  for (size_t k = 0; k < model.progress_points.size(); ++k) {
-    if (model.progress_points[k] < 0.25) continue;
-    const bool beats = model.winner_accuracy[k] > report.predictors[1].winner_accuracy[k] &&
-                       model.winner_accuracy[k] > report.predictors[2].winner_accuracy[k];
-    report.model_beats_baselines = report.model_beats_baselines && beats;
-  }
-
-  std::optional<LateSurge> surge;
-  for (double rise : {0.2, 0.1, 0.0}) {
-    surge = find_late_surge_race(model_traces, rise);
-    if (surge) break;
-  }
-  std::string chart_text = "No race had a late surge that changed the prediction: no chart.\n";
-  if (surge) {
-    const RaceTrace& trace = model_traces[surge->trace_index];
-    report.chart_race = trace.race_id;
-    SvgChartOptions chart;
-    chart.title = fmt::format("Race {}: win probability over race time (late surge by #{})", trace.race_id,
-                              surge->winner);
-    report.chart_svg = render_win_probability_svg(trace, chart);
-    chart_text = fmt::format(
-        "Race {} ({:.0f} m, {} runners): at 50 % the model favoured #{}; the winner #{} had {} then and {} at 90 %.\n",
-        trace.race_id, trace.race_distance_m, trace.horses.size(), surge->favourite_at_half, surge->winner,
-        percent(surge->winner_at_half), percent(surge->winner_late));
-  }
-
-  const std::string latency_line =
-      fmt::format("{} rankings: p50 {}, p99 {}, max {}, mean {}", report.latency.count, ms_text(report.latency.p50_us),
-                  ms_text(report.latency.p99_us), ms_text(report.latency.max_us), ms_text(report.latency.mean_us));
-  const std::string verdict =
-      fmt::format("Streaming model beats both baselines (current leader, pre-race model) at every point from 25 %: {}",
-                  report.model_beats_baselines ? "yes" : "NO");
-
-  std::string md = "# streamml horse-race demo report\n\n";
-  for (const std::string& s : settings) md += "- " + s + "\n";
-  md += fmt::format("- races evaluated: {}\n\n", model_traces.size());
-  md += "Winner accuracy: the top-ranked horse is the eventual winner, at the first tick where the leader has "
-        "covered the given share of the distance. The streaming model's figures come from the rankings the "
-        "service delivered to the rankings topic; the baselines are replayed on the same races.\n\n";
-  md += render_report(report.predictors, ReportFormat::kMarkdown);
-  md += "\n## Update latency\n\nFrom a tick produced to the live topic to its ranking delivered to the "
-        "leaderboard consumer (wall clock, produce time carried in the `" +
-        std::string(kProducedAtHeader) + "` header):\n\n";
-  md += "| rankings | p50 | p99 | max | mean |\n|---:|---:|---:|---:|---:|\n";
-  md += fmt::format("| {} | {} | {} | {} | {} |\n", report.latency.count, ms_text(report.latency.p50_us),
-                    ms_text(report.latency.p99_us), ms_text(report.latency.max_us), ms_text(report.latency.mean_us));
-  md += "\n## Late surge\n\n" + chart_text;
-  if (surge) md += "\n![win probability over race time](late_surge.svg)\n";
-  md += "\n## Verdict\n\n" + verdict + "\n";
-  report.markdown = std::move(md);
-
-  std::string text = render_report(report.predictors, ReportFormat::kText);
-  text += "\nUpdate latency (tick produced -> ranking delivered): " + latency_line + "\n";
-  text += "Late surge: " + chart_text;
-  text += verdict + "\n";
-  report.text = std::move(text);
-  return report;
-}
-
 DemoSummary run_demo(const DemoOptions& options, const std::atomic<bool>& stop) {
   const auto start = Clock::now();
   if (options.history_races == 0) throw ConfigError("--history-races must be >= 1");
@@ -469,13 +269,9 @@ DemoSummary run_demo(const DemoOptions& options, const std::atomic<bool>& stop) 
 
   // 3-5. Live stream, ranking service, leaderboard.
   summary.live_races = simulate_races(options.seed, first_live, options.live_races);
-  size_t live_bytes = 0;
   std::map<int64_t, int32_t> winners;
-  for (const Race& race : summary.live_races) {
-    live_bytes += race.num_records() * 110;
-    winners[race.race_id] = race.result.winner();
-  }
-  create_race_topic(config, live_topic, partitions_for_bytes(live_bytes));
+  for (const Race& race : summary.live_races) winners[race.race_id] = race.result.winner();
+  create_race_topic(config, live_topic, partitions_for_bytes(race_live_bytes(summary.live_races)));
   create_race_topic(config, rankings_topic, partitions_for_bytes(race_rankings_bytes(summary.live_races)));
   size_t expected = 0;
   for (const Race& race : summary.live_races) expected += race.num_records();

@@ -5,8 +5,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
+#include <utility>
 
+#include "horse_race/race_chart.h"
+#include "horse_race/race_predictors.h"
+#include "horse_race/race_ranking.h"
 #include "horse_race/win_probability.h"
 #include "streamml/common/error.h"
 
@@ -16,6 +21,8 @@ namespace {
 constexpr size_t kTopK = 3;
 
 std::string percent(double fraction) { return fmt::format("{:.1f}%", 100.0 * fraction); }
+
+std::string ms_text(double us) { return fmt::format("{:.2f} ms", us / 1000.0); }
 
 std::string point_label(double fraction) { return fmt::format("{:g}%", 100.0 * fraction); }
 
@@ -200,6 +207,96 @@ LatencySummary summarize_latency(std::span<const double> samples_us) {
   s.max_us = *std::max_element(samples_us.begin(), samples_us.end());
   s.mean_us = std::accumulate(samples_us.begin(), samples_us.end(), 0.0) / static_cast<double>(s.count);
   return s;
+}
+
+DemoReport make_demo_report(const std::vector<RaceTrace>& model_traces, const std::vector<Race>& live_races,
+                            const LogitScorer& form_scorer, std::span<const double> latencies_us,
+                            const std::vector<std::string>& settings) {
+  constexpr size_t kConstantStride = 1u << 20;  // form-only predictions do not change during a race
+  std::map<int64_t, const Race*> by_id;
+  for (const Race& race : live_races) by_id[race.race_id] = &race;
+  std::vector<RaceTrace> leader_traces;
+  std::vector<RaceTrace> form_traces;
+  std::vector<RaceTrace> heuristic_traces;
+  const WinPredictor leader = leader_predictor();
+  const WinPredictor form_model = scorer_predictor(form_scorer, FeatureSet::kFormOnly);
+  const WinPredictor heuristic = form_heuristic_predictor();
+  for (const RaceTrace& trace : model_traces) {
+    const auto it = by_id.find(trace.race_id);
+    if (it == by_id.end()) continue;
+    const Race& race = *it->second;
+    leader_traces.push_back(trace_race(race.ticks, race.result, leader));
+    form_traces.push_back(trace_race(race.ticks, race.result, form_model, kConstantStride));
+    heuristic_traces.push_back(trace_race(race.ticks, race.result, heuristic, kConstantStride));
+  }
+
+  DemoReport report;
+  report.predictors.push_back(evaluate_predictor("streaming model", model_traces));
+  report.predictors.push_back(evaluate_predictor("current leader wins", leader_traces));
+  report.predictors.push_back(evaluate_predictor("pre-race model (form only)", form_traces));
+  report.predictors.push_back(evaluate_predictor("form heuristic", heuristic_traces));
+  for (auto& p : report.predictors) p.latencies_us.clear();  // the latency that matters is end to end, below
+  report.latency = summarize_latency(latencies_us);
+
+  const PredictorReport& model = report.predictors[0];
+  report.model_beats_baselines = !model_traces.empty();
+  for (size_t k = 0; k < model.progress_points.size(); ++k) {
+    if (model.progress_points[k] < 0.25) continue;
+    const bool beats = model.winner_accuracy[k] > report.predictors[1].winner_accuracy[k] &&
+                       model.winner_accuracy[k] > report.predictors[2].winner_accuracy[k];
+    report.model_beats_baselines = report.model_beats_baselines && beats;
+  }
+
+  std::optional<LateSurge> surge;
+  for (double rise : {0.2, 0.1, 0.0}) {
+    surge = find_late_surge_race(model_traces, rise);
+    if (surge) break;
+  }
+  std::string chart_text = "No race had a late surge that changed the prediction: no chart.\n";
+  if (surge) {
+    const RaceTrace& trace = model_traces[surge->trace_index];
+    report.chart_race = trace.race_id;
+    SvgChartOptions chart;
+    chart.title = fmt::format("Race {}: win probability over race time (late surge by #{})", trace.race_id,
+                              surge->winner);
+    report.chart_svg = render_win_probability_svg(trace, chart);
+    chart_text = fmt::format(
+        "Race {} ({:.0f} m, {} runners): at 50 % the model favoured #{}; the winner #{} had {} then and {} at 90 %.\n",
+        trace.race_id, trace.race_distance_m, trace.horses.size(), surge->favourite_at_half, surge->winner,
+        percent(surge->winner_at_half), percent(surge->winner_late));
+  }
+
+  const std::string latency_line =
+      fmt::format("{} rankings: p50 {}, p99 {}, max {}, mean {}", report.latency.count, ms_text(report.latency.p50_us),
+                  ms_text(report.latency.p99_us), ms_text(report.latency.max_us), ms_text(report.latency.mean_us));
+  const std::string verdict =
+      fmt::format("Streaming model beats both baselines (current leader, pre-race model) at every point from 25 %: {}",
+                  report.model_beats_baselines ? "yes" : "NO");
+
+  std::string md = "# streamml horse-race demo report\n\n";
+  for (const std::string& s : settings) md += "- " + s + "\n";
+  md += fmt::format("- races evaluated: {}\n\n", model_traces.size());
+  md += "Winner accuracy: the top-ranked horse is the eventual winner, at the first tick where the leader has "
+        "covered the given share of the distance. The streaming model's figures come from the rankings the "
+        "service delivered to the rankings topic; the baselines are replayed on the same races.\n\n";
+  md += render_report(report.predictors, ReportFormat::kMarkdown);
+  md += "\n## Update latency\n\nFrom a tick produced to the live topic to its ranking delivered to the "
+        "leaderboard consumer (wall clock, produce time carried in the `" +
+        std::string(kProducedAtHeader) + "` header):\n\n";
+  md += "| rankings | p50 | p99 | max | mean |\n|---:|---:|---:|---:|---:|\n";
+  md += fmt::format("| {} | {} | {} | {} | {} |\n", report.latency.count, ms_text(report.latency.p50_us),
+                    ms_text(report.latency.p99_us), ms_text(report.latency.max_us), ms_text(report.latency.mean_us));
+  md += "\n## Late surge\n\n" + chart_text;
+  if (surge) md += "\n![win probability over race time](late_surge.svg)\n";
+  md += "\n## Verdict\n\n" + verdict + "\n";
+  report.markdown = std::move(md);
+
+  std::string text = render_report(report.predictors, ReportFormat::kText);
+  text += "\nUpdate latency (tick produced -> ranking delivered): " + latency_line + "\n";
+  text += "Late surge: " + chart_text;
+  text += verdict + "\n";
+  report.text = std::move(text);
+  return report;
 }
 
 }  // namespace streamml::demo

@@ -5,17 +5,24 @@
 // latency of the last update. render_leaderboard() is a pure function to a
 // string; LeaderboardPrinter is the thin printer that redraws in place with
 // ANSI escapes on a terminal and prints one plain line per update otherwise.
+// run_leaderboard() is the demo's leaderboard step (step 5 of race_demo.h):
+// it reads the rankings topic, shows the board, measures latency and
+// collects the traces the report evaluates.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "horse_race/race.h"
+#include "horse_race/race_report.h"
+#include "streamml/kafka/config.h"
 
 namespace streamml::demo {
 
@@ -95,5 +102,33 @@ class LeaderboardPrinter {
   std::chrono::steady_clock::time_point last_shown_{};
   bool shown_any_ = false;
 };
+
+struct LeaderboardRunOptions {
+  std::string topic;                   // rankings topic
+  size_t expected_rankings = 0;        // stop after this many rankings (0: only on idle timeout or stop)
+  int64_t idle_timeout_ms = 20000;     // stop after this long without a ranking (-1: never)
+  std::FILE* out = nullptr;            // where the board goes (nullptr: nowhere)
+  LeaderboardPrinter::Mode mode = LeaderboardPrinter::Mode::kAuto;  // redraw on a terminal, lines otherwise
+  bool quiet = false;                  // only a periodic summary line instead of the board
+  std::chrono::milliseconds min_interval{200};        // board refresh throttle
+  std::chrono::milliseconds summary_interval{5000};   // quiet mode: summary period
+};
+
+struct LeaderboardResult {
+  std::vector<RaceTrace> traces;    // complete-tick rankings of every finished race with a known winner
+  std::vector<double> latencies_us;  // per ranking: delivered (wall clock) - tick produced
+  size_t rankings = 0;              // rankings read
+  size_t bad_rankings = 0;          // rankings that did not parse (logged) or broke the sum-to-1 rule
+  size_t probability_sum_violations = 0;  // rankings whose probabilities do not sum to 1 (+-1e-3)
+  std::map<int64_t, size_t> rankings_per_race;  // rankings read per race
+};
+
+// Reads the rankings topic from the beginning (all partitions), shows the
+// board of the oldest running race, and builds traces; `winners` maps race
+// id to the official winner (races not in it are not traced). Blocks until
+// expected_rankings were read, the idle timeout or `stop` (which may be set
+// from any thread). Throws KafkaException when the consumer cannot start.
+LeaderboardResult run_leaderboard(const kafka::Config& config, const LeaderboardRunOptions& options,
+                                  const std::map<int64_t, int32_t>& winners, const std::atomic<bool>& stop);
 
 }  // namespace streamml::demo

@@ -13,9 +13,10 @@
 //      RaceRankingProcessor, one ranking per telemetry record to the
 //      rankings topic; the live stream starts once the service's consumer
 //      was assigned its partitions;
-//   5. run_leaderboard(): reads the rankings, shows the live board, measures
-//      tick-produced -> ranking-delivered latency and collects the traces;
-//   6. make_demo_report(): accuracy of the streaming model against "the
+//   5. run_leaderboard() (leaderboard.h): reads the rankings, shows the live
+//      board, measures tick-produced -> ranking-delivered latency and collects
+//      the traces;
+//   6. make_demo_report() (race_report.h): accuracy of the streaming model against "the
 //      current leader wins" and the pre-race model, latency, the late-surge
 //      chart.
 // run_demo() does all of it on one cluster (embedded unless brokers are given).
@@ -49,6 +50,9 @@ int32_t partitions_for_bytes(size_t bytes, int32_t min = 4);
 // Encoded size of the history lines (telemetry + result) of races
 // first_race_id ... first_race_id + count - 1 of `seed`, for sizing a topic.
 size_t race_history_bytes(uint64_t seed, int64_t first_race_id, size_t count);
+// Encoded size of the live telemetry of `races` as stream_live_races()
+// produces it (value, key, produce-time header), for sizing the live topic.
+size_t race_live_bytes(const std::vector<Race>& races);
 // Approximate size of the rankings of `races` (one per telemetry record, with
 // the ranking service's headers), for sizing the rankings topic.
 size_t race_rankings_bytes(const std::vector<Race>& races);
@@ -76,48 +80,6 @@ struct LiveStreamOptions {
 // Returns the records delivered (stops early when `stop` is set).
 size_t stream_live_races(const kafka::Config& config, const std::string& topic, const std::vector<Race>& races,
                          const LiveStreamOptions& options, const std::atomic<bool>& stop);
-
-struct LeaderboardRunOptions {
-  std::string topic;                   // rankings topic
-  size_t expected_rankings = 0;        // stop after this many rankings (0: only on idle timeout or stop)
-  int64_t idle_timeout_ms = 20000;     // stop after this long without a ranking (-1: never)
-  std::FILE* out = nullptr;            // where the board goes (nullptr: nowhere)
-  LeaderboardPrinter::Mode mode = LeaderboardPrinter::Mode::kAuto;  // redraw on a terminal, lines otherwise
-  bool quiet = false;                  // only a periodic summary line instead of the board
-  std::chrono::milliseconds min_interval{200};        // board refresh throttle
-  std::chrono::milliseconds summary_interval{5000};   // quiet mode: summary period
-};
-
-struct LeaderboardResult {
-  std::vector<RaceTrace> traces;    // complete-tick rankings of every finished race with a known winner
-  std::vector<double> latencies_us;  // per ranking: delivered (wall clock) - tick produced
-  size_t rankings = 0;              // rankings read
-  size_t bad_rankings = 0;          // rankings that did not parse (logged) or broke the sum-to-1 rule
-  size_t probability_sum_violations = 0;  // rankings whose probabilities do not sum to 1 (+-1e-3)
-  std::map<int64_t, size_t> rankings_per_race;  // rankings read per race
-};
-
-// Reads the rankings topic from the beginning (all partitions), shows the
-// board of the oldest running race, and builds traces; `winners` maps race
-// id to the official winner (races not in it are not traced).
-LeaderboardResult run_leaderboard(const kafka::Config& config, const LeaderboardRunOptions& options,
-                                  const std::map<int64_t, int32_t>& winners, const std::atomic<bool>& stop);
-
-struct DemoReport {
-  std::vector<PredictorReport> predictors;  // streaming model, leader, pre-race model, form heuristic
-  LatencySummary latency;                   // tick produced -> ranking delivered
-  bool model_beats_baselines = false;       // streaming > leader and > pre-race at every point from 25 %
-  std::optional<int64_t> chart_race;        // race of the late-surge chart
-  std::string markdown;                     // report.md
-  std::string text;                         // for the terminal
-  std::string chart_svg;                    // late_surge.svg ("" when no race had a late surge)
-};
-
-// Evaluates the delivered streaming-model traces against the baselines
-// replayed on the same races. `settings` lines go to the report's header.
-DemoReport make_demo_report(const std::vector<RaceTrace>& model_traces, const std::vector<Race>& live_races,
-                            const LogitScorer& form_scorer, std::span<const double> latencies_us,
-                            const std::vector<std::string>& settings);
 
 struct DemoOptions {
   std::string brokers;                 // "" = embedded cluster

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <span>
 #include <string>
@@ -44,6 +45,11 @@ struct FeatureMatrix {
   const float* row(size_t i) const { return values.data() + i * cols; }
   float at(size_t r, size_t c) const { return values[r * cols + c]; }
 };
+
+// Scores feature rows (one logit per row), e.g. a LibTorch model's forward
+// pass (race_models.h: model_scorer()); race_predictors.h turns it into a
+// win predictor.
+using LogitScorer = std::function<std::vector<float>(const FeatureMatrix& features)>;
 
 // Keeps only `columns` (indices into m's columns), in that order.
 FeatureMatrix select_columns(const FeatureMatrix& m, std::span<const size_t> columns);

@@ -23,9 +23,6 @@ namespace streamml::demo {
 // A predictor may be called from one thread at a time.
 using WinPredictor = std::function<std::vector<double>(const Tick& field, const FeatureMatrix& features)>;
 
-// Scores feature rows (one logit per row), e.g. a LibTorch model's forward pass.
-using LogitScorer = std::function<std::vector<float>(const FeatureMatrix& features)>;
-
 // Probability 1 for the current leader (position 1), 0 for the others. With
 // the ranking's tie rule this ranks the field by current position.
 WinPredictor leader_predictor();

@@ -14,14 +14,23 @@
 //   - top-3 hit rate: the winner is among the 3 top-ranked horses;
 //   - winner probability: mean probability given to the eventual winner.
 // Ranking is by probability, ties going to the better current position.
+//
+// make_demo_report() is the demo's report (step 6 of race_demo.h): the
+// delivered streaming-model traces against baselines replayed on the same
+// races, the update latency and the late-surge chart, as Markdown and text.
+//
 // All functions are pure and thread-safe.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
+
+#include "horse_race/race.h"
+#include "horse_race/race_features.h"
 
 namespace streamml::demo {
 
@@ -89,5 +98,25 @@ struct LatencySummary {
 // Nearest-rank percentile (q in [0, 100]) of `samples_us`; 0 for no samples.
 double latency_percentile(std::span<const double> samples_us, double q);
 LatencySummary summarize_latency(std::span<const double> samples_us);
+
+struct DemoReport {
+  std::vector<PredictorReport> predictors;  // streaming model, leader, pre-race model, form heuristic
+  LatencySummary latency;                   // tick produced -> ranking delivered
+  bool model_beats_baselines = false;       // streaming > leader and > pre-race at every point from 25 %
+  std::optional<int64_t> chart_race;        // race of the late-surge chart
+  std::string markdown;                     // report.md
+  std::string text;                         // for the terminal
+  std::string chart_svg;                    // late_surge.svg ("" when no race had a late surge)
+};
+
+// Evaluates the delivered streaming-model traces against the baselines
+// ("current leader wins", the pre-race model scored by `form_scorer` on the
+// form-only features, the form heuristic) replayed on the same races of
+// `live_races`; traces of races not in `live_races` are left out of the
+// baselines. `latencies_us` are the end-to-end latencies; `settings` lines
+// go to the report's header.
+DemoReport make_demo_report(const std::vector<RaceTrace>& model_traces, const std::vector<Race>& live_races,
+                            const LogitScorer& form_scorer, std::span<const double> latencies_us,
+                            const std::vector<std::string>& settings);
 
 }  // namespace streamml::demo
