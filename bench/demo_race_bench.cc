@@ -5,11 +5,11 @@
 // before the model's own forward pass).
 #include <benchmark/benchmark.h>
 
-#include "streamml/demo/live_race.h"
-#include "streamml/demo/race.h"
-#include "streamml/demo/race_features.h"
-#include "streamml/demo/race_predictors.h"
-#include "streamml/demo/race_record.h"
+#include "horse_race/live_race.h"
+#include "horse_race/race.h"
+#include "horse_race/race_features.h"
+#include "horse_race/race_predictors.h"
+#include "horse_race/race_record.h"
 
 namespace streamml::demo {
 namespace {

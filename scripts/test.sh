@@ -4,6 +4,9 @@
 # an embedded Kafka cluster, or the broker in STREAMML_TEST_BOOTSTRAP=host:port.
 #
 # Then (each stage can be turned off):
+#  - the install test (scripts/install_test.sh): installs build/ into a
+#    temporary prefix and builds and runs tests/install/, a project that
+#    does find_package(streamml); one test; STREAMML_CI_INSTALL=0 skips it;
 #  - the unit and integration suites again under ASan+UBSan
 #    (scripts/sanitize.sh asan, build-asan/): STREAMML_ASAN_TARGETS picks the
 #    test binaries (a regex, default '.': every unit and integration suite,
@@ -16,7 +19,8 @@
 # Measured times on 2 cores: "CI time" in BENCHMARKS.md.
 #
 # The last line printed is "N passed, N failed" over all stages (ctest tests,
-# plus one per fuzz target); the exit status is 1 when anything failed.
+# plus one for the install test and one per fuzz target); the exit status is
+# 1 when anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 logs="$(mktemp -d)"
@@ -45,7 +49,9 @@ count_ctest() {
 stage_start() { echo "== test.sh: $1 ($(date -u +%H:%M:%S))"; }
 
 stage_start "build"
+built=0
 if bash scripts/deps.sh && bash scripts/build.sh; then
+  built=1
   stage_start "unit, integration, interop"
   (cd "${STREAMML_BUILD_DIR:-build}" &&
     ctest -L 'unit|integration|interop' -j "${STREAMML_TEST_JOBS:-2}" --output-on-failure --timeout 600) \
@@ -54,6 +60,17 @@ if bash scripts/deps.sh && bash scripts/build.sh; then
 else
   echo "test.sh: the build failed"
   failed=$((failed + 1))
+fi
+
+if [ "${STREAMML_CI_INSTALL:-1}" != 0 ] && [ "${built}" = 1 ]; then
+  stage_start "install test"
+  if bash scripts/install_test.sh; then
+    passed=$((passed + 1))
+    echo "test.sh: install test: 1 passed, 0 failed"
+  else
+    failed=$((failed + 1))
+    echo "test.sh: install test: 0 passed, 1 failed"
+  fi
 fi
 
 if [ "${STREAMML_CI_ASAN:-1}" != 0 ]; then

@@ -16,11 +16,11 @@
 
 #include "cli_common.h"
 #include "command.h"
+#include "horse_race/race_demo.h"
+#include "horse_race/race_models.h"
+#include "horse_race/ranking_service.h"
 #include "streamml/common/error.h"
 #include "streamml/common/logging.h"
-#include "streamml/demo/race_demo.h"
-#include "streamml/demo/race_models.h"
-#include "streamml/demo/ranking_service.h"
 #include "streamml/serve/processor.h"
 
 namespace streamml::cli {
@@ -142,9 +142,8 @@ int run_train(DemoCliOptions& o) {
 // The live and rankings topics, sized for the live races (created by whichever step starts first: the service
 // needs both to exist before it subscribes, the leaderboard reads the rankings topic).
 void ensure_live_topic(const kafka::Config& config, const DemoCliOptions& o, const std::vector<demo::Race>& races) {
-  size_t bytes = 0;
-  for (const auto& r : races) bytes += r.num_records() * 110;
-  demo::create_race_topic(config, topic(o, "live"), demo::partitions_for_bytes(bytes), /*reuse=*/true);
+  demo::create_race_topic(config, topic(o, "live"), demo::partitions_for_bytes(demo::race_live_bytes(races)),
+                          /*reuse=*/true);
 }
 void ensure_rankings_topic(const kafka::Config& config, const DemoCliOptions& o,
                            const std::vector<demo::Race>& races) {

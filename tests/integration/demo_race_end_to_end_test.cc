@@ -5,7 +5,7 @@
 // races at high speed. Every tick of every live race must get a ranking whose
 // probabilities sum to 1, the models must be trained from the history topic
 // and the report and chart must be written.
-#include "streamml/demo/race_demo.h"
+#include "horse_race/race_demo.h"
 
 #include <gtest/gtest.h>
 
@@ -14,8 +14,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "horse_race/race_models.h"
 #include "streamml/common/error.h"
-#include "streamml/demo/race_models.h"
 #include "streamml/model/model.h"
 #include "support/test_kafka.h"
 

@@ -5,7 +5,7 @@
 // record with the race's key, the produce-time header and the server's source
 // headers; stale records rejected and counted; errors of the server thread
 // rethrown by stop(). The scorer is a stand-in (no model file needed).
-#include "streamml/demo/ranking_service.h"
+#include "horse_race/ranking_service.h"
 
 #include <gtest/gtest.h>
 
@@ -16,10 +16,10 @@
 #include <thread>
 #include <vector>
 
+#include "horse_race/race.h"
+#include "horse_race/race_ranking.h"
+#include "horse_race/race_record.h"
 #include "streamml/common/error.h"
-#include "streamml/demo/race.h"
-#include "streamml/demo/race_ranking.h"
-#include "streamml/demo/race_record.h"
 #include "streamml/kafka/producer.h"
 #include "support/test_kafka.h"
 

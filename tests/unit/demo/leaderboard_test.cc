@@ -1,5 +1,5 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
-#include "streamml/demo/leaderboard.h"
+#include "horse_race/leaderboard.h"
 
 #include <gtest/gtest.h>
 

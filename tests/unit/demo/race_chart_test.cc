@@ -1,13 +1,13 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
-#include "streamml/demo/race_chart.h"
+#include "horse_race/race_chart.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
+#include "horse_race/race_predictors.h"
 #include "streamml/common/error.h"
-#include "streamml/demo/race_predictors.h"
 
 namespace streamml::demo {
 namespace {

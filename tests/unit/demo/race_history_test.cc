@@ -1,9 +1,9 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
-#include "streamml/demo/race_history.h"
+#include "horse_race/race_history.h"
 
 #include <gtest/gtest.h>
 
-#include "streamml/demo/live_race.h"
+#include "horse_race/live_race.h"
 
 namespace streamml::demo {
 namespace {

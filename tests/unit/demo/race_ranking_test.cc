@@ -1,14 +1,14 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
-#include "streamml/demo/race_ranking.h"
+#include "horse_race/race_ranking.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <string>
 
+#include "horse_race/race_ranking_processor.h"
+#include "horse_race/race_record.h"
 #include "streamml/common/error.h"
-#include "streamml/demo/race_ranking_processor.h"
-#include "streamml/demo/race_record.h"
 
 namespace streamml::demo {
 namespace {

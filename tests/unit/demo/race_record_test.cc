@@ -1,5 +1,5 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
-#include "streamml/demo/race_record.h"
+#include "horse_race/race_record.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
-#include "streamml/demo/race_report.h"
+#include "horse_race/race_report.h"
 
 #include <gtest/gtest.h>
 

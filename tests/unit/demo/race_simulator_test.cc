@@ -1,5 +1,5 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
-#include "streamml/demo/race.h"
+#include "horse_race/race.h"
 
 #include <gtest/gtest.h>
 

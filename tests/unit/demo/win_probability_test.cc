@@ -1,5 +1,5 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
-#include "streamml/demo/win_probability.h"
+#include "horse_race/win_probability.h"
 
 #include <gtest/gtest.h>
 
@@ -7,8 +7,8 @@
 #include <limits>
 #include <numeric>
 
+#include "horse_race/race_predictors.h"
 #include "streamml/common/error.h"
-#include "streamml/demo/race_predictors.h"
 
 namespace streamml::demo {
 namespace {
