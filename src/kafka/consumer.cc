@@ -233,7 +233,7 @@ std::vector<Message> Consumer::poll_batch(size_t max, milliseconds timeout) {
     return out;
   }
   out.reserve(static_cast<size_t>(n));
-  for (ssize_t i = 0; i < n; ++i) out.emplace_back(raw[i]);
+  for (ssize_t i = 0; i < n; ++i) out.push_back(Message(raw[i]));
   check_positions(raw.data(), static_cast<size_t>(n));
   throw_pending_loss();
   return out;

@@ -19,6 +19,13 @@
 // the caller says its records are done (commit()), so a crash never skips a
 // record. Set it explicitly to opt back in.
 //
+// Errors: an outcome the caller is expected to handle and go on from is a
+// returned KafkaError (commit() refused after a rebalance, seek() of a
+// partition no longer assigned); a failure that ends the operation throws
+// KafkaException (pause/resume of partitions not assigned, watermark,
+// metadata and offset queries that get no answer; DataLossError for data
+// loss under DataLossPolicy::kFail). Each method's comment says which.
+//
 // Thread-safety: one thread should own a Consumer (poll, commit, seek);
 // watermark and metadata queries are safe from other threads. close() leaves
 // the group; the destructor calls it and never throws.
@@ -140,16 +147,15 @@ class Consumer {
   std::vector<int32_t> partitions_of(const std::string& topic,
                                      milliseconds timeout = kDefaultTimeout) const;
 
-  // For transactional producers (send_offsets_to_transaction).
-  rd_kafka_consumer_group_metadata_s* group_metadata() const;
-
   // Leaves the group and stops fetching. Idempotent; never throws.
   void close() noexcept;
 
   const std::string& name() const { return name_; }
-  rd_kafka_s* handle() const { return handle_.get(); }
 
  private:
+  friend class Producer;
+  // For transactional producers (send_offsets_to_transaction).
+  rd_kafka_consumer_group_metadata_s* group_metadata() const;
   friend struct ConsumerCallbacks;
   void handle_rebalance(int err, rd_kafka_topic_partition_list_s* partitions);
   // Moves assigned partitions whose start is below the log start there,

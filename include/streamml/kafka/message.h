@@ -23,8 +23,6 @@ namespace streamml::kafka {
 class Message {
  public:
   Message() = default;
-  // Takes ownership of `raw` (may be null: an empty Message).
-  explicit Message(rd_kafka_message_s* raw);
   Message(Message&&) noexcept = default;
   Message& operator=(Message&&) noexcept = default;
 
@@ -49,9 +47,11 @@ class Message {
   // Copies the headers (empty when none).
   Headers headers() const;
 
-  rd_kafka_message_s* raw() const noexcept { return raw_.get(); }
-
  private:
+  friend class Consumer;
+  // Takes ownership of `raw` (may be null: an empty Message).
+  explicit Message(rd_kafka_message_s* raw);
+
   struct Deleter {
     void operator()(rd_kafka_message_s* m) const noexcept;
   };

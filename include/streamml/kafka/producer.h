@@ -139,7 +139,6 @@ class Producer {
   void close(milliseconds timeout = kDefaultCloseTimeout) noexcept;
 
   const std::string& name() const { return name_; }
-  rd_kafka_s* handle() const { return handle_.get(); }
 
  private:
   static void on_delivery_trampoline(rd_kafka_s*, const rd_kafka_message_s*, void*);
