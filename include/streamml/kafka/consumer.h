@@ -121,8 +121,7 @@ class Consumer {
   // yet returned by poll may be dropped on pause: resume() fetches again from
   // the offset after the last record poll returned for the partition, so
   // nothing is skipped. resume() also asks each partition's leader for its
-  // watermarks (one round trip): librdkafka 2.0 would otherwise restart the
-  // fetching only when the leader's thread next wakes up, up to 1 s later.
+  // watermarks (one round trip), so that fetching restarts at once.
   // wake_leaders = false skips that, for a resume right before the partitions
   // are unassigned or reassigned (a pause outlives its assignment otherwise).
   // Throws KafkaException.
