@@ -11,16 +11,20 @@
 #include "streamml/data/batch.h"
 
 namespace streamml::serve {
-OutputProducer::OutputProducer(const ServerOptions& options, std::map<std::string, bool> same_partitions,
+OutputProducer::OutputProducer(const ServerOptions& options, const kafka::Consumer& consumer,
                                kafka::Producer& producer, data::DeadLetterProducer* dead_letters,
                                DeliveryPipeline& pipeline, ServeMetrics& metrics, OnRejected on_rejected)
     : options_(options),
-      same_partitions_(std::move(same_partitions)),
       producer_(producer),
       dead_letters_(dead_letters),
       pipeline_(pipeline),
       metrics_(metrics),
-      on_rejected_(std::move(on_rejected)) {}
+      on_rejected_(std::move(on_rejected)) {
+  const auto output_partitions = consumer.partitions_of(options.output_topic).size();
+  for (const auto& t : options.input_topics) {
+    same_partitions_[t] = consumer.partitions_of(t).size() == output_partitions;
+  }
+}
 
 // Outputs are produced asynchronously: their delivery reports acknowledge
 // them (DeliveryPipeline::acknowledge()).

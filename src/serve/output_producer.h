@@ -25,6 +25,7 @@
 #include "streamml/data/dead_letter.h"
 #include "streamml/data/decoder.h"
 #include "streamml/data/record_meta.h"
+#include "streamml/kafka/consumer.h"
 #include "streamml/kafka/message.h"
 #include "streamml/kafka/producer.h"
 #include "streamml/serve/metrics.h"
@@ -38,11 +39,11 @@ class OutputProducer {
   // Called for every bad record, with whether it was dead-lettered.
   using OnRejected = std::function<void(bool dead_lettered)>;
 
-  // `same_partitions`: input topic -> whether the output topic has as many
-  // partitions. Every reference must outlive this object; `dead_letters`
-  // may be null (bad records are logged).
-  OutputProducer(const ServerOptions& options, std::map<std::string, bool> same_partitions,
-                 kafka::Producer& producer, data::DeadLetterProducer* dead_letters, DeliveryPipeline& pipeline,
+  // Reads the partition counts of the input and output topics through
+  // `consumer` (KafkaException when a topic does not exist). Every
+  // reference must outlive this object; `dead_letters` may be null (bad
+  // records are logged).
+  OutputProducer(const ServerOptions& options, const kafka::Consumer& consumer, kafka::Producer& producer, data::DeadLetterProducer* dead_letters, DeliveryPipeline& pipeline,
                  ServeMetrics& metrics, OnRejected on_rejected);
 
   // Decodes, processes and produces `msgs` into a new batch of the pipeline
@@ -60,7 +61,7 @@ class OutputProducer {
                const kafka::KafkaError& err);
 
   const ServerOptions& options_;
-  const std::map<std::string, bool> same_partitions_;
+  std::map<std::string, bool> same_partitions_;  // input topic -> output has as many partitions
   kafka::Producer& producer_;
   data::DeadLetterProducer* const dead_letters_;
   DeliveryPipeline& pipeline_;

@@ -27,16 +27,6 @@
 #include "streamml/common/logging.h"
 
 namespace streamml::serve {
-namespace {
-
-int64_t wall_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
 struct Server::Impl {
   ServerOptions options;
   ProcessorFactory factory;
@@ -137,7 +127,9 @@ struct Server::Impl {
     PendingOutput* out = DeliveryPipeline::output_of(r.opaque);
     if (r.error.ok()) {
       if (out != nullptr && out->input_timestamp_ms >= 0) {
-        metrics.record_latency_us(wall_us() - out->input_timestamp_ms * 1000);
+        const auto now = std::chrono::system_clock::now().time_since_epoch();
+        metrics.record_latency_us(std::chrono::duration_cast<std::chrono::microseconds>(now).count() -
+                                  out->input_timestamp_ms * 1000);
       }
       if (out != nullptr && options.on_acknowledged) {
         options.on_acknowledged({out->input_topic ? *out->input_topic : std::string(), out->input_partition,
@@ -298,26 +290,20 @@ void Server::run() {
   }
   s.consumer = std::make_unique<kafka::Consumer>(consumer_config(o));
   s.consumer->set_data_loss_policy(o.on_data_loss);
-  std::map<std::string, bool> same_partitions;  // input topic -> output has as many partitions
-  const auto output_partitions = s.consumer->partitions_of(o.output_topic).size();
-  for (const auto& t : o.input_topics) {
-    same_partitions[t] = s.consumer->partitions_of(t).size() == output_partitions;
-  }
-  s.outputs = std::make_unique<OutputProducer>(o, std::move(same_partitions), *s.producer, s.dead_letters.get(),
-                                               s.pipeline, s.metrics, [&s](bool dead_lettered) {
+  s.outputs = std::make_unique<OutputProducer>(o, *s.consumer, *s.producer, s.dead_letters.get(), s.pipeline,
+                                               s.metrics, [&s](bool dead_lettered) {
                                                  std::lock_guard lock(s.mu);
                                                  ++s.stats.rejected;
                                                  if (dead_lettered) ++s.stats.dead_lettered;
                                                });
-  s.commits = std::make_unique<CommitTracker>(
-      *s.consumer, [&s](const char* what, const kafka::KafkaError& err) { s.commit_failed(what, err); });
+  auto commit_failed = [&s](const char* what, const kafka::KafkaError& err) { s.commit_failed(what, err); };
+  s.commits = std::make_unique<CommitTracker>(*s.consumer, commit_failed);
   s.batcher = std::make_unique<MicroBatcher>(*s.consumer, o.max_batch, std::chrono::microseconds(o.max_wait_us),
                                              s.stop_requested);
   if (o.exactly_once) {
     s.producer->init_transactions();
-    s.transactions = std::make_unique<ExactlyOnceStep>(
-        *s.producer, *s.consumer, s.dead_letters.get(), s.pipeline, s.transactional_id,
-        [&s](const char* what, const kafka::KafkaError& err) { s.commit_failed(what, err); });
+    s.transactions = std::make_unique<ExactlyOnceStep>(*s.producer, *s.consumer, s.dead_letters.get(), s.pipeline,
+                                                       s.transactional_id, commit_failed);
   }
 
   std::unique_ptr<MetricsHttpServer> http;
