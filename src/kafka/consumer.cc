@@ -265,6 +265,30 @@ std::vector<TopicPartitionOffset> Consumer::committed(const std::vector<TopicPar
   return internal::from_list(list.get());
 }
 
+bool Consumer::stores_transactional_offsets(const std::vector<TopicPartitionOffset>& sent,
+                                            milliseconds timeout) const {
+  if (embedded_) return false;  // the mock cluster never stores them
+  std::vector<TopicPartition> parts;
+  parts.reserve(sent.size());
+  for (const auto& o : sent) parts.push_back({o.topic, o.partition});
+  bool stored = true;
+  try {
+    for (const auto& c : committed(parts, timeout)) {
+      for (const auto& o : sent) {
+        if (o.topic == c.topic && o.partition == c.partition && c.offset < o.offset) stored = false;
+      }
+    }
+  } catch (const std::exception& e) {
+    log_warn("consumer {}: reading the committed offsets: {}", name_, e.what());
+  }
+  if (!stored) {
+    log_warn("consumer {}: the cluster did not store the offsets of a committed transaction "
+             "(librdkafka mock cluster?)",
+             name_);
+  }
+  return stored;
+}
+
 std::vector<TopicPartitionOffset> Consumer::position(const std::vector<TopicPartition>& partitions) const {
   PartitionListPtr list = internal::to_list(partitions);
   internal::check(rd_kafka_position(handle_.get(), list.get()), "position");

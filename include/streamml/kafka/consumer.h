@@ -111,6 +111,14 @@ class Consumer {
   // Committed offsets of the group for these partitions.
   std::vector<TopicPartitionOffset> committed(const std::vector<TopicPartition>& partitions,
                                               milliseconds timeout = kDefaultTimeout) const;
+  // Whether the group stored `sent`, the offsets of a transaction that
+  // committed (Producer::send_offsets_to_transaction): false when a committed
+  // offset reads back lower. librdkafka's mock cluster (EmbeddedCluster)
+  // acknowledges TxnOffsetCommit without storing the offsets; where this is
+  // false, commit them with commit() as well. On an embedded cluster false at
+  // once, without a request; when the read-back fails, true (logged).
+  bool stores_transactional_offsets(const std::vector<TopicPartitionOffset>& sent,
+                                    milliseconds timeout = kDefaultTimeout) const;
   // The next offset to be fetched for each assigned partition.
   std::vector<TopicPartitionOffset> position(const std::vector<TopicPartition>& partitions) const;
 

@@ -37,10 +37,10 @@
 //     fencing (a newer instance with the same id or a newer group generation)
 //     ends run() with kafka::KafkaException. Dead letters use a separate,
 //     idempotent producer flushed before the transaction commits (they are
-//     at-least-once, never lost). librdkafka's mock cluster (EmbeddedCluster)
-//     acknowledges the transaction's offsets without storing them; there the
-//     offsets are also committed with a plain commit after each transaction
-//     (detected by reading back the offsets of the first transaction).
+//     at-least-once, never lost). Where the cluster does not store a
+//     transaction's offsets (EmbeddedCluster; see
+//     kafka::Consumer::stores_transactional_offsets), they are also committed
+//     with a plain commit after each transaction.
 // Rebalances: no transaction is open and no batch is being produced while the
 //   consumer is polled; a revocation waits for the outputs in flight, commits
 //   them, and drops the not-yet-processed records of the revoked partitions
@@ -64,15 +64,11 @@
 //   until the group's first assignment); other methods get 405. run() throws
 //   streamml::Error "metrics port P is already in use" when it cannot bind.
 //
-// Busy fetch (busy_fetch, --busy-fetch): the consumer asks for records again
-//   as soon as a fetch comes back empty (fetch.wait.max.ms=0) instead of
-//   letting the broker hold an empty fetch. A real broker answers a held
-//   fetch as soon as records arrive, so there it only costs CPU; the
-//   embedded cluster (librdkafka's mock) holds an empty fetch for the whole
-//   fetch.wait.max.ms (1 ms by default) even when records arrive, which adds
-//   ~1 ms and most of the tail to every record's latency. With busy fetch
-//   the consumer and the broker spin instead: about half a core per broker
-//   while idle (docs/serving.md has the figures).
+// Busy fetch (busy_fetch): the consumer asks for records again as soon as
+//   a fetch comes back empty (fetch.wait.max.ms=0) instead of letting the
+//   broker hold an empty fetch: lower latency where the broker holds empty
+//   fetches (the embedded cluster), at the cost of CPU while idle
+//   (docs/serving.md, "Busy fetch").
 // Thread-safety: run() is called from one thread; stop(), reload(), stats()
 // and metrics_text() are safe from any thread (stop() from a signal-watching
 // thread, not from a signal handler).
@@ -93,6 +89,8 @@ namespace streamml::serve {
 
 inline constexpr const char* kHeaderModelVersion = "streamml.model.version";
 
+// Durations are integers with their unit in the name (max_wait_us, *_ms),
+// not std::chrono: the CLI binds its flags straight into these fields.
 struct ServerOptions {
   std::vector<std::string> input_topics;  // topics to serve (required)
   std::string output_topic;               // where outputs go (required)
@@ -119,8 +117,7 @@ struct ServerOptions {
   kafka::Config kafka;                    // bootstrap.servers and -X properties (both clients)
   // Called for every output the broker acknowledged, with its input record's
   // topic, partition and offset and its timestamp (ms, -1 if none): a hook
-  // for monitoring, tests and benchmarks (serve_latency_bench times each
-  // output to its acknowledgement with it). Runs on the producer's delivery
+  // for monitoring, tests and benchmarks. Runs on the producer's delivery
   // thread: must be thread-safe, quick, and must not throw. Empty: not called.
   std::function<void(const kafka::TopicPartitionOffset& input, int64_t input_timestamp_ms)> on_acknowledged;
 };
