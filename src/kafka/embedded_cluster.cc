@@ -134,6 +134,7 @@ struct EmbeddedCluster::Impl {
   rd_kafka_mock_cluster_t* mock = nullptr;
   std::string bootstrap;
   int brokers = 0;
+  std::vector<int> ports;  // the brokers' listening ports
   std::mutex mu;  // serializes mock API calls
 
   // Control socket (optional).
@@ -158,17 +159,14 @@ EmbeddedCluster::EmbeddedCluster(EmbeddedClusterOptions options) : impl_(std::ma
   }
   impl_->bootstrap = rd_kafka_mock_cluster_bootstraps(impl_->mock);
   impl_->brokers = options.brokers;
-  {
-    std::vector<int> ports;
-    for (const auto& address : internal::split_bootstrap(impl_->bootstrap)) {
-      const std::string port = loopback_port(address);
-      if (!port.empty()) ports.push_back(std::atoi(port.c_str()));
-    }
-    const int changed = disable_nagle_on_listeners(ports);
-    if (changed != static_cast<int>(ports.size())) {
-      log_warn("embedded Kafka cluster: TCP_NODELAY set on {} of {} broker listeners; small responses may wait "
-               "for delayed ACKs (up to 40 ms)", changed, ports.size());
-    }
+  for (const auto& address : internal::split_bootstrap(impl_->bootstrap)) {
+    const std::string port = loopback_port(address);
+    if (!port.empty()) impl_->ports.push_back(std::atoi(port.c_str()));
+  }
+  const int changed = disable_nagle_on_listeners(impl_->ports);
+  if (changed != static_cast<int>(impl_->ports.size())) {
+    log_warn("embedded Kafka cluster: TCP_NODELAY set on {} of {} broker listeners; small responses may wait "
+             "for delayed ACKs (up to 40 ms)", changed, impl_->ports.size());
   }
   {
     std::lock_guard<std::mutex> lock(registry_mutex());
@@ -277,6 +275,9 @@ void EmbeddedCluster::broker_down(int32_t broker_id) {
 void EmbeddedCluster::broker_up(int32_t broker_id) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   internal::check(rd_kafka_mock_broker_set_up(impl_->mock, broker_id), "broker_up");
+  // The mock broker listens on a new socket once up again (same port):
+  // without this, the connections it accepts from then on have Nagle on.
+  disable_nagle_on_listeners(impl_->ports);
 }
 
 void EmbeddedCluster::set_round_trip_time(int32_t broker_id, milliseconds rtt) {

@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include "streamml/kafka/consumer.h"
+#include "streamml/kafka/embedded_cluster.h"
 #include "streamml/kafka/producer.h"
 #include "support/test_kafka.h"
 
@@ -158,6 +159,21 @@ TEST(KafkaSocketTest, EmbeddedBrokersAcceptConnectionsWithNagleDisabled) {
   }
   EXPECT_EQ(listeners, static_cast<int>(broker_ports().size()));
   EXPECT_GE(accepted, 1);
+}
+
+TEST(KafkaSocketTest, ABrokerBackUpAfterAnOutageStillListensWithNagleDisabled) {
+  // Its own cluster: the shared one must not lose a broker under other tests.
+  EmbeddedCluster cluster;
+  const int port = port_of_address(cluster.bootstrap_servers());
+  cluster.broker_down(1);
+  cluster.broker_up(1);
+  int listeners = 0;
+  for (const TcpSocket& s : tcp_sockets()) {
+    if (!s.listening || s.local_port != port) continue;
+    ++listeners;
+    EXPECT_TRUE(s.nodelay) << "the restarted broker's listener on port " << port << " has Nagle's algorithm on";
+  }
+  EXPECT_EQ(listeners, 1);
 }
 
 }  // namespace
