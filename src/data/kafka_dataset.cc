@@ -124,15 +124,15 @@ struct KafkaDataset::Impl {
       range_reader->start(start_position);
     }
     // Online mini-batches (group): a batch closes batch_wait after its first record.
-    const bool batch_wait = group_mode && options.batch_wait_ms >= 0;
+    const bool online = group_mode && options.batch_wait.count() >= 0;
     Clock::time_point batch_opened{};
     kafka::Message m;
     while (true) {
       RecordReader::Limits limits{options.batch_size - builder->pending()};
-      if (batch_wait && builder->pending() > 0) limits.deadline = batch_opened + milliseconds(options.batch_wait_ms);
+      if (online && builder->pending() > 0) limits.deadline = batch_opened + options.batch_wait;
       switch (reader->next(m, limits)) {
         case RecordReader::Status::kRecord:
-          if (batch_wait && builder->pending() == 0) batch_opened = Clock::now();
+          if (online && builder->pending() == 0) batch_opened = Clock::now();
           if (!add(m)) return;
           if (builder->take_done()) {
             reader->end_early();
@@ -146,7 +146,7 @@ struct KafkaDataset::Impl {
         case RecordReader::Status::kIdle:
           break;
       }
-      if (batch_wait && builder->pending() > 0 && Clock::now() >= batch_opened + milliseconds(options.batch_wait_ms)) {
+      if (online && builder->pending() > 0 && Clock::now() >= batch_opened + options.batch_wait) {
         if (!emit(builder->take_pending())) return;
       }
       if (prefetch->stopping()) return;
@@ -177,21 +177,23 @@ KafkaDataset::KafkaDataset(KafkaDatasetOptions options) : impl_(std::make_unique
   if (o.batch_size == 0) throw ConfigError("batch_size must be at least 1");
   if (o.prefetch == 0) throw ConfigError("prefetch must be at least 1");
   if (o.repeat < 1) throw ConfigError("repeat " + std::to_string(o.repeat) + " is invalid: use 1 or more");
-  if (o.stream_timeout_ms < -1) {
-    throw ConfigError("stream_timeout " + std::to_string(o.stream_timeout_ms) +
+  if (o.stream_timeout.count() < -1) {
+    throw ConfigError("stream_timeout " + std::to_string(o.stream_timeout.count()) +
                       " ms is invalid: use -1 (never stop) or a value >= 0");
   }
-  if (o.message_poll_timeout_ms <= 0) {
-    throw ConfigError("message_poll_timeout " + std::to_string(o.message_poll_timeout_ms) + " ms must be > 0");
+  if (o.message_poll_timeout.count() <= 0) {
+    throw ConfigError("message_poll_timeout " + std::to_string(o.message_poll_timeout.count()) + " ms must be > 0");
   }
-  if (o.batch_wait_ms < -1) throw ConfigError("batch_wait " + std::to_string(o.batch_wait_ms) + " ms is invalid");
+  if (o.batch_wait.count() < -1) {
+    throw ConfigError("batch_wait " + std::to_string(o.batch_wait.count()) + " ms is invalid");
+  }
   if (d.group_mode && o.shuffle_buffer > 0) {
     throw ConfigError("shuffle is for bounded ranges; a consumer group commits in arrival order");
   }
   // A full queue is refilled once the reader took half of it; interrupt()
   // is noticed within one poll timeout.
-  d.prefetch = std::make_unique<PrefetchQueue<Item>>(o.prefetch, milliseconds(o.message_poll_timeout_ms));
-  if (!d.group_mode && o.stream_timeout_ms >= 0) {
+  d.prefetch = std::make_unique<PrefetchQueue<Item>>(o.prefetch, o.message_poll_timeout);
+  if (!d.group_mode && o.stream_timeout.count() >= 0) {
     log_debug("stream_timeout applies to consumer-group datasets; bounded ranges end at their end offset");
   }
   if (!o.decoder.empty()) d.decoder = make_decoder(o.decoder);
@@ -226,8 +228,8 @@ KafkaDataset::KafkaDataset(KafkaDatasetOptions options) : impl_(std::make_unique
     d.consumer = std::make_unique<kafka::Consumer>(config);
     d.consumer->set_data_loss_policy(o.on_data_loss);
     for (const auto& topic : o.topics) d.consumer->partitions_of(topic);  // clear error when missing
-    d.group_reader = std::make_unique<GroupReader>(*d.consumer, o.group, milliseconds(o.message_poll_timeout_ms),
-                                                   milliseconds(o.stream_timeout_ms));
+    d.group_reader = std::make_unique<GroupReader>(*d.consumer, o.group, o.message_poll_timeout,
+                                                   o.stream_timeout);
     d.reader = d.group_reader.get();
     GroupReader& reader = *d.group_reader;
     d.consumer->subscribe(o.topics, [&reader](kafka::RebalanceEvent e, const auto& parts) {
@@ -243,7 +245,7 @@ KafkaDataset::KafkaDataset(KafkaDatasetOptions options) : impl_(std::make_unique
     d.range_reader = std::make_unique<RangeReader>(
         *d.consumer, d.ranges,
         RangeReader::Options{.repeat = o.repeat,
-                             .poll_timeout = milliseconds(o.message_poll_timeout_ms),
+                             .poll_timeout = o.message_poll_timeout,
                              .read_ahead_bytes = o.read_ahead_bytes,
                              .wait_for_records = o.wait_for_records});
     d.reader = d.range_reader.get();
