@@ -129,7 +129,7 @@ RunResult run_consumer(Shared& shared, int64_t records, int run) {
   o.topics = {kTopic};
   o.decoder = "csv:columns=4,label=3";
   o.batch_size = 256;
-  o.stream_timeout_ms = 20'000;
+  o.stream_timeout = std::chrono::milliseconds(20'000);
   streamml::data::KafkaDataset dataset(std::move(o));
 
   RunResult result;

@@ -316,8 +316,8 @@ int run_online(TrainCommandOptions& o) {
   options.topics = o.input.topics;
   options.decoder = decoder_spec;
   options.batch_size = o.input.batch_size;
-  options.batch_wait_ms = o.batch_wait_ms;
-  options.stream_timeout_ms = o.stream_timeout_ms;
+  options.batch_wait = std::chrono::milliseconds(o.batch_wait_ms);
+  options.stream_timeout = std::chrono::milliseconds(o.stream_timeout_ms);
   options.bad_records = data::parse_bad_record_policy(o.input.bad_records);
   options.on_data_loss = parse_data_loss_policy(o.on_data_loss);
   options.check = model::usable_record_check(task_of(o));

@@ -169,9 +169,9 @@ TEST_P(GroupFaultTest, NoRecordIsLostAndCommitsFollowWhatWasReturned) {
   o.group = group;
   o.topics = {topic};
   o.batch_size = 50;
-  o.batch_wait_ms = 20;
+  o.batch_wait = std::chrono::milliseconds(20);
   o.prefetch = 2;
-  o.stream_timeout_ms = 30000;  // a safety net only: the test stops when it has everything
+  o.stream_timeout = std::chrono::milliseconds(30000);  // a safety net only: the test stops when it has everything
   auto ds = std::make_unique<KafkaDataset>(o);
 
   std::map<std::string, int> seen;  // payload -> times returned
@@ -230,7 +230,7 @@ TEST_P(GroupFaultTest, NoRecordIsLostAndCommitsFollowWhatWasReturned) {
   ds.reset();  // leaves the group
   faults.undo();
   KafkaDatasetOptions again = o;
-  again.stream_timeout_ms = 2000;
+  again.stream_timeout = std::chrono::milliseconds(2000);
   KafkaDataset rest(again);
   int leftover = 0;
   while (auto batch = rest.next()) leftover += static_cast<int>(batch->size);
@@ -264,9 +264,9 @@ TEST_F(GroupFaultTest, OutageLongerThanTheSessionTimeoutLosesNothing) {
   o.group = group;
   o.topics = {topic};
   o.batch_size = 50;
-  o.batch_wait_ms = 20;
+  o.batch_wait = std::chrono::milliseconds(20);
   o.prefetch = 1;
-  o.stream_timeout_ms = 30000;
+  o.stream_timeout = std::chrono::milliseconds(30000);
   auto ds = std::make_unique<KafkaDataset>(o);
   std::set<std::string> seen;
   for (int i = 0; i < 4; ++i) {

@@ -31,7 +31,7 @@ TEST(KafkaDatasetInterrupt, AWaitingGroupDatasetEndsWhenInterruptedAndCommitsWha
   o.topics = {topic};
   o.decoder = "csv:names=x+y,label=y";
   o.batch_size = 100;
-  o.batch_wait_ms = 50;  // stream_timeout -1: it would wait for ever
+  o.batch_wait = std::chrono::milliseconds(50);  // stream_timeout -1: it would wait for ever
   KafkaDataset ds(o);
   std::optional<Batch> first = ds.next();
   ASSERT_TRUE(first.has_value());

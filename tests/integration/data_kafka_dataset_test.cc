@@ -47,9 +47,9 @@ KafkaDatasetOptions grouped(const std::string& group, std::vector<std::string> t
   o.config.set("auto.offset.reset", "earliest");
   o.group = group;
   o.topics = std::move(topics);
-  o.stream_timeout_ms = stream_timeout_ms;
+  o.stream_timeout = std::chrono::milliseconds(stream_timeout_ms);
   o.batch_size = 1000;
-  o.batch_wait_ms = 50;
+  o.batch_wait = std::chrono::milliseconds(50);
   return o;
 }
 
@@ -480,7 +480,7 @@ TEST(KafkaGroupDataset, UncommittedRecordsAreReadAgain) {
   {
     auto options = grouped(group, {topic}, 2000);
     options.batch_size = 4;
-    options.batch_wait_ms = -1;
+    options.batch_wait = std::chrono::milliseconds(-1);
     KafkaDataset ds(options);
     ASSERT_TRUE(ds.next());  // D0..D3
     ds.commit();
@@ -538,7 +538,7 @@ TEST(KafkaGroupDataset, MiniBatchHoldsExactlyBatchSizeWhenRecordsWait) {
   produce(topic, many, 0);
   auto options = grouped(TestKafka::get().unique_name("g"), {topic}, 2000);
   options.batch_size = 5000;
-  options.batch_wait_ms = 1000;
+  options.batch_wait = std::chrono::milliseconds(1000);
   KafkaDataset ds(options);
   auto first = ds.next();
   ASSERT_TRUE(first);

@@ -12,6 +12,7 @@
 //    checkpoint.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -123,8 +124,8 @@ TEST_P(TrainFaultTest, EveryRecordIsTrainedOnAndCheckpointsMatchCommits) {
   o.topics = {topic};
   o.decoder = kDecode;
   o.batch_size = 32;
-  o.batch_wait_ms = 20;
-  o.stream_timeout_ms = 30000;  // a safety net: the recorder stops training when all records are in
+  o.batch_wait = std::chrono::milliseconds(20);
+  o.stream_timeout = std::chrono::milliseconds(30000);  // a safety net: the recorder stops training when all records are in
   int64_t at_kill = 0;
   size_t warnings_before = 0;
   {
@@ -167,7 +168,7 @@ TEST_P(TrainFaultTest, EveryRecordIsTrainedOnAndCheckpointsMatchCommits) {
   }
   // A restart finds nothing left to train.
   faults.undo();
-  o.stream_timeout_ms = 2000;
+  o.stream_timeout = std::chrono::milliseconds(2000);
   data::KafkaDataset again(o);
   model::Model model = model::Model::load(checkpoint);
   TrainOptions options;

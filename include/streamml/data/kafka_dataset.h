@@ -18,36 +18,21 @@
 //    committed only by commit(), for the records already returned by next():
 //    call it after the training step or after predictions were written, so a
 //    crash never loses or skips a record (at-least-once).
-//    With `batch_wait_ms` >= 0 this is the online mini-batch mode: each batch
+//    With `batch_wait` >= 0 this is the online mini-batch mode: each batch
 //    holds up to batch_size records that arrived within that wait after its
 //    first record; never an empty batch.
 //
 // A background thread reads and decodes ahead into a bounded queue of
-// `prefetch` batches, so memory stays bounded however long the stream. A full
-// queue is refilled once the reader has taken half of it (fewer wake-ups of
-// the prefetch thread, which on a busy machine would preempt the reader).
+// `prefetch` batches, so memory stays bounded however long the stream.
 //
-// Bounded read-ahead: records are emitted strictly in range order, but the
-// fetching is not serial. At the start of a pass every partition of the
-// ranges still to read is assigned at once, each at the start of its first
-// range, so the broker serves all of them in each fetch round trip (as a plain
-// consumer of those partitions would). Records of a partition whose range has
-// not come yet wait in a per-partition lane; a lane fetches a run of
-// contiguous ranges of its partition and seeks when the partition's next
-// range starts elsewhere (a range given twice, overlapping ranges). Memory:
-// at most about `read_ahead_bytes` of records per partition (then fetching
-// that partition pauses until its range comes, or for the partition being
-// read until half of it was read), plus librdkafka's own fetch queue
-// (queued.max.messages.kbytes / queued.min.messages, shared by the assigned
-// partitions; the reader moves it into the lanes before every batch, so it
-// stays small), plus `prefetch` decoded batches. A partition whose records
-// were all fetched stops fetching. The dataset's default queued.min.messages
-// is 1000000 instead of librdkafka's 100000: librdkafka 2.0 stops fetching
-// for up to a second whenever its queue reaches that count, however soon it
-// is drained, which stalled a reader slower than the fetching (training).
-// Offsets a partition does not deliver inside a range (transaction markers,
-// compaction) are gaps, as before; a range is complete once a later offset of
-// its partition came.
+// Bounded ranges are fetched ahead: every partition of the ranges still to
+// read is fetched at once, records are still returned strictly in range
+// order. Memory: at most about `read_ahead_bytes` of fetched records per
+// partition, plus librdkafka's fetch queue (queued.max.messages.kbytes; the
+// dataset's default queued.min.messages is 1000000, so that the byte bound is
+// the one that applies), plus `prefetch` decoded batches. Offsets a partition
+// does not deliver inside a range (transaction markers, compaction) are gaps.
+// docs/training.md explains the read-ahead and the queued.min.messages default.
 //
 // Undecodable records, and decoded ones that fail `check`, follow
 // `bad_records` (fail: InputError naming topic:partition:offset and the
@@ -55,8 +40,7 @@
 // dead-letter: original bytes to `dead_letter_topic` with headers, see
 // dead_letter.h). Records that are no longer in the log (retention moved the
 // log start past them) raise DataLossError "records X..Y of t:p are no longer
-// in the log"; they are never skipped silently. On the embedded cluster each
-// partition keeps only about 5 MiB.
+// in the log"; they are never skipped silently.
 //
 // Thread-safety: a KafkaDataset is used from one thread (next/reset/commit/
 // state), except interrupt(), which is safe from any thread and from a
@@ -91,9 +75,9 @@ struct KafkaDatasetOptions {
   int64_t take = -1;                 // stop the epoch after this many records (-1: all)
   size_t shuffle_buffer = 0;         // bounded: shuffle rows through a buffer of this size (0: off)
   uint64_t seed = 0;                 // shuffle seed (epoch e uses seed + e)
-  int64_t stream_timeout_ms = -1;    // group: stop when no record arrived for this long (-1: never)
-  int64_t message_poll_timeout_ms = 100;  // how long one poll waits (> 0)
-  int64_t batch_wait_ms = -1;        // group: close a batch this long after its first record (-1: fill it)
+  kafka::milliseconds stream_timeout{-1};  // group: stop when no record arrived for this long (-1: never)
+  kafka::milliseconds message_poll_timeout{100};  // how long one poll waits (> 0)
+  kafka::milliseconds batch_wait{-1};      // group: close a batch this long after its first record (-1: fill it)
   size_t prefetch = 16;              // batches decoded ahead (>= 1); refilled when half taken
   size_t read_ahead_bytes = 16 << 20;  // bounded: bytes fetched ahead per partition whose range has not come
   bool wait_for_records = false;     // bounded: wait (logging progress) for range offsets not produced yet
@@ -124,7 +108,7 @@ class KafkaDataset final : public BatchSource {
   // Bounded: starts the next epoch (the same records). Group: ConfigError.
   void reset() override;
   // Makes next() return nullopt from now on, as at the end of the stream,
-  // within about message_poll_timeout_ms also when it is waiting for records:
+  // within about message_poll_timeout also when it is waiting for records:
   // a shutdown. Batches not yet returned are dropped, so commit() covers only
   // the records returned before. Safe from any thread and from a signal
   // handler (it only sets an atomic flag); it cannot be undone.
