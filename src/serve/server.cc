@@ -144,12 +144,22 @@ struct Server::Impl {
     pipeline.acknowledge(out, r.error);
   }
 
+  // A micro-batch taken from the input (in flight until completed or aborted).
+  void received(size_t records) {
+    std::lock_guard lock(mu);
+    stats.records_received += records;
+    stats.records_in_flight += records;
+  }
+  // Records of a batch that left the pipeline (served, or aborted to be read again). Holds mu.
+  void settle(size_t records) { stats.records_in_flight -= std::min<uint64_t>(records, stats.records_in_flight); }
+
   // Batches whose outputs were all acknowledged; `to_commit`: at-least-once.
   void complete(size_t records, size_t batches, const std::vector<kafka::TopicPartitionOffset>& offsets,
                 bool to_commit) {
     commits->acknowledged(offsets, to_commit);
     std::lock_guard lock(mu);
     stats.records_in += records;
+    settle(records);
     stats.batches += batches;
     for (const auto& o : offsets) {
       auto it = positions.find({o.topic, o.partition});
@@ -208,7 +218,11 @@ struct Server::Impl {
     if (commit) {
       retire(/*sync=*/true);
     } else {
-      pipeline.retire();  // the acknowledged batches leave, uncommitted
+      const DeliveryPipeline::Retired retired = pipeline.retire();  // the acknowledged batches leave, uncommitted
+      size_t left = 0;
+      for (const auto& b : retired.batches) left += b->records;
+      std::lock_guard lock(mu);
+      settle(left);
     }
     if (const auto stuck = pipeline.stuck()) {
       throw kafka::KafkaException(stuck->failed ? stuck->failure_code : kafka::kErrMessageTimedOut,
@@ -237,6 +251,7 @@ struct Server::Impl {
     } else {
       std::lock_guard lock(mu);
       ++stats.aborted_transactions;
+      settle(msgs.size());  // rewound: read and served again
     }
   }
 };
@@ -357,6 +372,7 @@ void Server::run() {
       if (s.rebalance_error) std::rethrow_exception(s.rebalance_error);
       if (s.batcher->empty()) continue;
       const std::vector<kafka::Message> msgs = s.batcher->take();
+      s.received(msgs.size());
       if (o.exactly_once) {
         s.process_exactly_once(msgs);
       } else {

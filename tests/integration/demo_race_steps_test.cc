@@ -80,7 +80,7 @@ TEST_F(DemoRaceStepsTest, DocumentedSequenceRunsAgainstABroker) {
   const std::string script = "cd " + dir_.string() + " || exit 1; " +
                              cli + " demo --step leaderboard --plain --idle-timeout 30000" + common +
                              " > board.txt 2>&1 & B=$!; " +
-                             "(" + cli + " demo --step serve --idle-timeout 4000" + common +
+                             "(" + cli + " demo --step serve --idle-timeout 8000" + common +
                              " > serve.txt 2>&1; echo $? > serve.rc) & " +
                              "for i in $(seq 1200); do grep -q \"ranking service: serving\" serve.txt && break; "
                              "sleep 0.1; done; grep -q \"ranking service: serving\" serve.txt || echo serve-not-ready; " +

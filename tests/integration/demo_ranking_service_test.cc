@@ -118,6 +118,49 @@ TEST(DemoRankingService, EveryRecordGetsItsRankingWithTheRaceKeyAndHeaders) {
   }
 }
 
+// A batch that takes longer than the idle timeout is not idle time: the wait
+// ends only once it was served (the steps test's service once stopped with
+// its first batch still being scored, under ASan, and left the rest unserved).
+TEST(DemoRankingService, IdleWaitOutlastsASlowBatch) {
+  auto& kafka = TestKafka::get();
+  RankingServiceOptions options;
+  options.input_topic = kafka.create_topic("ranking-live", 1);
+  options.output_topic = kafka.create_topic("ranking-out", 1);
+  options.group = kafka.unique_name("ranking-group");
+  serve::ProcessorFactory slow = [] {
+    LogitScorer scorer = [](const FeatureMatrix& m) {
+      std::this_thread::sleep_for(3s);  // longer than the idle timeout below
+      return std::vector<float>(m.rows, 0.0f);
+    };
+    return std::make_unique<RaceRankingProcessor>(std::move(scorer), FeatureSet::kLive,
+                                                  RaceRankingOptions{.version = "slow"});
+  };
+  RankingService service(kafka.config(), options, std::move(slow));
+  const std::atomic<bool> never{false};
+  ASSERT_TRUE(service.wait_until_assigned(never, 60s)) << "no partitions assigned";
+  const Race race = RaceSimulator(RaceSimulatorOptions{.seed = 5}).generate(7);
+  ASSERT_FALSE(race.ticks.empty());
+  const std::vector<Telemetry>& tick = race.ticks.front();
+  {
+    kafka::Producer producer(kafka.config());
+    for (const Telemetry& t : tick) {
+      const std::string value = encode_telemetry(t);
+      kafka::ProduceRecord r;
+      r.topic = options.input_topic;
+      r.partition = 0;
+      r.value = value;
+      ASSERT_TRUE(producer.produce(r).ok());
+    }
+    ASSERT_TRUE(producer.flush().ok());
+  }
+  service.wait_until_idle(never, 2s);
+  const serve::ServerStats idle = service.stats();
+  EXPECT_EQ(idle.records_received, tick.size());
+  EXPECT_EQ(idle.records_in_flight, 0u) << "the wait ended with a batch in flight";
+  EXPECT_EQ(idle.records_in, tick.size());
+  EXPECT_EQ(service.stop().records_out, tick.size());
+}
+
 TEST(DemoRankingService, AServerErrorIsRethrownByStop) {
   auto& kafka = TestKafka::get();
   RankingServiceOptions options;

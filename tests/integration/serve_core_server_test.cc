@@ -140,6 +140,8 @@ TEST(ServeCoreServer, ServesEveryRecordWhileOtherThreadsReloadAndReadStatsAndMet
 
   const ServerStats stats = server.stats();
   EXPECT_EQ(stats.records_in, static_cast<uint64_t>(kRecords));
+  EXPECT_EQ(stats.records_received, stats.records_in);  // each record taken once, and all of them settled
+  EXPECT_EQ(stats.records_in_flight, 0u);
   EXPECT_EQ(stats.rejected, static_cast<uint64_t>(kRecords / 10));
   EXPECT_EQ(stats.dead_lettered, static_cast<uint64_t>(kRecords / 10));
   EXPECT_GE(stats.reloads, 1u);

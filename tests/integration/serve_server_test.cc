@@ -335,7 +335,11 @@ TEST(ServeServer, ExactlyOnceCommitsOffsetsWithTheOutputs) {
       << ::testing::PrintToString(testing::committed_offsets(o.group, in, kPartitions));
   st.stop();
   EXPECT_EQ(st.error(), "");
-  EXPECT_EQ(st.server().stats().aborted_transactions, 0u);
+  const ServerStats stats = st.server().stats();
+  EXPECT_EQ(stats.aborted_transactions, 0u);
+  EXPECT_EQ(stats.records_in, static_cast<uint64_t>(kRecords));
+  EXPECT_EQ(stats.records_received, stats.records_in);
+  EXPECT_EQ(stats.records_in_flight, 0u);
 }
 
 // Fault hooks of the embedded cluster, undone on destruction: a round-trip

@@ -66,14 +66,15 @@ bool RankingService::wait_until_assigned(const std::atomic<bool>& stop, std::chr
 }
 
 void RankingService::wait_until_idle(const std::atomic<bool>& stop, std::chrono::milliseconds idle_timeout) const {
-  uint64_t seen = server_.stats().records_in;
+  uint64_t seen = server_.stats().records_received;
   auto last_input = Clock::now();
   while (!stop.load() && !failed_.load()) {
     std::this_thread::sleep_for(kWaitStep);
     const serve::ServerStats now = server_.stats();
-    if (now.records_in != seen || now.assigned_partitions == 0) {
-      // Input, or none possible yet (joining the group): the idle time starts again.
-      seen = now.records_in;
+    if (now.records_received != seen || now.records_in_flight > 0 || now.assigned_partitions == 0) {
+      // Input, a batch still being served (a slow model is not idle), or none possible yet (joining the
+      // group): the idle time starts again.
+      seen = now.records_received;
       last_input = Clock::now();
     } else if (idle_timeout.count() >= 0 && Clock::now() - last_input > idle_timeout) {
       log_info("ranking service: no input for {} ms, stopping", idle_timeout.count());

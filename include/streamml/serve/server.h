@@ -130,7 +130,9 @@ kafka::Config consumer_config(const ServerOptions& options);
 
 // Counters since run() started. A value type.
 struct ServerStats {
-  uint64_t records_in = 0;       // records consumed
+  uint64_t records_received = 0;   // records taken from the input into micro-batches
+  uint64_t records_in_flight = 0;  // of which neither served nor given back yet (batch in flight)
+  uint64_t records_in = 0;       // records served: their micro-batch is done (outputs acknowledged)
   uint64_t records_out = 0;      // outputs acknowledged
   uint64_t rejected = 0;         // bad records (dead-lettered or logged)
   uint64_t dead_lettered = 0;    // of which written to the dead-letter topic

@@ -77,8 +77,9 @@ class RankingService {
   // or `stop` is set, the server failed or `timeout` expired (false).
   bool wait_until_assigned(const std::atomic<bool>& stop, std::chrono::milliseconds timeout) const;
   // Blocks until `stop` is set, the server failed, or no input record was
-  // served for `idle_timeout` (negative: never) while the service had input
-  // partitions assigned (the group join does not count as idle time).
+  // received for `idle_timeout` (negative: never) while the service had input
+  // partitions assigned and no micro-batch in flight (neither the group join
+  // nor a slow batch counts as idle time).
   void wait_until_idle(const std::atomic<bool>& stop, std::chrono::milliseconds idle_timeout) const;
 
   // The server's counters (records_in, records_out = rankings delivered,
