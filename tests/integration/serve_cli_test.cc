@@ -4,12 +4,9 @@
 // (at-least-once and exactly-once), two processes in one group with one
 // stopped mid-stream, graceful SIGTERM, and exit codes.
 #include <gtest/gtest.h>
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +15,7 @@
 #include <sstream>
 
 #include "integration/serve_support.h"
+#include "support/free_port.h"
 
 extern char** environ;
 
@@ -244,19 +242,7 @@ TEST(ServeCli, AMetricsPortOutsideOneTo65535IsRejectedNamingTheOption) {
 
 TEST(ServeCli, ASecondServeOnTheSameMetricsPortExitsOneNamingThePort) {
   ServeSetup s("serve-port", 1);
-  int port = 0;
-  {
-    // A port nobody listens on now.
-    const int sock = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    socklen_t len = sizeof(addr);
-    ::getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(sock);
-    port = ntohs(addr.sin_port);
-  }
+  const int port = testing::free_port();
   const std::string p = std::to_string(port);
   ServeProcess first(s.args({"--metrics-port", p, "--metrics-host", "127.0.0.1"}), s.dir.file("first.log"));
   ASSERT_TRUE(testing::wait_for([&] { return first.log().find("serve: ") != std::string::npos; }, 60s))

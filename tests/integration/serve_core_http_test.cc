@@ -21,6 +21,7 @@
 
 #include "streamml/serve/server.h"
 #include "serve_core_support.h"
+#include "support/free_port.h"
 #include "support/test_kafka.h"
 
 namespace streamml::serve {
@@ -41,20 +42,6 @@ class EchoProcessor : public Processor {
 };
 
 std::unique_ptr<Processor> echo() { return std::make_unique<EchoProcessor>(); }
-
-// A port nobody listens on now (the kernel's choice for port 0).
-int free_port() {
-  const int sock = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  EXPECT_EQ(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  socklen_t len = sizeof(addr);
-  ::getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(sock);
-  return ntohs(addr.sin_port);
-}
 
 // A TCP connection to 127.0.0.1:port (-1 on failure); the caller closes it.
 int connect_to(int port, std::chrono::seconds receive_timeout = 30s) {
@@ -87,7 +74,7 @@ ServerOptions options(const std::string& prefix, int port) {
 }
 
 TEST(ServeHttp, HealthzIs503UntilTheGroupAssignedPartitions) {
-  const int port = free_port();
+  const int port = testing::free_port();
   ServingThread serving(options("serve-health", port), echo);
   httplib::Client http("127.0.0.1", port);
   http.set_connection_timeout(1);
@@ -111,7 +98,7 @@ TEST(ServeHttp, HealthzIs503UntilTheGroupAssignedPartitions) {
 }
 
 TEST(ServeHttp, ASecondServerOnTheSameMetricsPortFailsAtStartNamingThePort) {
-  const int port = free_port();
+  const int port = testing::free_port();
   ServingThread first(options("serve-port-a", port), echo);
   ASSERT_TRUE(wait_for([&] { return first.server().metrics_port() == port || first.finished(); }, 60s));
   ASSERT_FALSE(first.finished()) << first.error();
@@ -125,7 +112,7 @@ TEST(ServeHttp, ASecondServerOnTheSameMetricsPortFailsAtStartNamingThePort) {
 }
 
 TEST(ServeHttp, APostWithoutBodyGets405AtOnce) {
-  const int port = free_port();
+  const int port = testing::free_port();
   ServingThread serving(options("serve-post", port), echo);
   ASSERT_TRUE(wait_for([&] { return serving.server().metrics_port() == port || serving.finished(); }, 60s));
   const int sock = connect_to(port);
@@ -140,7 +127,7 @@ TEST(ServeHttp, APostWithoutBodyGets405AtOnce) {
 }
 
 TEST(ServeHttp, HealthzAnswersWhileSixteenIdleConnectionsAreOpen) {
-  const int port = free_port();
+  const int port = testing::free_port();
   ServingThread serving(options("serve-idle", port), echo);
   ASSERT_TRUE(wait_for([&] { return serving.server().metrics_port() == port || serving.finished(); }, 60s));
   std::vector<int> idle;

@@ -20,6 +20,7 @@
 
 #include "streamml/kafka/producer.h"
 #include "streamml/serve/server.h"
+#include "support/free_port.h"
 #include "support/test_kafka.h"
 
 namespace streamml::serve {
@@ -101,7 +102,7 @@ TEST(ServeCoreServer, ServesEveryRecordWhileOtherThreadsReloadAndReadStatsAndMet
   o.max_batch = 16;
   o.max_wait_us = 2000;
   o.metrics_interval_ms = 50;  // the metrics logger runs too
-  o.metrics_port = 20000 + static_cast<int>((::getpid() + 7919) % 20000);
+  o.metrics_port = testing::free_port();
   o.metrics_host = "127.0.0.1";
   o.kafka = kafka.config();
   std::atomic<int> built{0};
@@ -135,7 +136,7 @@ TEST(ServeCoreServer, ServesEveryRecordWhileOtherThreadsReloadAndReadStatsAndMet
   other.join();
   server.stop();
   loop.join();
-  ASSERT_TRUE(served) << "records_out " << server.stats().records_out << " of " << kGood;
+  ASSERT_TRUE(served) << "records_out " << server.stats().records_out << " of " << kGood << "; run(): " << error;
   EXPECT_EQ(error, "");
 
   const ServerStats stats = server.stats();
