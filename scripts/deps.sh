@@ -8,6 +8,10 @@ PACKAGES=(
   librdkafka-dev libtorch-dev libsimdjson-dev libavro-dev libcli11-dev
   libspdlog-dev libfmt-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev
   kcat python3 python3-confluent-kafka python3-torch
+  # Debian's LibTorch calls the system BLAS for every Linear layer; without this
+  # it is the reference BLAS, 26x slower on serve's MLP (BENCHMARKS.md, issue 14).
+  # Serial: one thread per GEMM, as serve and the trainers run one intra-op thread.
+  libopenblas0-serial
   clang libclang-rt-14-dev
 )
 
