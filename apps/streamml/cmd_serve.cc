@@ -110,7 +110,8 @@ RunFunction setup(CLI::App& sub) {
   sub.add_option("--max-wait-us", o->server.max_wait_us, "...or this long after its first record (0: with the records already fetched)")
       ->capture_default_str();
   sub.add_option("--max-in-flight", o->server.max_in_flight,
-                 "At-least-once: at most this many records produced and not yet acknowledged (back-pressure)")
+                 "At-least-once: at most this many records produced and not yet acknowledged (back-pressure; "
+                 "0: as many as the producer's queue holds, -X queue.buffering.max.messages/.kbytes)")
       ->capture_default_str();
   sub.add_flag("--exactly-once", o->server.exactly_once,
                "Transactional write-back: outputs and consumed offsets in one transaction per batch");

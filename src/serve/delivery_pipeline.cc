@@ -30,6 +30,12 @@ uint64_t DeliveryPipeline::track(InFlightBatch& batch, const PendingOutput& outp
   return reinterpret_cast<uint64_t>(&batch.outputs.back());
 }
 
+void DeliveryPipeline::add_bytes(InFlightBatch& batch, size_t bytes) {
+  std::lock_guard lock(mu_);
+  batch.bytes += bytes;
+  bytes_ += bytes;
+}
+
 void DeliveryPipeline::refuse(InFlightBatch& batch, const std::string& reason, int code, bool fails_batch) {
   batch.outputs.pop_back();
   if (metrics_ != nullptr) metrics_->add_in_flight(-1);
@@ -63,15 +69,19 @@ DeliveryPipeline::Retired DeliveryPipeline::retire() {
       break;
     }
     records_ -= batches_.front()->records;
+    bytes_ -= batches_.front()->bytes;
     out.batches.push_back(std::move(batches_.front()));
     batches_.pop_front();
   }
   return out;
 }
 
-bool DeliveryPipeline::wait_for_room(size_t incoming, size_t max_in_flight, std::chrono::milliseconds wait) {
+bool DeliveryPipeline::wait_for_room(size_t incoming, const InFlightLimit& limit, std::chrono::milliseconds wait) {
   std::unique_lock lock(mu_);
-  if (batches_.empty() || records_ + incoming <= max_in_flight || delivery_failed_.load()) return true;
+  if (batches_.empty() || (records_ + incoming <= limit.records && bytes_ <= limit.bytes) ||
+      delivery_failed_.load()) {
+    return true;
+  }
   cv_.wait_for(lock, wait, [&] { return batches_.front()->unacknowledged == 0 || delivery_failed_.load(); });
   return false;
 }
@@ -88,6 +98,7 @@ void DeliveryPipeline::forget_acknowledged() {
   std::erase_if(batches_, [&](const auto& b) {
     if (b->unacknowledged > 0) return false;
     records_ -= b->records;
+    bytes_ -= b->bytes;
     return true;
   });
 }
@@ -107,6 +118,11 @@ bool DeliveryPipeline::empty() const {
 size_t DeliveryPipeline::records() const {
   std::lock_guard lock(mu_);
   return records_;
+}
+
+size_t DeliveryPipeline::bytes() const {
+  std::lock_guard lock(mu_);
+  return bytes_;
 }
 
 }  // namespace streamml::serve

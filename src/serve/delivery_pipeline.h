@@ -7,7 +7,8 @@
 // acknowledged; a batch with an output that was not delivered stops the
 // retirement there, so no offset past an undelivered output is ever handed
 // out. Back-pressure: wait_for_room() holds the next micro-batch back while
-// the batches in flight hold too many input records.
+// the batches in flight hold too many input records or output bytes
+// (InFlightLimit).
 //
 // Each produced output has a PendingOutput whose address is the produce
 // opaque: its delivery report finds its batch (and the input's timestamp and
@@ -51,6 +52,12 @@ class OutputRefused : public kafka::KafkaException {
 
 struct InFlightBatch;
 
+// How much may be in flight before the next micro-batch waits.
+struct InFlightLimit {
+  size_t records = 0;  // input records of the batches in flight, the incoming batch included
+  size_t bytes = 0;    // bytes of the outputs in flight (keys, values, headers)
+};
+
 // One produced output; its address is the produce opaque.
 struct PendingOutput {
   InFlightBatch* batch = nullptr;
@@ -68,6 +75,7 @@ struct InFlightBatch {
   size_t records = 0;                                // input records
   size_t dead_letters = 0;                           // sent to the dead-letter producer
   std::vector<PendingOutput> outputs;                // reserved up front: addresses are stable
+  size_t bytes = 0;                                  // of its outputs (add_bytes())
   size_t unacknowledged = 0;                         // outputs without a delivery report
   std::string failure;                               // first delivery error, "" = none
   int failure_code = 0;                              // its KafkaError code
@@ -102,6 +110,9 @@ class DeliveryPipeline {
   // Adds an output of `batch` (one of its reserved ones) and returns the
   // opaque to produce it with.
   static uint64_t track(InFlightBatch& batch, const PendingOutput& output);
+  // Counts `bytes` more of `batch`'s produced outputs (towards
+  // InFlightLimit::bytes) until the batch leaves.
+  void add_bytes(InFlightBatch& batch, size_t bytes);
   // The output a delivery report's opaque names (nullptr: none).
   static PendingOutput* output_of(uint64_t opaque) { return reinterpret_cast<PendingOutput*>(opaque); }
 
@@ -124,11 +135,11 @@ class DeliveryPipeline {
   // one whose outputs failed (which stays, named in the result).
   Retired retire();
   // Whether a micro-batch of `incoming` records fits: the pipeline is empty,
-  // or its batches hold at most max_in_flight - incoming records, or a
-  // delivery failed. When it does not, waits up to `wait` for the head batch
-  // to be acknowledged (or a failure) and returns false: retire, then ask
-  // again.
-  bool wait_for_room(size_t incoming, size_t max_in_flight, std::chrono::milliseconds wait);
+  // or its batches hold at most limit.records - incoming records and at most
+  // limit.bytes output bytes, or a delivery failed. When it does not, waits
+  // up to `wait` for the head batch to be acknowledged (or a failure) and
+  // returns false: retire, then ask again.
+  bool wait_for_room(size_t incoming, const InFlightLimit& limit, std::chrono::milliseconds wait);
   // Waits up to `timeout` for every batch to be fully acknowledged; returns
   // whether they were.
   bool wait_acknowledged(std::chrono::milliseconds timeout);
@@ -142,6 +153,8 @@ class DeliveryPipeline {
   bool empty() const;
   // Input records of the batches in the pipeline.
   size_t records() const;
+  // Output bytes of the batches in the pipeline (add_bytes()).
+  size_t bytes() const;
 
  private:
   ServeMetrics* const metrics_;
@@ -150,6 +163,7 @@ class DeliveryPipeline {
   std::condition_variable cv_;                         // a batch was fully acknowledged
   std::deque<std::unique_ptr<InFlightBatch>> batches_;  // oldest first
   size_t records_ = 0;                                 // input records of batches_
+  size_t bytes_ = 0;                                   // output bytes of batches_
 };
 
 }  // namespace streamml::serve

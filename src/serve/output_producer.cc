@@ -74,6 +74,7 @@ InFlightBatch& OutputProducer::serve(const std::vector<kafka::Message>& msgs, Pr
   int32_t last_partition = -1;
   kafka::ProduceRecord record;
   record.topic = options_.output_topic;
+  size_t bytes = 0;  // of the outputs the producer queued
   for (size_t i = 0; i < n; ++i) {
     const kafka::Message& m = msgs[i];
     if (next_of_last == nullptr || m.partition() != last_partition || m.topic_view() != last_topic) {
@@ -115,8 +116,12 @@ InFlightBatch& OutputProducer::serve(const std::vector<kafka::Message>& msgs, Pr
         DeliveryPipeline::track(flight, {&flight, meta.timestamp_ms, last_topic_name, meta.partition, meta.offset});
     if (kafka::KafkaError err = producer_.produce(record)) {
       if (refused(flight, meta, out, err)) ++flight.dead_letters;
+      continue;
     }
+    bytes += record.value.size() + (record.key ? record.key->size() : 0);
+    for (const kafka::Header& h : record.headers) bytes += h.name.size() + (h.value ? h.value->size() : 0);
   }
+  pipeline_.add_bytes(flight, bytes);
   flight.offsets = offsets_of(next);
   return flight;
 }

@@ -43,6 +43,7 @@ struct Server::Impl {
   // poll thread (delivery reports). Declared before `producer` so that it
   // outlives the producer's last delivery reports.
   DeliveryPipeline pipeline{&metrics};
+  InFlightLimit in_flight;  // at-least-once back-pressure (in_flight_limit())
   std::exception_ptr rebalance_error;  // raised in on_rebalance, rethrown by run()
 
   // Owned by the run() thread.
@@ -196,11 +197,11 @@ struct Server::Impl {
   }
 
   // Back-pressure: retires the acknowledged batches, and waits until the
-  // next micro-batch fits in max_in_flight records (or a delivery failed).
+  // next micro-batch fits in the in-flight limit (or a delivery failed).
   void wait_for_room() {
     do {
       retire(/*sync=*/false);
-    } while (!pipeline.wait_for_room(options.max_batch, options.max_in_flight, std::chrono::milliseconds(100)));
+    } while (!pipeline.wait_for_room(options.max_batch, in_flight, std::chrono::milliseconds(100)));
   }
 
   // Waits for every output in flight and commits the acknowledged batches
@@ -285,9 +286,10 @@ void Server::run() {
   s.model->load();  // a model that cannot be loaded ends here
   s.publish_model_version();
 
-  // Producer: low linger for latency; idempotent (kafka::Producer default).
-  kafka::Config producer_config = o.kafka;
-  producer_config.set_default("linger.ms", "1");
+  // Producer: low linger for latency, bounded queue (output_producer_config());
+  // idempotent (kafka::Producer default).
+  kafka::Config producer_config = output_producer_config(o);
+  s.in_flight = in_flight_limit(o, producer_config);
   if (o.exactly_once) {
     s.transactional_id = "streamml-serve-" + o.group + "-" + o.instance_id;
     producer_config.set("transactional.id", s.transactional_id);

@@ -23,7 +23,13 @@
 //     Back-pressure: the loop polls the next micro-batch only when the
 //     in-flight batches hold at most max_in_flight - max_batch records, so at
 //     most max(max_in_flight, max_batch) records are in flight (1: one batch
-//     at a time, each fully acknowledged before the next is polled).
+//     at a time, each fully acknowledged before the next is polled), and at
+//     most half the output producer's queue bytes. By default
+//     (max_in_flight = 0) the window is the producer's own queue: as many
+//     records as it holds (queue.buffering.max.messages, 100,000), and its
+//     bytes (queue.buffering.max.kbytes, serve's default 64 MiB): a fixed
+//     record window caps the rate at window / acknowledgement latency, which
+//     grows under load. Memory in flight is the producer's queue.
 //     A batch's offsets are committed (asynchronously) only once it and every
 //     batch before it were fully acknowledged, dead letters included. An
 //     output that is not delivered stops the pipeline: the batches before it
@@ -98,7 +104,8 @@ struct ServerOptions {
   size_t max_batch = 1024;                // a micro-batch closes at this many records...
   int64_t max_wait_us = 0;                // ...or this long after its first record (0: with the records
                                           // already fetched; batches then grow with the load)
-  size_t max_in_flight = 16384;           // at-least-once: records produced but not yet acknowledged (see below)
+  size_t max_in_flight = 0;               // at-least-once: records produced but not yet acknowledged
+                                          // (0: as many as the producer's queue holds; see above)
   bool exactly_once = false;              // transactional write-back (see above)
   bool busy_fetch = false;                // consumer fetch.wait.max.ms=0 (see "Busy fetch" above)
   std::string instance_id;                // stable id of this process in the group ("" = hostname)

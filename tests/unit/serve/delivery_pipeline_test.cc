@@ -82,12 +82,13 @@ TEST(DeliveryPipeline, AFailedReportStopsRetirementAtThatBatchAndNamesIt) {
 
 TEST(DeliveryPipeline, BackPressureBlocksAtMaxInFlightAndReleasesOnAcknowledgement) {
   DeliveryPipeline pipeline;
-  EXPECT_TRUE(pipeline.wait_for_room(/*incoming=*/5, /*max_in_flight=*/10, milliseconds(0))) << "empty";
+  const InFlightLimit ten{.records = 10, .bytes = 1 << 20};
+  EXPECT_TRUE(pipeline.wait_for_room(/*incoming=*/5, ten, milliseconds(0))) << "empty";
   InFlightBatch& first = produce_batch(pipeline, 5, 1, 0);
-  EXPECT_TRUE(pipeline.wait_for_room(5, 10, milliseconds(0))) << "5 + 5 fit in 10";
+  EXPECT_TRUE(pipeline.wait_for_room(5, ten, milliseconds(0))) << "5 + 5 fit in 10";
   produce_batch(pipeline, 1, 0, 5);  // a batch without outputs: acknowledged at once
   const auto start = std::chrono::steady_clock::now();
-  EXPECT_FALSE(pipeline.wait_for_room(5, 10, milliseconds(50))) << "6 + 5 do not fit in 10";
+  EXPECT_FALSE(pipeline.wait_for_room(5, ten, milliseconds(50))) << "6 + 5 do not fit in 10";
   EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(40)) << "it waited for an acknowledgement";
 
   // A waiter is woken by the acknowledgement, long before its timeout.
@@ -95,7 +96,7 @@ TEST(DeliveryPipeline, BackPressureBlocksAtMaxInFlightAndReleasesOnAcknowledgeme
   auto waiter = std::async(std::launch::async, [&] {
     waiting.set_value();
     const auto t0 = std::chrono::steady_clock::now();
-    const bool room = pipeline.wait_for_room(5, 10, milliseconds(10000));
+    const bool room = pipeline.wait_for_room(5, ten, milliseconds(10000));
     return std::make_pair(room, std::chrono::steady_clock::now() - t0);
   });
   waiting.get_future().wait();
@@ -108,15 +109,33 @@ TEST(DeliveryPipeline, BackPressureBlocksAtMaxInFlightAndReleasesOnAcknowledgeme
   EXPECT_LT(waited, milliseconds(5000));
 
   EXPECT_EQ(pipeline.retire().batches.size(), 2u);
-  EXPECT_TRUE(pipeline.wait_for_room(5, 10, milliseconds(0)));
+  EXPECT_TRUE(pipeline.wait_for_room(5, ten, milliseconds(0)));
+}
+
+TEST(DeliveryPipeline, OutputBytesInFlightAlsoHoldTheNextBatchBack) {
+  DeliveryPipeline pipeline;
+  const InFlightLimit limit{.records = 100000, .bytes = 1000};
+  InFlightBatch& first = produce_batch(pipeline, 2, 2, 0);
+  pipeline.add_bytes(first, 600);
+  EXPECT_TRUE(pipeline.wait_for_room(5, limit, milliseconds(0))) << "600 of 1000 bytes";
+  InFlightBatch& second = produce_batch(pipeline, 1, 1, 2);
+  pipeline.add_bytes(second, 500);
+  EXPECT_EQ(pipeline.bytes(), 1100u);
+  EXPECT_FALSE(pipeline.wait_for_room(5, limit, milliseconds(0))) << "1100 of 1000 bytes, 3 records of 100000";
+  pipeline.acknowledge(&first.outputs[0], kOk);
+  pipeline.acknowledge(&first.outputs[1], kOk);
+  EXPECT_EQ(pipeline.retire().batches.size(), 1u);
+  EXPECT_EQ(pipeline.bytes(), 500u) << "the retired batch's bytes left";
+  EXPECT_TRUE(pipeline.wait_for_room(5, limit, milliseconds(0)));
 }
 
 TEST(DeliveryPipeline, AFailedDeliveryLetsTheLoopGoOnToFailTheService) {
+  const InFlightLimit ten{.records = 10, .bytes = 1 << 20};
   DeliveryPipeline pipeline;
   produce_batch(pipeline, 20, 1, 0);
-  EXPECT_FALSE(pipeline.wait_for_room(5, 10, milliseconds(0)));
+  EXPECT_FALSE(pipeline.wait_for_room(5, ten, milliseconds(0)));
   pipeline.note_delivery_failure();
-  EXPECT_TRUE(pipeline.wait_for_room(5, 10, milliseconds(0)));
+  EXPECT_TRUE(pipeline.wait_for_room(5, ten, milliseconds(0)));
 }
 
 TEST(DeliveryPipeline, ARefusedOutputLeavesTheBatchCount) {

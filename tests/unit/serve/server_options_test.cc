@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "serve/server_options.h"
 #include "streamml/common/error.h"
 #include "streamml/serve/server.h"
 
@@ -69,6 +70,29 @@ TEST(ServeServerOptions, BusyFetchAndAnExplicitFetchWaitAreRejectedNamingBoth) {
   }
   o.busy_fetch = false;
   EXPECT_NO_THROW(Server(o, no_processor()));  // either one alone is fine
+}
+
+TEST(ServeProducerConfig, LowLingerAndA64MiBQueueUnlessGiven) {
+  ServerOptions o = valid_options();
+  kafka::Config c = output_producer_config(o);
+  EXPECT_EQ(c.get("linger.ms"), "1");
+  EXPECT_EQ(c.get("queue.buffering.max.kbytes"), "65536");
+  o.kafka.set("queue.buffering.max.kbytes", "1024");
+  o.kafka.set("linger.ms", "5");
+  c = output_producer_config(o);
+  EXPECT_EQ(c.get("queue.buffering.max.kbytes"), "1024");
+  EXPECT_EQ(c.get("linger.ms"), "5");
+}
+
+TEST(ServeInFlightLimit, TheProducersQueueByDefaultMaxInFlightWhenGiven) {
+  ServerOptions o = valid_options();
+  InFlightLimit limit = in_flight_limit(o, output_producer_config(o));
+  EXPECT_EQ(limit.records, 100000u) << "librdkafka's queue.buffering.max.messages";
+  EXPECT_EQ(limit.bytes, 65536u * 1024 / 2) << "half the queue's bytes";
+  o.kafka.set("queue.buffering.max.messages", "5000");
+  EXPECT_EQ(in_flight_limit(o, output_producer_config(o)).records, 5000u);
+  o.max_in_flight = 64;
+  EXPECT_EQ(in_flight_limit(o, output_producer_config(o)).records, 64u);
 }
 
 }  // namespace
