@@ -1,39 +1,52 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
 //
 // serve benchmark: streamml serve (serve::Server, in this process) against
-// the Kafka-ML-style Python loop (bench/python_baseline.py), on the same
-// broker (an embedded cluster in this process, or -b host:port), the same
-// model (one TorchScript MLP 4 -> 64 -> 32 -> 3, written by the Python
-// script and wrapped by Model::from_torchscript) and the same data, in one
-// run:
+// two Python loops (bench/python_baseline.py), on the same broker (an
+// embedded cluster in this process, or -b host:port), the same TorchScript
+// model (written by the Python script and wrapped by
+// Model::from_torchscript) and the same records, in one run:
+//   * the tuned loop a careful Python user writes (the primary baseline:
+//     consume(500), one NumPy parse and one model call per batch, produce()
+//     per record, an asynchronous commit per batch);
+//   * the Kafka-ML-style loop (one message at a time, a flush and a
+//     synchronous commit every 16), the second row.
+// Two workloads, each measured for all three services:
+//   small  4 float features (~25 B CSV), MLP 4 -> 64 -> 32 -> 3 (multiclass);
+//          RESULT names without a suffix;
+//   wide   30 float features (~240 B CSV), MLP 30 -> 64 -> 32 -> 1
+//          (regression); RESULT names end in _wide.
+// Per workload:
 //   * latency at a steady offered load (default 5,000 records/s, sent in 1 ms
 //     ticks), after a warm-up, two ways:
 //       serve_latency      input sent -> output acknowledged by the broker
-//                          (the and /metrics' end-to-end latency,
-//                          timed in µs through ServerOptions::on_acknowledged);
-//       serve_read_latency input sent -> output read by a downstream consumer
-//                          (adds that consumer's fetch: on the embedded
-//                          cluster ~1 ms, as it answers a fetch only when
-//                          fetch.wait.max.ms expires; the Python comparison
-//                          uses this one, the only one both sides have);
-//     both with serve's defaults and with --busy-fetch (serve_*_busy_fetch:
-//     the consumer fetches again at once instead of letting the embedded
-//     broker hold an empty fetch for fetch.wait.max.ms), each with the CPU
-//     the whole process (broker, service, load generator, reader) used per
-//     second while idle before the load started (idle_cpu_cores);
-//   * maximum sustained throughput with micro-batching: a preloaded backlog
-//     drained as fast as possible (median of --runs runs);
-//   * the Python baseline under the same latency load and backlog.
+//                          (the end-to-end latency of /metrics, timed in µs
+//                          through ServerOptions::on_acknowledged);
+//       *_read_latency     input sent -> output read by one downstream
+//                          reader, the same for every service (adds that
+//                          reader's fetch: on the embedded cluster ~1 ms, as
+//                          it answers a fetch only when fetch.wait.max.ms
+//                          expires); the Python comparisons use this one;
+//     the small workload also with --busy-fetch (serve_*_busy_fetch: the
+//     consumer fetches again at once instead of letting the embedded broker
+//     hold an empty fetch), each with the CPU the whole process (broker,
+//     service, load generator, reader) used per second while idle before
+//     the load started (idle_cpu_cores);
+//   * saturated throughput: a preloaded backlog drained as fast as possible,
+//     records/s from the first to the last output, and the CPU time of all
+//     of it per record (median of --runs runs; see drain_run()).
 // Prints `RESULT serve_<name> key=value ...` lines.
 //
 // Usage: serve_latency_bench [--rate 5000] [--seconds 12] [--warmup 2]
-//          [--records 200000] [--python-records 20000] [--runs 5] [--no-python] [--no-latency]
+//          [--records 300000] [--tuned-records 150000] [--python-records 20000] [--runs 5]
+//          [--workload small|wide|both] [--no-python] [--no-latency]
 //          [--max-batch N] [--max-wait-us U] [--max-in-flight N] [--busy-fetch | --no-busy-fetch]
 //          [-X key=value]...
 //          [-b bootstrap]
 // (--max-*, --busy-fetch and -X tune streamml serve only; the defaults are
 // serve's own. --busy-fetch or --no-busy-fetch: one latency phase, with or
-// without busy fetch, instead of both.)
+// without busy fetch, instead of both. --records, --tuned-records and
+// --python-records are the backlogs of streamml, the tuned loop and the
+// Kafka-ML loop.)
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -42,10 +55,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -78,9 +94,11 @@ struct Args {
   int rate = 5000;
   int seconds = 12;
   int warmup = 2;
-  int records = 200000;
+  int records = 300000;
+  int tuned_records = 150000;
   int python_records = 20000;
   int runs = 5;
+  std::string workload = "both";
   bool python = true;
   bool latency = true;     // --no-latency: throughput only (for profiling)
   bool busy_fetch_given = false;  // --busy-fetch or --no-busy-fetch: one latency phase, not both
@@ -88,11 +106,37 @@ struct Args {
   serve::ServerOptions server;  // max_batch, max_wait_us, max_in_flight: serve's defaults unless given
 };
 
-std::string row(int i) {
-  char buf[96];
-  std::snprintf(buf, sizeof(buf), "%.3f,%.3f,%.3f,%.3f", 0.1 * (i % 17) - 0.5, 0.03 * (i % 29),
-                -0.2 * (i % 7), 1.0 + 0.01 * (i % 101));
-  return buf;
+// The records and model of one workload.
+struct Workload {
+  std::string suffix;      // of its RESULT names
+  int features = 0;
+  int classes = 0;         // model outputs; 1: regression
+  int partitions = 8;      // of the throughput topics (keeps each under the embedded cluster's ~5 MiB
+                           // per partition for 300k records)
+  std::vector<std::string> rows;  // 1,000 distinct CSV rows, sent round-robin
+  std::string model_pt;    // TorchScript, written by the Python script
+  std::string model_smlm;  // the same module as a streamml model file
+};
+
+std::vector<std::string> make_rows(int features) {
+  std::vector<std::string> rows;
+  for (int i = 0; i < 1000; ++i) {
+    std::string row;
+    char buf[32];
+    for (int f = 0; f < features; ++f) {
+      // Plain decimals of a few magnitudes, as sensor or feature-store values look.
+      const double v = features <= 4 ? (f == 0   ? 0.1 * (i % 17) - 0.5
+                                        : f == 1 ? 0.03 * (i % 29)
+                                        : f == 2 ? -0.2 * (i % 7)
+                                                 : 1.0 + 0.01 * (i % 101))
+                                     : ((i * 31 + f * 17) % 2000) / 100.0 - 10.0 + f * 0.0137;
+      std::snprintf(buf, sizeof(buf), features <= 4 ? "%.3f" : "%.4f", v);
+      if (f > 0) row += ',';
+      row += buf;
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
 }
 
 int g_topic_counter = 0;
@@ -108,6 +152,8 @@ std::string new_topic(const std::string& bootstrap, const std::string& prefix, i
 class Service {
  public:
   virtual ~Service() = default;
+  // CPU seconds the service used outside this process so far (a child's).
+  virtual double external_cpu_seconds() const { return 0; }
 };
 
 // When each input offset's output was acknowledged (wall clock, µs), from
@@ -170,10 +216,11 @@ class StreammlService : public Service {
 
 class PythonService : public Service {
  public:
-  PythonService(const Args& a, const std::string& script, const std::string& model, const std::string& in,
-                const std::string& out, const std::string& group) {
-    std::vector<std::string> args = {"/usr/bin/python3", script, "serve", "-b", a.bootstrap, "--model", model,
-                                     "--input", in, "--output", out, "-G", group};
+  PythonService(const Args& a, const std::string& script, const std::string& loop, const Workload& w,
+                const std::string& in, const std::string& out, const std::string& group) {
+    std::vector<std::string> args = {"/usr/bin/python3", script, "serve", "--loop", loop,
+                                     "-b", a.bootstrap, "--model", w.model_pt, "--features",
+                                     std::to_string(w.features), "--input", in, "--output", out, "-G", group};
     std::vector<char*> argv;
     for (auto& s : args) argv.push_back(s.data());
     argv.push_back(nullptr);
@@ -186,6 +233,19 @@ class PythonService : public Service {
     }
   }
   bool ok() const { return pid_ > 0; }
+  double external_cpu_seconds() const override {
+    // utime and stime, fields 14 and 15 of /proc/PID/stat, in clock ticks.
+    std::FILE* f = std::fopen(("/proc/" + std::to_string(pid_) + "/stat").c_str(), "r");
+    if (f == nullptr) return 0;
+    char buf[1024] = {};
+    const size_t len = std::fread(buf, 1, sizeof(buf) - 1, f);
+    std::fclose(f);
+    const char* p = std::strrchr(buf, ')');  // the command name may hold spaces
+    if (p == nullptr || len == 0) return 0;
+    unsigned long utime = 0, stime = 0;
+    if (std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2) return 0;
+    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  }
 
  private:
   pid_t pid_ = -1;
@@ -207,6 +267,8 @@ class OutputWatcher {
     thread_.join();
   }
   int64_t count() const { return count_.load(); }
+  // Outputs of wait_ready()'s probes (not in count(), time_of() or the latencies).
+  int64_t probes() const { return probes_.load(); }
   // Time (steady) at which the n-th output arrived (n >= 1), or nullopt.
   std::optional<Clock::time_point> time_of(int64_t n) {
     std::lock_guard lock(mu_);
@@ -239,8 +301,12 @@ class OutputWatcher {
       std::lock_guard lock(mu_);
       for (auto& m : msgs) {
         if (m.error()) continue;
-        arrivals_.push_back(t);
         auto key = m.key();
+        if (key == "probe") {
+          ++probes_;
+          continue;
+        }
+        arrivals_.push_back(t);
         if (key.size() > 1 && key[0] == 'L') {
           const int64_t sent = std::stoll(std::string(key.substr(1)));
           latencies_.push_back({sent, now - sent});
@@ -253,15 +319,16 @@ class OutputWatcher {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> count_{0};
+  std::atomic<int64_t> probes_{0};
   std::mutex mu_;
   std::vector<Clock::time_point> arrivals_;
   std::vector<std::pair<int64_t, int64_t>> latencies_;
 };
 
 // Waits until the service answers a probe (it joined its group).
-bool wait_ready(const std::string& bootstrap, const std::string& in, OutputWatcher& watcher) {
+bool wait_ready(const std::string& bootstrap, const std::string& in, const Workload& w, OutputWatcher& watcher) {
   kafka::Producer producer(kafka::Config{{"bootstrap.servers", bootstrap}, {"linger.ms", "0"}});
-  const std::string value = row(0);
+  const std::string& value = w.rows.front();
   const auto deadline = Clock::now() + std::chrono::seconds(60);
   while (Clock::now() < deadline) {
     kafka::ProduceRecord r;
@@ -271,7 +338,7 @@ bool wait_ready(const std::string& bootstrap, const std::string& in, OutputWatch
     producer.produce(r);
     producer.flush();
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    if (watcher.count() > 0) return true;
+    if (watcher.probes() > 0) return true;
   }
   return false;
 }
@@ -302,7 +369,8 @@ double idle_cpu_cores(double seconds) {
 
 // Sends `rate` records/s for `seconds`; latencies of those sent after the
 // warm-up.
-LatencyResult paced_run(const Args& a, const std::string& in, OutputWatcher& watcher, AckLog* acks) {
+LatencyResult paced_run(const Args& a, const Workload& w, const std::string& in, OutputWatcher& watcher,
+                        AckLog* acks) {
   const int total = a.rate * a.seconds;
   // Send time (µs) of each record by its input offset, from the delivery
   // reports (the opaque is the record's index).
@@ -319,8 +387,7 @@ LatencyResult paced_run(const Args& a, const std::string& in, OutputWatcher& wat
   const int64_t start_us = wall_us();
   const int64_t measure_from = start_us + int64_t{a.warmup} * 1'000'000;
   int64_t measured = 0;
-  std::vector<std::string> rows;
-  for (int i = 0; i < 1000; ++i) rows.push_back(row(i));
+  const std::vector<std::string>& rows = w.rows;
   // Paced in 1 ms ticks: each tick sends the records due by then, back to
   // back (5 per tick at 5,000/s), each keyed with its own send time. A wake-up
   // per record would make the load generator (and the broker answering one
@@ -368,10 +435,13 @@ LatencyResult paced_run(const Args& a, const std::string& in, OutputWatcher& wat
   return res;
 }
 
-void preload(const std::string& bootstrap, const std::string& in, int n) {
-  kafka::Producer producer(kafka::Config{{"bootstrap.servers", bootstrap}, {"linger.ms", "5"}});
-  std::vector<std::string> rows;
-  for (int i = 0; i < 1000; ++i) rows.push_back(row(i));
+void preload(const std::string& bootstrap, const std::string& in, const Workload& w, int n) {
+  // Large batches: the backlog should be in the log long before a service drains it.
+  kafka::Producer producer(kafka::Config{{"bootstrap.servers", bootstrap},
+                                         {"linger.ms", "20"},
+                                         {"batch.size", "1000000"},
+                                         {"batch.num.messages", "10000"}});
+  const std::vector<std::string>& rows = w.rows;
   for (int i = 0; i < n; ++i) {
     const std::string key = "T" + std::to_string(i);
     kafka::ProduceRecord r;
@@ -383,20 +453,33 @@ void preload(const std::string& bootstrap, const std::string& in, int n) {
   producer.flush();
 }
 
-// Drains a preloaded backlog of n records; records/s between the first and
-// the last output (excludes the group join).
-template <typename MakeService>
-double drain_run(const Args& a, int n, MakeService make) {
-  constexpr int kPartitions = 8;
-  const std::string in = new_topic(a.bootstrap, "bench-tp-in", kPartitions);
-  const std::string out = new_topic(a.bootstrap, "bench-tp-out", kPartitions);
-  preload(a.bootstrap, in, n);
-  OutputWatcher watcher(a.bootstrap, out, kPartitions);
-  auto service = make(in, out, "bench-tp-" + in);
+using MakeService = std::function<std::unique_ptr<Service>(const std::string& in, const std::string& out,
+                                                           const std::string& group, AckLog* acks)>;
+
+// Drains a preloaded backlog of n records: records/s from the first output
+// to the last (the group join is not in it; both Python loops fetch the
+// output topic's metadata before they consume, as a long-running service
+// has it: a producer that learns it only with its first record queues much
+// of the backlog meanwhile, and looks faster from its first output on).
+// `cpu_us_per_record`: the CPU time of everything (this process: broker,
+// reader, streamml; plus a Python service's process) over the same span, per
+// record: steadier than the rate on a shared machine.
+double drain_run(const Args& a, const Workload& w, int n, const MakeService& make, double& cpu_us_per_record) {
+  const std::string in = new_topic(a.bootstrap, "bench-tp-in", w.partitions);
+  const std::string out = new_topic(a.bootstrap, "bench-tp-out", w.partitions);
+  preload(a.bootstrap, in, w, n);
+  OutputWatcher watcher(a.bootstrap, out, w.partitions);
+  auto service = make(in, out, "bench-tp-" + in, nullptr);
   const auto deadline = Clock::now() + std::chrono::seconds(300);
-  while (watcher.count() < n && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  double cpu_first = -1;
+  while (watcher.count() < n && Clock::now() < deadline) {
+    if (cpu_first < 0 && watcher.count() > 0) cpu_first = process_cpu_seconds() + service->external_cpu_seconds();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  const double cpu_last = process_cpu_seconds() + service->external_cpu_seconds();
   auto first = watcher.time_of(1), last = watcher.time_of(n);
   if (!first || !last) return 0;
+  if (cpu_first >= 0) cpu_us_per_record = (cpu_last - cpu_first) * 1e6 / n;
   const double seconds = std::chrono::duration<double>(*last - *first).count();
   return seconds > 0 ? (n - 1) / seconds : 0;
 }
@@ -406,21 +489,18 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
-LatencyResult latency_run(const Args& a,
-                          const std::function<std::unique_ptr<Service>(const std::string&, const std::string&,
-                                                                       const std::string&, AckLog*)>& make,
-                          bool timed_acks) {
+LatencyResult latency_run(const Args& a, const Workload& w, const MakeService& make, bool timed_acks) {
   const std::string in = new_topic(a.bootstrap, "bench-lat-in", 1);
   const std::string out = new_topic(a.bootstrap, "bench-lat-out", 1);
   OutputWatcher watcher(a.bootstrap, out, 1);
   AckLog acks;
   auto service = make(in, out, "bench-lat-" + in, timed_acks ? &acks : nullptr);
-  if (!wait_ready(a.bootstrap, in, watcher)) {
+  if (!wait_ready(a.bootstrap, in, w, watcher)) {
     std::fprintf(stderr, "service did not answer within 60 s\n");
     return {};
   }
   const double idle = idle_cpu_cores(3);
-  LatencyResult res = paced_run(a, in, watcher, timed_acks ? &acks : nullptr);
+  LatencyResult res = paced_run(a, w, in, watcher, timed_acks ? &acks : nullptr);
   res.idle_cpu_cores = idle;
   return res;
 }
@@ -449,6 +529,8 @@ int main(int argc, char** argv) {
     else if (arg == "--warmup") a.warmup = std::stoi(next());
     else if (arg == "--records") a.records = std::stoi(next());
     else if (arg == "--python-records") a.python_records = std::stoi(next());
+    else if (arg == "--tuned-records") a.tuned_records = std::stoi(next());
+    else if (arg == "--workload") a.workload = next();
     else if (arg == "--runs") a.runs = std::stoi(next());
     else if (arg == "--no-python") a.python = false;
     else if (arg == "--no-latency") a.latency = false;
@@ -473,6 +555,10 @@ int main(int argc, char** argv) {
     }
   }
   set_log_level(std::getenv("SERVE_BENCH_VERBOSE") ? LogLevel::kInfo : LogLevel::kWarn);
+  if (a.workload != "small" && a.workload != "wide" && a.workload != "both") {
+    std::fprintf(stderr, "--workload %s: expected small, wide or both\n", a.workload.c_str());
+    return 2;
+  }
   std::unique_ptr<kafka::EmbeddedCluster> cluster;
   if (a.bootstrap.empty()) {
     cluster = std::make_unique<kafka::EmbeddedCluster>();
@@ -481,74 +567,113 @@ int main(int argc, char** argv) {
   const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("serve-bench-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string script = (std::filesystem::path(__FILE__).parent_path() / "python_baseline.py").string();
-  const std::string pt = (dir / "mlp.pt").string();
-  const std::string model_path = (dir / "mlp.smlm").string();
-  if (std::system(("/usr/bin/python3 " + script + " make-model " + pt).c_str()) != 0) {
-    std::fprintf(stderr, "cannot create the TorchScript model with %s\n", script.c_str());
-    return 1;
-  }
-  model::ModelConfig config;
-  config.task = model::Task::multiclass(3);
-  config.features.num_features = 4;
-  config.features.feature_names = {"a", "b", "c", "d"};
-  config.features.decoder_spec = "csv:names=a+b+c+d,features=a+b+c+d";
-  model::Model::from_torchscript(pt, config).save(model_path);
-  std::printf("# broker %s, model %s (TorchScript 4-64-32-3 MLP), offered load %d records/s for %d s (warm-up %d s)\n",
-              a.bootstrap.c_str(), pt.c_str(), a.rate, a.seconds, a.warmup);
 
-  auto make_streamml = [&](const std::string& in, const std::string& out, const std::string& group,
-                           AckLog* acks = nullptr) {
-    return std::unique_ptr<Service>(new StreammlService(a, model_path, in, out, group, acks));
+  std::vector<Workload> workloads;
+  auto add_workload = [&](std::string suffix, int features, int classes, int partitions) {
+    Workload w;
+    w.suffix = std::move(suffix);
+    w.features = features;
+    w.classes = classes;
+    w.partitions = partitions;
+    workloads.push_back(std::move(w));
   };
-  auto make_python = [&](const std::string& in, const std::string& out, const std::string& group,
-                         AckLog* = nullptr) {
-    return std::unique_ptr<Service>(new PythonService(a, script, pt, in, out, group));
-  };
+  if (a.workload != "wide") add_workload("", 4, 3, 8);
+  if (a.workload != "small") add_workload("_wide", 30, 1, 24);
+  for (Workload& w : workloads) {
+    w.rows = make_rows(w.features);
+    const std::string base = (dir / ("mlp" + std::to_string(w.features))).string();
+    w.model_pt = base + ".pt";
+    w.model_smlm = base + ".smlm";
+    const std::string make_model = "/usr/bin/python3 " + script + " make-model " + w.model_pt + " --features " +
+                                   std::to_string(w.features) + " --classes " + std::to_string(w.classes);
+    if (std::system(make_model.c_str()) != 0) {
+      std::fprintf(stderr, "cannot create the TorchScript model with %s\n", script.c_str());
+      return 1;
+    }
+    model::ModelConfig config;
+    config.task = w.classes == 1 ? model::Task::regression() : model::Task::multiclass(w.classes);
+    config.features.num_features = static_cast<size_t>(w.features);
+    std::string names;
+    for (int f = 0; f < w.features; ++f) {
+      config.features.feature_names.push_back("f" + std::to_string(f));
+      names += (f ? "+f" : "f") + std::to_string(f);
+    }
+    config.features.decoder_spec = "csv:names=" + names + ",features=" + names;
+    model::Model::from_torchscript(w.model_pt, config).save(w.model_smlm);
+    std::printf("# workload %s: %d features, %zu B rows, TorchScript MLP %d-64-32-%d\n",
+                w.suffix.empty() ? "small" : w.suffix.c_str() + 1, w.features, w.rows.front().size(), w.features,
+                w.classes);
+  }
+  std::printf("# broker %s, offered load %d records/s for %d s (warm-up %d s)\n", a.bootstrap.c_str(), a.rate,
+              a.seconds, a.warmup);
+  std::fflush(stdout);
 
-  LatencyResult lat;
-  if (a.latency) {
-    lat = latency_run(a, make_streamml, true);
-    print_latency("serve_latency", "serve_read_latency", lat);
-    if (!a.busy_fetch_given) {
-      Args busy = a;
-      busy.server.busy_fetch = true;
-      auto make_busy = [&](const std::string& in, const std::string& out, const std::string& group,
-                           AckLog* acks = nullptr) {
-        return std::unique_ptr<Service>(new StreammlService(busy, model_path, in, out, group, acks));
-      };
-      print_latency("serve_latency_busy_fetch", "serve_read_latency_busy_fetch", latency_run(busy, make_busy, true));
-    }
-  }
-  std::vector<double> tput;
-  for (int r = 0; r < a.runs; ++r) {
-    tput.push_back(drain_run(a, a.records, make_streamml));
-    std::printf("# streamml throughput run %d: %.0f records/s\n", r + 1, tput.back());
-    std::fflush(stdout);
-  }
-  const double serve_tput = median(tput);
-  if (!tput.empty()) std::printf("RESULT serve_throughput records_per_s=%.0f runs=%d records=%d min=%.0f max=%.0f\n", serve_tput,
-              a.runs, a.records, *std::min_element(tput.begin(), tput.end()),
-              *std::max_element(tput.begin(), tput.end()));
-  if (a.python) {
-    LatencyResult plat;
-    if (a.latency) {
-      plat = latency_run(a, make_python, false);
-      print_latency(nullptr, "serve_python_read_latency", plat);
-    }
-    std::vector<double> ptput;
+  struct Throughput {
+    std::vector<double> rates;
+    std::vector<double> cpu_us;  // per record, whole machine's share (see drain_run)
+  };
+  auto throughput = [&](const Workload& w, const char* who, int records, const MakeService& make) {
+    Throughput t;
     for (int r = 0; r < a.runs; ++r) {
-      ptput.push_back(drain_run(a, a.python_records, make_python));
-      std::printf("# python throughput run %d: %.0f records/s\n", r + 1, ptput.back());
+      double cpu_us = 0;
+      t.rates.push_back(drain_run(a, w, records, make, cpu_us));
+      t.cpu_us.push_back(cpu_us);
+      std::printf("# %s%s throughput run %d: %.0f records/s, %.2f us CPU/record\n", who, w.suffix.c_str(), r + 1,
+                  t.rates.back(), cpu_us);
       std::fflush(stdout);
     }
-    const double py_tput = median(ptput);
-    if (!ptput.empty()) {
-      std::printf("RESULT serve_python_throughput records_per_s=%.0f runs=%d records=%d\n", py_tput, a.runs,
-                  a.python_records);
+    return t;
+  };
+  auto print_throughput = [&](const std::string& name, const Throughput& t, int records) {
+    if (t.rates.empty()) return;
+    std::printf("RESULT %s records_per_s=%.0f cpu_us_per_record=%.2f runs=%d records=%d min=%.0f max=%.0f\n",
+                name.c_str(), median(t.rates), median(t.cpu_us), a.runs, records,
+                *std::min_element(t.rates.begin(), t.rates.end()), *std::max_element(t.rates.begin(), t.rates.end()));
+  };
+  for (const Workload& w : workloads) {
+    const std::string& sfx = w.suffix;
+    auto make_streamml = [&](const Args& args) -> MakeService {
+      return [&w, args](const std::string& in, const std::string& out, const std::string& group, AckLog* acks) {
+        return std::unique_ptr<Service>(new StreammlService(args, w.model_smlm, in, out, group, acks));
+      };
+    };
+    auto make_python = [&](const std::string& loop) -> MakeService {
+      return [&a, &w, &script, loop](const std::string& in, const std::string& out, const std::string& group,
+                                     AckLog*) {
+        return std::unique_ptr<Service>(new PythonService(a, script, loop, w, in, out, group));
+      };
+    };
+    LatencyResult lat;
+    if (a.latency) {
+      lat = latency_run(a, w, make_streamml(a), true);
+      print_latency(("serve_latency" + sfx).c_str(), ("serve_read_latency" + sfx).c_str(), lat);
+      if (!a.busy_fetch_given && sfx.empty()) {
+        Args busy = a;
+        busy.server.busy_fetch = true;
+        print_latency("serve_latency_busy_fetch", "serve_read_latency_busy_fetch",
+                      latency_run(busy, w, make_streamml(busy), true));
+      }
     }
-    std::printf("RESULT serve_vs_python throughput_ratio=%.1f p99_ratio=%.3f\n",
-                py_tput > 0 ? serve_tput / py_tput : 0,
-                plat.summary.p99_ms > 0 ? lat.summary.p99_ms / plat.summary.p99_ms : 0);
+    const Throughput tput = throughput(w, "streamml", a.records, make_streamml(a));
+    print_throughput("serve_throughput" + sfx, tput, a.records);
+    if (!a.python) continue;
+    LatencyResult tuned_lat;
+    if (a.latency) {
+      tuned_lat = latency_run(a, w, make_python("tuned"), false);
+      print_latency(nullptr, ("serve_tuned_python_read_latency" + sfx).c_str(), tuned_lat);
+    }
+    const Throughput tuned = throughput(w, "tuned python", a.tuned_records, make_python("tuned"));
+    print_throughput("serve_tuned_python_throughput" + sfx, tuned, a.tuned_records);
+    const Throughput kafka_ml = throughput(w, "kafka-ml python", a.python_records, make_python("kafka-ml"));
+    print_throughput("serve_kafkaml_python_throughput" + sfx, kafka_ml, a.python_records);
+    const double serve_tput = median(tput.rates);
+    std::printf("RESULT serve_vs_tuned_python%s throughput_ratio=%.2f cpu_ratio=%.2f p99_ratio=%.3f\n", sfx.c_str(),
+                median(tuned.rates) > 0 ? serve_tput / median(tuned.rates) : 0,
+                median(tput.cpu_us) > 0 ? median(tuned.cpu_us) / median(tput.cpu_us) : 0,
+                tuned_lat.summary.p99_ms > 0 ? lat.summary.p99_ms / tuned_lat.summary.p99_ms : 0);
+    std::printf("RESULT serve_vs_kafkaml_python%s throughput_ratio=%.1f\n", sfx.c_str(),
+                median(kafka_ml.rates) > 0 ? serve_tput / median(kafka_ml.rates) : 0);
+    std::fflush(stdout);
   }
   std::filesystem::remove_all(dir);
   return 0;
