@@ -15,7 +15,7 @@
 #    build-tsan/: prefetch, consumer groups, output sequence,
 #    producer/consumer, the serving loop); STREAMML_CI_TSAN=0 skips it;
 #  - a fuzz smoke pass of every libFuzzer target (scripts/fuzz.sh, clang,
-#    build-fuzz/), STREAMML_CI_FUZZ_SECONDS per target (30; 0 skips it).
+#    build-fuzz/), STREAMML_CI_FUZZ_SECONDS per target (15; 0 skips it).
 # Measured times on 2 cores: "CI time" in BENCHMARKS.md.
 #
 # The last line printed is "N passed, N failed" over all stages (ctest tests,
@@ -90,7 +90,7 @@ if [ "${STREAMML_CI_TSAN:-1}" != 0 ]; then
   count_ctest "${logs}/tsan.log" "TSan suite"
 fi
 
-fuzz_seconds="${STREAMML_CI_FUZZ_SECONDS:-30}"
+fuzz_seconds="${STREAMML_CI_FUZZ_SECONDS:-15}"
 if [ "${fuzz_seconds}" != 0 ]; then
   stage_start "fuzz smoke, ${fuzz_seconds}s per target"
   STREAMML_FUZZ_SEED="${STREAMML_FUZZ_SEED:-1}" bash scripts/fuzz.sh "${fuzz_seconds}" 2>&1 | tee "${logs}/fuzz.log"
