@@ -72,8 +72,8 @@ def install_stop():
     return running
 
 
-def serve_tuned(args):
-    import numpy as np
+def start_service(args):
+    """The model (one thread), both clients and the stop flag; subscribed."""
     from confluent_kafka import Consumer, Producer
 
     torch.set_num_threads(1)
@@ -85,6 +85,13 @@ def serve_tuned(args):
     producer.list_topics(args.output, timeout=30)  # a long-running service knows its output topic
     running = install_stop()
     consumer.subscribe([args.input])
+    return model, consumer, producer, running
+
+
+def serve_tuned(args):
+    import numpy as np
+
+    model, consumer, producer, running = start_service(args)
     served = 0
     while running[0]:
         msgs = consumer.consume(500, 0.1)
@@ -125,17 +132,7 @@ def serve_tuned(args):
 
 
 def serve_kafka_ml(args):
-    from confluent_kafka import Consumer, Producer
-
-    torch.set_num_threads(1)
-    model = torch.jit.load(args.model)
-    model.eval()
-    consumer_config, producer_config = client_configs(args)
-    consumer = Consumer(consumer_config)
-    producer = Producer(producer_config)
-    producer.list_topics(args.output, timeout=30)  # a long-running service knows its output topic
-    running = install_stop()
-    consumer.subscribe([args.input])
+    model, consumer, producer, running = start_service(args)
     served = 0
     while running[0]:
         msg = consumer.poll(0.1)
