@@ -34,7 +34,8 @@
 //   * saturated throughput: a preloaded backlog drained as fast as possible,
 //     records/s from the first to the last output, and the CPU time of all
 //     of it per record (median of --runs runs; see drain_run()).
-// Prints `RESULT serve_<name> key=value ...` lines.
+// Prints `RESULT serve_<name> key=value ...` lines. SERVE_BENCH_VERBOSE=1 adds
+// serve's metrics lines and, per drain, the CPU share of each thread.
 //
 // Usage: serve_latency_bench [--rate 5000] [--seconds 12] [--warmup 2]
 //          [--records 300000] [--tuned-records 150000] [--python-records 20000] [--runs 5]
@@ -453,6 +454,44 @@ void preload(const std::string& bootstrap, const std::string& in, const Workload
   producer.flush();
 }
 
+// CPU ticks per thread of this process (tid -> (name, utime + stime)).
+std::map<int, std::pair<std::string, long>> thread_ticks() {
+  std::map<int, std::pair<std::string, long>> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::FILE* f = std::fopen((entry.path() / "stat").c_str(), "r");
+    if (f == nullptr) continue;
+    char buf[1024] = {};
+    const size_t len = std::fread(buf, 1, sizeof(buf) - 1, f);
+    std::fclose(f);
+    const char* open = std::strchr(buf, '(');
+    const char* close = std::strrchr(buf, ')');
+    unsigned long utime = 0, stime = 0;
+    if (len == 0 || open == nullptr || close == nullptr ||
+        std::sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2) {
+      continue;
+    }
+    out[std::stoi(entry.path().filename().string())] = {std::string(open + 1, close), static_cast<long>(utime + stime)};
+  }
+  return out;
+}
+
+// With SERVE_BENCH_VERBOSE: the CPU share of each thread name over a span.
+void print_thread_cpu(const std::map<int, std::pair<std::string, long>>& before, double seconds) {
+  std::map<std::string, double> by_name;
+  for (const auto& [tid, now] : thread_ticks()) {
+    auto it = before.find(tid);
+    const long start = it != before.end() ? it->second.second : 0;
+    // Threads streamml and the benchmark start keep the process's name: tell them apart by id.
+    const std::string name = now.first.rfind("rdk:", 0) == 0 ? now.first : now.first + "/" + std::to_string(tid);
+    by_name[name] += static_cast<double>(now.second - start) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  }
+  std::string line;
+  for (const auto& [name, cpu] : by_name) {
+    if (cpu / seconds >= 0.02) line += " " + name + " " + std::to_string(static_cast<int>(100 * cpu / seconds)) + "%";
+  }
+  std::printf("#   threads' CPU over the drain (%% of one core):%s\n", line.c_str());
+}
+
 using MakeService = std::function<std::unique_ptr<Service>(const std::string& in, const std::string& out,
                                                            const std::string& group, AckLog* acks)>;
 
@@ -472,8 +511,12 @@ double drain_run(const Args& a, const Workload& w, int n, const MakeService& mak
   auto service = make(in, out, "bench-tp-" + in, nullptr);
   const auto deadline = Clock::now() + std::chrono::seconds(300);
   double cpu_first = -1;
+  std::map<int, std::pair<std::string, long>> ticks_first;
   while (watcher.count() < n && Clock::now() < deadline) {
-    if (cpu_first < 0 && watcher.count() > 0) cpu_first = process_cpu_seconds() + service->external_cpu_seconds();
+    if (cpu_first < 0 && watcher.count() > 0) {
+      cpu_first = process_cpu_seconds() + service->external_cpu_seconds();
+      if (std::getenv("SERVE_BENCH_VERBOSE")) ticks_first = thread_ticks();
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   const double cpu_last = process_cpu_seconds() + service->external_cpu_seconds();
@@ -481,6 +524,7 @@ double drain_run(const Args& a, const Workload& w, int n, const MakeService& mak
   if (!first || !last) return 0;
   if (cpu_first >= 0) cpu_us_per_record = (cpu_last - cpu_first) * 1e6 / n;
   const double seconds = std::chrono::duration<double>(*last - *first).count();
+  if (!ticks_first.empty() && seconds > 0) print_thread_cpu(ticks_first, seconds);
   return seconds > 0 ? (n - 1) / seconds : 0;
 }
 
