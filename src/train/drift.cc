@@ -211,7 +211,8 @@ void Adwin::drop_oldest() {
 }
 
 // Tests every split at a bucket boundary, oldest part W0 first; drops the
-// oldest bucket and starts over while a split shows a change.
+// oldest bucket and starts over while a split shows a change. True when a
+// change counts as an alarm (see adwin_two_sided).
 bool Adwin::detect_change() {
   bool changed = false;
   const int64_t min_window = options_.adwin_min_window;
@@ -237,9 +238,11 @@ bool Adwin::detect_change() {
         const double eps = std::sqrt(2.0 / m * variance * log_term) + 2.0 / (3.0 * m) * log_term;
         const double diff = std::abs(mean0 - mean1);
         if (diff > eps) {
-          statistic_ = std::max(statistic_, diff);
           cut = true;
-          changed = true;
+          if (options_.adwin_two_sided || mean1 > mean0) {
+            statistic_ = std::max(statistic_, diff);
+            changed = true;
+          }
           break;
         }
       }

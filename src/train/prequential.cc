@@ -183,7 +183,7 @@ void PrequentialEvaluator::add(const model::Predictions& predictions, const floa
   }
 }
 
-Metrics PrequentialEvaluator::metrics() const {
+Metrics PrequentialEvaluator::metrics(bool with_auc) const {
   Metrics out;
   if (count_ == 0) return out;
   out["preq_records"] = static_cast<double>(count_);
@@ -200,7 +200,7 @@ Metrics PrequentialEvaluator::metrics() const {
     out["preq_faded_mae"] = faded_error_ / faded_n_;
     out["preq_faded_rmse"] = std::sqrt(std::max(0.0, faded_squared_ / faded_n_));
   }
-  if (task_.kind == model::TaskKind::kBinary) {
+  if (with_auc && task_.kind == model::TaskKind::kBinary) {
     std::vector<std::pair<float, bool>> pairs;
     pairs.reserve(ring_.size());
     for (const Entry& e : ring_) pairs.emplace_back(e.score, e.positive);

@@ -225,6 +225,29 @@ Metrics Trainer::train_step(const data::Batch& batch) {
   return metrics;
 }
 
+void Trainer::reset_optimizer() {
+  ModelImpl& impl = model::detail_impl(model_);
+  impl.optimizer.reset();
+  impl.pending_optimizer_state.clear();
+}
+
+void Trainer::set_learning_rate(double learning_rate) {
+  if (!(learning_rate > 0.0) || !std::isfinite(learning_rate)) {
+    throw ConfigError(fmt::format("learning_rate {} is invalid: use a number > 0", learning_rate));
+  }
+  options_.learning_rate = learning_rate;
+}
+
+void Trainer::reset_weights(uint64_t seed) {
+  ModelImpl& impl = model::detail_impl(model_);
+  if (impl.kind != model::ModelKind::kMlp) {
+    throw ConfigError("the weights of a TorchScript model cannot be reset: its initialisation is not known");
+  }
+  torch::manual_seed(seed);
+  impl.build_mlp();
+  reset_optimizer();
+}
+
 Metrics Trainer::evaluate(data::BatchSource& source) { return train::evaluate(model_, source); }
 
 History Trainer::fit(data::BatchSource& train, data::BatchSource* validation,

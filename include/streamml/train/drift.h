@@ -12,7 +12,10 @@
 //     tested; while |mean(W0) - mean(W1)| exceeds
 //       eps_cut = sqrt(2/m * var(W) * ln(2/d')) + 2/(3m) * ln(2/d'),
 //       m = 1 / (1/|W0| + 1/|W1|),  d' = delta / ln(|W|),
-//     the oldest bucket is dropped. A drop is a detected change.
+//     the oldest bucket is dropped. A drop is a detected change; unless
+//     adwin_two_sided, only a rise of the mean (mean(W1) > mean(W0)) raises
+//     an alarm, as wanted on an error stream (a model that gets better
+//     shrinks the window too, silently), as MOA's ADWIN change detector does.
 //   * PageHinkley: the Page-Hinkley test (Page 1954; Mouss et al. 2004) for
 //     an increase of the mean: m_T = alpha * m_{T-1} + (x_T - mean_T - delta),
 //     M_T = min(M_T, m_T); a change when m_T - M_T > lambda (after
@@ -54,6 +57,7 @@ struct DriftDetectorOptions {
   int adwin_clock = 32;        // ADWIN: values between two checks for a change (>= 1)
   int adwin_max_buckets = 5;   // ADWIN: buckets kept per size (>= 2)
   int adwin_min_window = 5;    // ADWIN: smallest |W0| and |W1| tested (>= 1)
+  bool adwin_two_sided = false;  // ADWIN: also alarm when the mean falls
   // Page-Hinkley: tolerated increase of the mean (its own delta, >= 0); the
   // default suits a 0/1 error stream.
   double ph_delta = 0.05;

@@ -58,8 +58,8 @@ class PrequentialEvaluator {
   // Records evaluated since construction (or restore()).
   int64_t count() const { return count_; }
   // The metrics (empty before the first record). The windowed AUC costs
-  // O(window log window).
-  Metrics metrics() const;
+  // O(window log window): with_auc = false leaves both AUCs out.
+  Metrics metrics(bool with_auc = true) const;
   // Empties the window and the faded sums; count() is kept.
   void clear();
 

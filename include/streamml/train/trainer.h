@@ -89,6 +89,19 @@ class Trainer {
   // DivergenceError, without updating the weights, when the loss is not finite.
   Metrics train_step(const data::Batch& batch);
 
+  // Drift responses of online learning (OnlineTrainer):
+  // Drops the optimizer's state (moments, step counts); the next step starts
+  // a fresh optimizer of the same kind.
+  void reset_optimizer();
+  // Changes the learning rate of the following steps. Throws ConfigError
+  // unless it is a finite number > 0.
+  void set_learning_rate(double learning_rate);
+  // Replaces the weights of a built-in model by freshly initialised ones
+  // (deterministic for `seed`) and drops the optimizer's state; feature
+  // statistics, offsets and metadata are kept. Throws ConfigError for a
+  // TorchScript model (its initialisation is not known).
+  void reset_weights(uint64_t seed);
+
   // Ends fit() after the current batch. Safe to call from any thread or a
   // signal handler.
   void request_stop() { stop_requested_.store(true); }

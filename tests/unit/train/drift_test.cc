@@ -158,6 +158,18 @@ TEST(Drift, AdwinDropsTheOldConceptFromItsWindowAfterAChange) {
   EXPECT_LT(adwin.width(), 4000 + after);
 }
 
+TEST(Drift, AdwinAlarmsOnAFallingMeanOnlyWhenTwoSided) {
+  const std::vector<double> falling = error_stream(21, 8000, 4000, 0.5, 0.1);
+  DriftDetectorOptions o;
+  Adwin one_sided(o);
+  EXPECT_EQ(first_alarm(one_sided, falling), -1);
+  // The window still forgets the old error rate.
+  EXPECT_NEAR(one_sided.mean(), 0.1, 0.05);
+  o.adwin_two_sided = true;
+  Adwin two_sided(o);
+  EXPECT_GE(first_alarm(two_sided, falling), 4000);
+}
+
 void expect_state_round_trip(DriftDetectorKind kind) {
   const std::vector<double> values = error_stream(11, 12000, 6000, 0.15, 0.5);
   auto original = make_drift_detector(options_for(kind));
