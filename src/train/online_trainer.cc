@@ -201,7 +201,11 @@ OnlineResult OnlineTrainer::run(data::BatchSource& source, const Callbacks& call
     std::vector<DriftEvent> drifts;
     if (predict_first) {
       model::Predictions predictions = predict_batch(*batch);
-      if (evaluator_) drifts = evaluate(*batch, predictions);
+      if (evaluator_) {
+        const int64_t evaluated_before = evaluator_->count();
+        drifts = evaluate(*batch, predictions);
+        for (DriftEvent& event : drifts) event.run_record = context.records + (event.record - evaluated_before);
+      }
     }
     if (!drifts.empty()) {
       result.drifts += static_cast<int64_t>(drifts.size());

@@ -50,6 +50,7 @@ struct DriftEvent {
   int32_t partition = -1;     // its partition
   int64_t offset = -1;        // its offset
   int64_t record = 0;         // records evaluated so far over all runs, this one included
+  int64_t run_record = 0;     // records of this run up to this one, this one included
   int64_t drifts = 0;         // drifts detected so far over all runs, this one included
   std::string detector;       // "adwin", "page-hinkley" or "ddm"
   double statistic = 0.0;     // the detector's statistic that raised the alarm
