@@ -189,6 +189,10 @@ OnlineResult OnlineTrainer::run(data::BatchSource& source, const Callbacks& call
     }
     return predictions;
   };
+  // The training step's forward pass is the prediction before the update
+  // when training mode predicts as eval mode does (a built-in network
+  // without dropout): evaluation then costs no second forward pass.
+  const bool fused = model_.kind() == model::ModelKind::kMlp && model_.spec().dropout == 0.0;
   while (!stop_requested_.load()) {
     std::optional<data::Batch> batch = source.next();
     if (!batch) break;
@@ -197,31 +201,33 @@ OnlineResult OnlineTrainer::run(data::BatchSource& source, const Callbacks& call
     // batch, unless it has no standardisation statistics yet (the first
     // update takes them from this batch; that batch is not evaluated).
     const bool can_predict = model_.has_stats() || !model_.standardizes();
-    const bool predict_first = (options_.predict || evaluator_) && can_predict;
-    std::vector<DriftEvent> drifts;
-    if (predict_first) {
-      model::Predictions predictions = predict_batch(*batch);
-      if (evaluator_) {
-        const int64_t evaluated_before = evaluator_->count();
-        drifts = evaluate(*batch, predictions);
-        for (DriftEvent& event : drifts) event.run_record = context.records + (event.record - evaluated_before);
-      }
-    }
-    if (!drifts.empty()) {
-      result.drifts += static_cast<int64_t>(drifts.size());
-      for (const DriftEvent& event : drifts) {
-        log_warn("drift {} detected by {} at {}:{}:{} (record {}, statistic {:.4g}, error now {:.4g}); action {}",
-                 event.drifts, event.detector, event.topic, event.partition, event.offset, event.record,
-                 event.statistic, event.error, event.action);
-        for (Callback* cb : callbacks) cb->on_drift(context, event);
-      }
-      respond_to_drift(drifts.back().drifts);
-    }
+    const bool predict_first = options_.predict && can_predict;
+    const bool evaluate_batch = evaluator_ && can_predict;
+    std::optional<model::Predictions> before_update;
+    if (predict_first || (evaluate_batch && !fused)) before_update = predict_batch(*batch);
     for (Callback* cb : callbacks) cb->on_batch_begin(context, context.step);
-    Metrics metrics = trainer_.train_step(*batch);
+    model::Predictions step_predictions;
+    Metrics metrics =
+        trainer_.train_step(*batch, evaluate_batch && !before_update ? &step_predictions : nullptr);
     if (options_.predict && !predict_first) predict_batch(*batch);
     count_down_boost();
     remember(*batch);
+    if (evaluate_batch) {
+      const int64_t evaluated_before = evaluator_->count();
+      std::vector<DriftEvent> drifts = evaluate(*batch, before_update ? *before_update : step_predictions);
+      // The action takes effect from the next batch on.
+      if (!drifts.empty()) {
+        result.drifts += static_cast<int64_t>(drifts.size());
+        for (DriftEvent& event : drifts) {
+          event.run_record = context.records + (event.record - evaluated_before);
+          log_warn("drift {} detected by {} at {}:{}:{} (record {}, statistic {:.4g}, error now {:.4g}); action {}",
+                   event.drifts, event.detector, event.topic, event.partition, event.offset, event.record,
+                   event.statistic, event.error, event.action);
+          for (Callback* cb : callbacks) cb->on_drift(context, event);
+        }
+        respond_to_drift(drifts.back().drifts);
+      }
+    }
     ++result.batches;
     result.records += static_cast<int64_t>(batch->size);
     model_.set_metadata(kOnlineRecordsKey, std::to_string(records_before + result.records));

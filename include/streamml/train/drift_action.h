@@ -7,7 +7,7 @@
 //   boost-lr=F:N     multiply the learning rate by F for the next N batches
 //   reset-model      fresh weights and optimizer (built-in models)
 //   retrain-window=N fresh weights and optimizer, then one pass over the
-//                    last N records seen before the alarm's batch
+//                    last N records (at least), the alarm's batch included
 // Every action also reports the drift (events, logs, counters). A value type.
 #pragma once
 

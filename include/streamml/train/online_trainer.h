@@ -4,13 +4,15 @@
 // KafkaDataset in mini-batch mode, or any BatchSource):
 //
 //   for each mini-batch:
-//     predict it with the current model (test-then-train), hand the
-//       predictions to on_predict_batch_end (options.predict) and to the
-//       prequential evaluator (options.evaluate, prequential.h), whose
-//       per-record errors feed the drift detector (drift.h)
-//     on a drift: on_drift callbacks, then the drift action
-//       (drift_action.h) before the update
+//     predict it with the current model (test-then-train) and hand the
+//       predictions to on_predict_batch_end (options.predict)
 //     Trainer::train_step (one optimizer update)
+//     evaluate the predictions made before the update (options.evaluate,
+//       prequential.h: the step's own forward pass for a built-in network
+//       without dropout, else a separate prediction); the per-record errors
+//       feed the drift detector (drift.h)
+//     on a drift: on_drift callbacks, then the drift action
+//       (drift_action.h), which takes effect from the next batch
 //     on_batch_end callbacks (metrics)
 //     every `checkpoint_every` batches: save the model file (weights,
 //       optimizer, offsets = the positions after the trained records), then

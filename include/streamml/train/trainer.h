@@ -87,7 +87,10 @@ class Trainer {
   // model (when it standardises) takes them from this batch and keeps them.
   // Returns the batch's metrics plus "step" (steps so far). Throws
   // DivergenceError, without updating the weights, when the loss is not finite.
-  Metrics train_step(const data::Batch& batch);
+  // With `predictions`, stores there the step's forward pass as predictions:
+  // made with the weights before the update, in training mode (so with
+  // dropout when the model has it).
+  Metrics train_step(const data::Batch& batch, model::Predictions* predictions = nullptr);
 
   // Drift responses of online learning (OnlineTrainer):
   // Drops the optimizer's state (moments, step counts); the next step starts

@@ -186,11 +186,12 @@ TEST(OnlineDrift, BoostLrRaisesTheLearningRateForNBatchesAfterADrift) {
   online.run(source, {&recorder});
   ASSERT_FALSE(recorder.events.empty());
   const int64_t batch = recorder.events.front().offset / 32;  // the batch of the first alarm, 0-based
+  // learning_rates[b]: the rate after batch b's step and its drift action.
   EXPECT_DOUBLE_EQ(recorder.learning_rates.at(batch - 1), 0.01);
-  // Boosted while training the alarm's batch and the next 3, back at the 5th.
-  for (int64_t b = batch; b < batch + 4; ++b) EXPECT_DOUBLE_EQ(recorder.learning_rates.at(b), 0.04) << b;
-  if (recorder.events.size() == 1 || recorder.events[1].offset / 32 > batch + 5) {
-    EXPECT_DOUBLE_EQ(recorder.learning_rates.at(batch + 4), 0.01);
+  // Boosted for the 5 batches after the alarm's, back after the 5th.
+  for (int64_t b = batch; b < batch + 5; ++b) EXPECT_DOUBLE_EQ(recorder.learning_rates.at(b), 0.04) << b;
+  if (recorder.events.size() == 1 || recorder.events[1].offset / 32 > batch + 6) {
+    EXPECT_DOUBLE_EQ(recorder.learning_rates.at(batch + 5), 0.01);
   }
   EXPECT_DOUBLE_EQ(trainer.options().learning_rate, recorder.learning_rates.back());
 }
