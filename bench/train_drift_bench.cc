@@ -158,15 +158,20 @@ RunResult run(uint64_t seed, int64_t records, std::vector<int64_t> drift_at, std
   return result;
 }
 
-double median(std::vector<double> v) {
-  if (v.empty()) return -1;
+// Median with -1 (never) counting as larger than every value.
+std::string median(std::vector<double> v) {
+  if (v.empty()) return "-";
+  for (double& x : v) {
+    if (x < 0) x = 1e300;
+  }
   std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  const double m = v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  return m >= 1e299 ? "never" : fmt::format("{:.0f}", m);
 }
 
 std::string list(const std::vector<double>& v) {
   std::string out;
-  for (double x : v) out += (out.empty() ? "" : " ") + fmt::format("{}", x);
+  for (double x : v) out += (out.empty() ? "" : " ") + (x < 0 ? std::string("never") : fmt::format("{:.0f}", x));
   return out;
 }
 
@@ -224,8 +229,9 @@ int main(int argc, char** argv) {
         recoveries.push_back(static_cast<double>(r.recovery));
         before.push_back(r.accuracy_before);
       }
-      std::printf("| %s | %.0f (%s) | %d/%d | %.3f | %.0f (%s) |\n", action, median(delays), list(delays).c_str(),
-                  early, seeds, median(before), median(recoveries), list(recoveries).c_str());
+      std::sort(before.begin(), before.end());
+      std::printf("| %s | %s (%s) | %d/%d | %.3f | %s (%s) |\n", action, median(delays).c_str(), list(delays).c_str(),
+                  early, seeds, before[before.size() / 2], median(recoveries).c_str(), list(recoveries).c_str());
       std::fflush(stdout);
     }
     std::printf("\n");
@@ -247,7 +253,9 @@ int main(int argc, char** argv) {
   // 4: overhead, 3 rounds each, alternating.
   {
     std::vector<double> plain, evaluated;
-    for (int round = 0; round < 3; ++round) {
+    double state_us = 0;
+    size_t state_bytes = 0;
+    for (int round = 0; round < 5; ++round) {
       plain.push_back(stationary / run(7, stationary, {}, {0}, "log", false, false, checkpoint).seconds);
       // The same work as `train --online` by default: evaluation and ADWIN
       // (no per-record recorder: predict is off in the default CLI).
@@ -266,8 +274,22 @@ int main(int argc, char** argv) {
       const auto start = std::chrono::steady_clock::now();
       t.run(source);
       evaluated.push_back(stationary / std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      // What each checkpoint adds: the evaluator's and the detector's states.
+      const auto state_start = std::chrono::steady_clock::now();
+      train::PrequentialEvaluator evaluator(model.task());
+      evaluator.restore(model.metadata().at(train::kPrequentialStateKey));
+      auto detector = train::make_drift_detector(online.drift);
+      detector->restore(model.metadata().at(train::kDriftStateKey));
+      size_t bytes = 0;
+      for (int i = 0; i < 20; ++i) bytes += evaluator.state().size() + detector->state().size();
+      state_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - state_start).count() / 20;
+      state_bytes = bytes / 20;
     }
-    const double p = median(plain), e = median(evaluated);
+    std::sort(plain.begin(), plain.end());
+    std::sort(evaluated.begin(), evaluated.end());
+    const double p = plain[plain.size() / 2], e = evaluated[evaluated.size() / 2];
+    std::printf("writing the evaluator's and the detector's states (each checkpoint): %.0f us, %zu bytes\n", state_us,
+                state_bytes);
     std::printf("## Overhead, %lld records, checkpoint every 100 batches\n\n"
                 "online training alone: %.0f records/s (rounds %s)\n"
                 "with prequential evaluation + ADWIN: %.0f records/s (rounds %s)\n"

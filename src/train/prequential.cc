@@ -149,34 +149,49 @@ void PrequentialEvaluator::push(const Entry& e) {
   }
 }
 
+PrequentialEvaluator::Entry PrequentialEvaluator::binary_entry(float score, bool positive) {
+  Entry e;
+  const double p = std::clamp(static_cast<double>(score), kMinProbability, 1.0 - kMinProbability);
+  e.score = score;
+  e.positive = positive;
+  // The predicted class is 1 when P(class 1) >= 0.5 (model/predictions.h).
+  e.error = (score >= 0.5f) == positive ? 0.0 : 1.0;
+  e.loss = -std::log(positive ? p : 1.0 - p);
+  return e;
+}
+
+PrequentialEvaluator::Entry PrequentialEvaluator::multiclass_entry(float true_class_probability, bool correct) {
+  Entry e;
+  e.score = true_class_probability;
+  e.error = correct ? 0.0 : 1.0;
+  e.loss = -std::log(std::max(static_cast<double>(true_class_probability), kMinProbability));
+  return e;
+}
+
+PrequentialEvaluator::Entry PrequentialEvaluator::regression_entry(double abs_error) {
+  Entry e;
+  e.error = abs_error;
+  e.loss = abs_error * abs_error;
+  return e;
+}
+
 void PrequentialEvaluator::add(const model::Predictions& predictions, const float* labels,
                                std::vector<double>* errors) {
   for (size_t r = 0; r < predictions.size; ++r) {
     const float label = labels[r];
     Entry e;
     switch (task_.kind) {
-      case model::TaskKind::kBinary: {
-        const double p = std::clamp(static_cast<double>(predictions.values[r]), kMinProbability, 1.0 - kMinProbability);
-        e.positive = label > 0.5f;
-        e.score = predictions.values[r];
-        e.error = predictions.classes[r] == (e.positive ? 1 : 0) ? 0.0 : 1.0;
-        e.loss = -std::log(e.positive ? p : 1.0 - p);
-        break;
-      }
+      case model::TaskKind::kBinary: e = binary_entry(predictions.values[r], label > 0.5f); break;
       case model::TaskKind::kMulticlass: {
         const size_t k = predictions.width();
         const auto y = static_cast<size_t>(label);
-        const double p = y < k ? static_cast<double>(predictions.values[r * k + y]) : 0.0;
-        e.error = predictions.classes[r] == static_cast<int64_t>(label) ? 0.0 : 1.0;
-        e.loss = -std::log(std::max(p, kMinProbability));
+        const float p = y < k ? predictions.values[r * k + y] : 0.0f;
+        e = multiclass_entry(p, predictions.classes[r] == static_cast<int64_t>(label));
         break;
       }
-      case model::TaskKind::kRegression: {
-        const double d = static_cast<double>(predictions.values[r]) - static_cast<double>(label);
-        e.error = std::abs(d);
-        e.loss = d * d;
+      case model::TaskKind::kRegression:
+        e = regression_entry(std::abs(static_cast<double>(predictions.values[r]) - static_cast<double>(label)));
         break;
-      }
     }
     push(e);
     if (errors != nullptr) errors->push_back(e.error);
@@ -212,26 +227,37 @@ Metrics PrequentialEvaluator::metrics(bool with_auc) const {
   return out;
 }
 
+// The state keeps what each entry is computed from (binary: the score and
+// the label; multiclass: the true class's probability and whether the
+// prediction was right; regression: the absolute error), and the faded AUC
+// weights relative to the newest one, as floats.
 std::string PrequentialEvaluator::state() const {
-  std::string out = fmt::format("prequential task={} count={} faded={}:{}:{}:{} scale={} window=", task_.to_string(),
-                                count_, num(faded_n_), num(faded_error_), num(faded_loss_), num(faded_squared_),
-                                num(scale_));
+  std::string out = fmt::format("prequential task={} count={} faded={}:{}:{}:{} window=", task_.to_string(),
+                                count_, num(faded_n_), num(faded_error_), num(faded_loss_), num(faded_squared_));
+  out.reserve(out.size() + ring_.size() * 12 + (faded_pos_.empty() ? 0 : kFadedAucBins * 24));
   // Oldest first.
   const size_t start = ring_.size() < static_cast<size_t>(options_.window) ? 0 : next_;
   for (size_t i = 0; i < ring_.size(); ++i) {
     const Entry& e = ring_[(start + i) % ring_.size()];
     if (i > 0) out += ',';
-    out += num(e.error) + ':' + num(e.loss);
-    if (task_.kind == model::TaskKind::kBinary) out += ':' + num(e.score) + ':' + (e.positive ? "1" : "0");
+    switch (task_.kind) {
+      case model::TaskKind::kBinary: fmt::format_to(std::back_inserter(out), "{}{}", e.score, e.positive ? '+' : '-'); break;
+      case model::TaskKind::kMulticlass:
+        fmt::format_to(std::back_inserter(out), "{}{}", e.score, e.error > 0.5 ? '!' : '=');
+        break;
+      case model::TaskKind::kRegression: fmt::format_to(std::back_inserter(out), "{}", e.error); break;
+    }
   }
   if (task_.kind == model::TaskKind::kBinary) {
     out += " auc=";
     bool first = true;
     for (size_t b = 0; b < kFadedAucBins; ++b) {
-      if (faded_pos_[b] == 0 && faded_neg_[b] == 0) continue;
+      const auto pos = static_cast<float>(faded_pos_[b] / scale_);
+      const auto neg = static_cast<float>(faded_neg_[b] / scale_);
+      if (pos == 0 && neg == 0) continue;
       if (!first) out += ',';
       first = false;
-      out += fmt::format("{}:{}:{}", b, num(faded_pos_[b]), num(faded_neg_[b]));
+      fmt::format_to(std::back_inserter(out), "{}:{}:{}", b, pos, neg);
     }
   }
   return out;
@@ -262,16 +288,21 @@ void PrequentialEvaluator::restore(std::string_view state) {
   // Replayed into a window of this evaluator's size (which may differ).
   const size_t skip = entries.size() > static_cast<size_t>(options_.window) ? entries.size() - options_.window : 0;
   for (size_t i = skip; i < entries.size(); ++i) {
-    const std::vector<std::string> parts = split(entries[i], ':');
-    if (parts.size() != (binary ? 4u : 2u)) throw InputError("prequential state: a window entry is malformed");
-    Entry e;
-    e.error = parse_double(parts[0], "an error");
-    e.loss = parse_double(parts[1], "a loss");
-    if (binary) {
-      e.score = static_cast<float>(parse_double(parts[2], "a score"));
-      e.positive = parts[3] == "1";
+    const std::string& text = entries[i];
+    if (text.empty()) throw InputError("prequential state: a window entry is empty");
+    const char flag = text.back();
+    const std::string number = text.substr(0, text.size() - 1);
+    switch (task_.kind) {
+      case model::TaskKind::kBinary:
+        if (flag != '+' && flag != '-') throw InputError("prequential state: a binary window entry is malformed");
+        fresh.push(binary_entry(static_cast<float>(parse_double(number, "a score")), flag == '+'));
+        break;
+      case model::TaskKind::kMulticlass:
+        if (flag != '!' && flag != '=') throw InputError("prequential state: a multiclass window entry is malformed");
+        fresh.push(multiclass_entry(static_cast<float>(parse_double(number, "a probability")), flag == '='));
+        break;
+      case model::TaskKind::kRegression: fresh.push(regression_entry(parse_double(text, "an error"))); break;
     }
-    fresh.push(e);
   }
   const std::vector<std::string> faded = split(field("faded"), ':');
   if (faded.size() != 4) throw InputError("prequential state: 'faded' is malformed");
@@ -279,7 +310,7 @@ void PrequentialEvaluator::restore(std::string_view state) {
   fresh.faded_error_ = parse_double(faded[1], "faded_error");
   fresh.faded_loss_ = parse_double(faded[2], "faded_loss");
   fresh.faded_squared_ = parse_double(faded[3], "faded_squared");
-  fresh.scale_ = parse_double(field("scale"), "scale");
+  fresh.scale_ = 1.0;
   if (binary) {
     std::fill(fresh.faded_pos_.begin(), fresh.faded_pos_.end(), 0.0);
     std::fill(fresh.faded_neg_.begin(), fresh.faded_neg_.end(), 0.0);

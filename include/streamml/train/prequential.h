@@ -20,7 +20,8 @@
 // misclassified record, 0 otherwise; a regression's absolute error.
 //
 // The whole state (window, faded sums, counters) saves as text and
-// restores, for checkpoints. Not thread-safe.
+// restores, for checkpoints: exactly, except the faded AUC's weights, which
+// are kept to float precision. Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -74,10 +75,13 @@ class PrequentialEvaluator {
   struct Entry {
     double error = 0.0;  // 0/1, or |prediction - label|
     double loss = 0.0;   // log loss, or squared error
-    float score = 0.0f;  // binary: P(class 1)
+    float score = 0.0f;  // binary: P(class 1); multiclass: P(true class)
     bool positive = false;
   };
   void push(const Entry& e);
+  static Entry binary_entry(float score, bool positive);
+  static Entry multiclass_entry(float true_class_probability, bool correct);
+  static Entry regression_entry(double abs_error);
 
   model::Task task_;
   PrequentialOptions options_;
