@@ -72,7 +72,7 @@ struct TrainCommandOptions {
   bool no_evaluation = false;
   int64_t window = 1000;
   double fading = 0.999;
-  std::string drift_detector = "adwin";
+  std::string drift_detector;  // "": adwin, or none with --no-evaluation
   double drift_delta = -1;  // < 0: the detector's default
   double drift_threshold = -1;
   std::string on_drift = "log";
@@ -361,7 +361,9 @@ int run_online(TrainCommandOptions& o) {
   online.evaluate = !o.no_evaluation;
   online.prequential.window = o.window;
   online.prequential.fading = o.fading;
-  online.drift.kind = train::parse_drift_detector(o.drift_detector);
+  online.drift.kind = o.drift_detector.empty()
+                          ? (o.no_evaluation ? train::DriftDetectorKind::kNone : train::DriftDetectorKind::kAdwin)
+                          : train::parse_drift_detector(o.drift_detector);
   if (online.drift.kind != train::DriftDetectorKind::kNone && o.no_evaluation) {
     throw ConfigError("--drift-detector watches the prequential errors: use --drift-detector none with --no-evaluation");
   }
@@ -554,9 +556,8 @@ RunFunction setup(CLI::App& sub) {
       ->capture_default_str();
   sub.add_option("--fading", o->fading, "Online: fading factor of the preq_faded_* metrics, in (0, 1]")
       ->capture_default_str();
-  sub.add_option("--drift-detector", o->drift_detector, "Online: adwin, page-hinkley, ddm or none, on the "
-                                                        "prequential error stream")
-      ->capture_default_str();
+  sub.add_option("--drift-detector", o->drift_detector, "Online: adwin (default; none with --no-evaluation), "
+                                                        "page-hinkley, ddm or none, on the prequential error stream");
   sub.add_option("--drift-delta", o->drift_delta, "Online: ADWIN's confidence delta (default 0.002), or "
                                                   "Page-Hinkley's tolerated change (default 0.05)");
   sub.add_option("--drift-threshold", o->drift_threshold, "Online: Page-Hinkley's alarm threshold lambda "

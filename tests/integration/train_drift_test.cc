@@ -168,6 +168,20 @@ TEST(TrainDrift, ARestartKeepsTheDetectorsStateSoItNeitherRealarmsNorForgets) {
   EXPECT_NE(final_state.find(fmt::format("detections={} ", events.size())), std::string::npos) << final_state;
 }
 
+TEST(TrainDrift, NoEvaluationTrainsWithoutPrequentialMetricsOrDetector) {
+  TempDir dir;
+  const std::string topic = TestKafka::get().create_topic("drift-noeval", 1);
+  ASSERT_EQ(cli(fmt::format("generate sea {} -t {} --records 640", broker(), topic)).exit_code, 0);
+  testing::CommandResult r = cli("train " + broker() + " --online -G " + TestKafka::get().unique_name("noeval-g") +
+                                 " --topic " + topic + kTrainArgs + " --no-evaluation -q --json --save " +
+                                 dir / "m.pt");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json_value(r.out, "records"), 640) << r.out;
+  EXPECT_EQ(r.out.find("preq_"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("drifts"), std::string::npos) << r.out;
+  EXPECT_EQ(model::Model::load(dir / "m.pt").metadata().count(kDriftStateKey), 0u);
+}
+
 TEST(TrainDrift, InvalidDriftOptionsAreUsageErrorsNamingTheValue) {
   const std::string topic = TestKafka::get().create_topic("drift-usage", 1);
   const std::string base = "train " + broker() + " --online -G g --topic " + topic + kTrainArgs + " --save x.pt";
@@ -180,6 +194,9 @@ TEST(TrainDrift, InvalidDriftOptionsAreUsageErrorsNamingTheValue) {
   r = testing::run_command_capture(testing::cli_path() + " " + base + " --drift-detector none --drift-topic d");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--drift-topic needs a --drift-detector"), std::string::npos) << r.err;
+  r = testing::run_command_capture(testing::cli_path() + " " + base + " --no-evaluation --drift-detector adwin");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--no-evaluation"), std::string::npos) << r.err;
   r = testing::run_command_capture(testing::cli_path() + " " + base + " --window 0");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("window 0"), std::string::npos) << r.err;
