@@ -14,6 +14,7 @@
 #include "streamml/data/in_memory_source.h"
 #include "streamml/model/model.h"
 #include "streamml/train/online_trainer.h"
+#include "unit/model/synthetic.h"
 
 namespace streamml::train {
 namespace {
@@ -213,6 +214,43 @@ TEST(OnlineDrift, ResettingActionsRecoverAndKeepTheStatistics) {
     EXPECT_TRUE(model.has_stats());
     EXPECT_EQ(model.offsets().at(0).offset, kRecords);
     EXPECT_GT(result.prequential.at("preq_accuracy"), 0.8) << action;
+  }
+}
+
+// Prequential metrics of every task, from the training step's own forward
+// pass and from a separate prediction (predict on): the same numbers.
+TEST(OnlineDrift, EveryTaskIsEvaluatedAndTheStepsForwardPassEqualsASeparatePrediction) {
+  using streamml::testing::SyntheticTask;
+  struct Case {
+    SyntheticTask synthetic;
+    model::Task task;
+    const char* metric;
+  };
+  for (const Case& c : {Case{SyntheticTask::kBinary, model::Task::binary(), "preq_auc"},
+                        Case{SyntheticTask::kMulticlass3, model::Task::multiclass(3), "preq_accuracy"},
+                        Case{SyntheticTask::kRegression, model::Task::regression(), "preq_rmse"}}) {
+    Metrics results[2];
+    for (int separate = 0; separate < 2; ++separate) {
+      auto d = streamml::testing::make_dataset(c.synthetic, 1280, 5);
+      data::InMemorySource source(d.features, d.num_features, d.labels, 1,
+                                  data::InMemorySourceOptions{.batch_size = 64});
+      model::ModelConfig config;
+      config.task = c.task;
+      config.features.num_features = d.num_features;
+      config.spec = model::parse_model_spec("mlp:8");
+      model::Model model = model::Model::create(config);
+      TrainOptions options;
+      options.stats_mode = StatsMode::kFirstBatch;
+      Trainer trainer(model, options);
+      OnlineOptions o;
+      o.predict = separate == 1;
+      OnlineTrainer online(model, trainer, o);
+      results[separate] = online.run(source).prequential;
+    }
+    EXPECT_EQ(results[0].at("preq_records"), 1280 - 64) << c.task.to_string();
+    EXPECT_EQ(results[0].count(c.metric), 1u) << c.task.to_string();
+    EXPECT_EQ(results[0].count("preq_faded_loss"), 1u) << c.task.to_string();
+    EXPECT_EQ(results[0], results[1]) << c.task.to_string();
   }
 }
 
