@@ -56,6 +56,7 @@ struct Marker {
 struct PanelStyle {
   std::string x_label = "epoch";
   bool dots = true;              // a dot on every point
+  bool round_x_ticks = false;    // x ticks at multiples of the step (else from the first x)
   std::vector<Marker> markers{};  // vertical lines
   std::vector<std::pair<std::string, Marker>> marker_legend{};  // legend entries for markers
 };
@@ -116,7 +117,8 @@ void draw_panel(std::string& svg, double x0, double y0, const std::string& title
         left - 6, sy(y) + 4, tick_label(y, y_step));
   }
   // x ticks at whole epochs.
-  for (double x = std::ceil(x_min); x <= x_max + 1e-9; x += x_step) {
+  const double x_first = style.round_x_ticks ? std::ceil(x_min / x_step) * x_step : std::ceil(x_min);
+  for (double x = x_first; x <= x_max + 1e-9; x += x_step) {
     svg += fmt::format(
         "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#000\"/>\n", sx(x),
         bottom, sx(x), bottom + 5);
@@ -253,6 +255,7 @@ std::string render_online_svg(const OnlineHistory& history, const std::string& t
   PanelStyle style;
   style.x_label = "records";
   style.dots = false;
+  style.round_x_ticks = true;
   for (double x : history.drifts) style.markers.push_back(Marker{x, kDriftColor, false});
   if (!history.drifts.empty()) style.marker_legend.emplace_back("drift detected", Marker{0, kDriftColor, false});
   if (history.true_drift >= 0) {

@@ -43,6 +43,9 @@ TEST(OnlinePlot, DrawsWindowAndFadedCurvesOverRecordsWithTheDriftsMarked) {
   EXPECT_EQ(count(svg, "class=\"marker\""), 6u);
   EXPECT_EQ(count(svg, ">drift detected</text>"), 2u);
   EXPECT_EQ(count(svg, ">true drift</text>"), 2u);
+  // Ticks at round record counts.
+  EXPECT_NE(svg.find(">1000</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">5000</text>"), std::string::npos);
   // No dot per point: a long run stays a small file.
   EXPECT_EQ(count(svg, "<circle"), 0u);
 }
