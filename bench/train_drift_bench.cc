@@ -24,11 +24,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
-#include <ctime>
-#include <cstdio>
 #include <cctype>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -236,13 +236,14 @@ int main(int argc, char** argv) {
                             {"theta 7 -> 9.5 (SEA concepts 3 -> 4)", "sea_7_to_9_5", {2, 3}}};
   std::vector<std::string> results;
   std::printf("SEA, %lld records, drift at %lld, %d seeds, batch %lld, mlp:16 adam lr %g, ADWIN delta 0.002\n\n",
-              static_cast<long long>(kRecords), static_cast<long long>(kDriftAt), seeds,
-              static_cast<long long>(kBatch), g_learning_rate);
+              static_cast<long long>(kRecords), static_cast<long long>(kDriftAt), seeds, static_cast<long long>(kBatch),
+              g_learning_rate);
   for (const Change& change : changes) {
     if (overhead_only) break;
     std::printf("## %s\n\n", change.name);
-    std::printf("| --on-drift | detection delay, median (per seed) | seeds with an alarm before the drift | "
-                "accuracy before | recovery records, median (per seed) |\n|---|---|---|---|---|\n");
+    std::printf(
+        "| --on-drift | detection delay, median (per seed) | seeds with an alarm before the drift | "
+        "accuracy before | recovery records, median (per seed) |\n|---|---|---|---|---|\n");
     std::string result = fmt::format("RESULT drift_{} lr={}", change.key, g_learning_rate);
     double log_recovery = -1, best_recovery = -1;
     std::string best_action;
@@ -299,8 +300,9 @@ int main(int argc, char** argv) {
       alarmed += !r.drifts.empty();
       alarms += static_cast<int64_t>(r.drifts.size());
     }
-    std::printf("## Stationary SEA (theta 8), %lld records\n\nADWIN delta 0.002: alarms in %d/%d seeds (%lld in all)\n\n",
-                static_cast<long long>(stationary), alarmed, seeds, static_cast<long long>(alarms));
+    std::printf(
+        "## Stationary SEA (theta 8), %lld records\n\nADWIN delta 0.002: alarms in %d/%d seeds (%lld in all)\n\n",
+        static_cast<long long>(stationary), alarmed, seeds, static_cast<long long>(alarms));
     results.push_back(fmt::format("RESULT drift_stationary records={} seeds={} alarm_seeds={} alarms={} verdict={}",
                                   stationary, seeds, alarmed, alarms, alarmed * 10 <= seeds ? "pass" : "fail"));
   }
@@ -349,18 +351,19 @@ int main(int argc, char** argv) {
     const double ratio = ratios[ratios.size() / 2];
     std::printf("writing the evaluator's and the detector's states (each checkpoint): %.0f us, %zu bytes\n", state_us,
                 state_bytes);
-    std::printf("## Overhead, %lld records, checkpoint every 100 batches\n\n"
-                "records per CPU second, median of %d rounds:\n"
-                "online training alone: %.0f (rounds %s)\n"
-                "with prequential evaluation + ADWIN: %.0f (rounds %s)\n"
-                "overhead (median of the rounds' ratios): %.1f %%\n",
-                static_cast<long long>(stationary), rounds, p, list(plain).c_str(), e, list(evaluated).c_str(),
-                (ratio - 1) * 100);
-    results.push_back(fmt::format("RESULT drift_overhead records={} plain_rec_per_cpu_s={:.0f} "
-                                  "evaluated_rec_per_cpu_s={:.0f} overhead_pct={:.1f} state_us={:.0f} state_bytes={} "
-                                  "goal_pct=10 verdict={}",
-                                  stationary, p, e, (ratio - 1) * 100, state_us, state_bytes,
-                                  (ratio - 1) * 100 <= 10 ? "pass" : "fail"));
+    std::printf(
+        "## Overhead, %lld records, checkpoint every 100 batches\n\n"
+        "records per CPU second, median of %d rounds:\n"
+        "online training alone: %.0f (rounds %s)\n"
+        "with prequential evaluation + ADWIN: %.0f (rounds %s)\n"
+        "overhead (median of the rounds' ratios): %.1f %%\n",
+        static_cast<long long>(stationary), rounds, p, list(plain).c_str(), e, list(evaluated).c_str(),
+        (ratio - 1) * 100);
+    results.push_back(fmt::format(
+        "RESULT drift_overhead records={} plain_rec_per_cpu_s={:.0f} "
+        "evaluated_rec_per_cpu_s={:.0f} overhead_pct={:.1f} state_us={:.0f} state_bytes={} "
+        "goal_pct=10 verdict={}",
+        stationary, p, e, (ratio - 1) * 100, state_us, state_bytes, (ratio - 1) * 100 <= 10 ? "pass" : "fail"));
   }
   std::printf("\n");
   for (const std::string& r : results) std::printf("%s\n", r.c_str());

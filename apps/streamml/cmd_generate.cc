@@ -103,8 +103,9 @@ RunFunction setup(CLI::App& sub) {
       ->delimiter(',');
   sub.add_option("--seed", o->seed, "Random seed")->capture_default_str();
   sub.add_option("--noise", o->noise, "Probability of a flipped label")->capture_default_str();
-  sub.add_option("--concepts", o->concepts, "SEA: concepts of the segments, cycled (0..3: theta 8, 9, 7, 9.5; "
-                                            "default 0,1,2,3)")
+  sub.add_option("--concepts", o->concepts,
+                 "SEA: concepts of the segments, cycled (0..3: theta 8, 9, 7, 9.5; "
+                 "default 0,1,2,3)")
       ->delimiter(',');
   sub.add_option("--features", o->features, "Hyperplane: features")->capture_default_str();
   sub.add_option("--magnitude", o->magnitude, "Hyperplane: weight change per record (incremental drift)")

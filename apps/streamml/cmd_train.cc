@@ -73,7 +73,7 @@ struct TrainCommandOptions {
   int64_t window = 1000;
   double fading = 0.999;
   std::string drift_detector;  // "": adwin, or none with --no-evaluation
-  double drift_delta = -1;  // < 0: the detector's default
+  double drift_delta = -1;     // < 0: the detector's default
   double drift_threshold = -1;
   std::string on_drift = "log";
   std::string drift_topic;
@@ -365,7 +365,8 @@ int run_online(TrainCommandOptions& o) {
                           ? (o.no_evaluation ? train::DriftDetectorKind::kNone : train::DriftDetectorKind::kAdwin)
                           : train::parse_drift_detector(o.drift_detector);
   if (online.drift.kind != train::DriftDetectorKind::kNone && o.no_evaluation) {
-    throw ConfigError("--drift-detector watches the prequential errors: use --drift-detector none with --no-evaluation");
+    throw ConfigError(
+        "--drift-detector watches the prequential errors: use --drift-detector none with --no-evaluation");
   }
   if (o.drift_delta >= 0) {
     (online.drift.kind == train::DriftDetectorKind::kPageHinkley ? online.drift.ph_delta : online.drift.delta) =
@@ -403,7 +404,9 @@ int run_online(TrainCommandOptions& o) {
     add_output("--metrics-topic", std::make_unique<train::KafkaMetricsCallback>(std::move(m)));
   }
   if (!o.drift_topic.empty()) {
-    if (online.drift.kind == train::DriftDetectorKind::kNone) throw ConfigError("--drift-topic needs a --drift-detector");
+    if (online.drift.kind == train::DriftDetectorKind::kNone) {
+      throw ConfigError("--drift-topic needs a --drift-detector");
+    }
     train::KafkaDriftOptions d;
     d.config = options.config;
     d.topic = o.drift_topic;

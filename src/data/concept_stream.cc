@@ -29,7 +29,8 @@ void ConceptStreamOptions::validate() const {
       throw ConfigError("drift_at must hold ascending record numbers >= 0");
     }
   }
-  if (!(noise >= 0.0 && noise < 0.5)) throw ConfigError(fmt::format("noise {} is invalid: use 0 <= noise < 0.5", noise));
+  if (!(noise >= 0.0 && noise < 0.5))
+    throw ConfigError(fmt::format("noise {} is invalid: use 0 <= noise < 0.5", noise));
   if (sea_concepts.empty()) throw ConfigError("sea_concepts is empty");
   for (int c : sea_concepts) {
     if (c < 0 || c > 3) throw ConfigError(fmt::format("SEA concept {} is invalid: use 0, 1, 2 or 3", c));

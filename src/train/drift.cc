@@ -101,7 +101,8 @@ std::string drift_detector_name(DriftDetectorKind kind) {
 }
 
 void DriftDetectorOptions::validate() const {
-  if (!(delta > 0.0 && delta < 1.0)) throw ConfigError(fmt::format("drift delta {} is invalid: use 0 < delta < 1", delta));
+  if (!(delta > 0.0 && delta < 1.0))
+    throw ConfigError(fmt::format("drift delta {} is invalid: use 0 < delta < 1", delta));
   if (adwin_clock < 1) throw ConfigError(fmt::format("adwin_clock {} is invalid: use 1 or more", adwin_clock));
   if (adwin_max_buckets < 2) {
     throw ConfigError(fmt::format("adwin_max_buckets {} is invalid: use 2 or more", adwin_max_buckets));

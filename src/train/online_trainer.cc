@@ -163,8 +163,11 @@ void OnlineTrainer::remember(const data::Batch& batch) {
   if (options_.on_drift.kind != DriftActionKind::kRetrainWindow) return;
   recent_.push_back(batch);
   recent_records_ += static_cast<int64_t>(batch.size);
-  while (!recent_.empty() && recent_records_ - static_cast<int64_t>(recent_.front().size) >= options_.on_drift.records) {
-    recent_records_ -= static_cast<int64_t>(recent_.front().size);
+  // Keeps the fewest batches that hold at least `records` records.
+  while (!recent_.empty()) {
+    const auto oldest = static_cast<int64_t>(recent_.front().size);
+    if (recent_records_ - oldest < options_.on_drift.records) break;
+    recent_records_ -= oldest;
     recent_.pop_front();
   }
 }

@@ -143,8 +143,8 @@ void PrequentialEvaluator::push(const Entry& e) {
       }
       scale_ = 1.0;
     }
-    const size_t bin = std::min(kFadedAucBins - 1, static_cast<size_t>(std::clamp(e.score, 0.0f, 1.0f) *
-                                                                       static_cast<float>(kFadedAucBins)));
+    const size_t bin = std::min(
+        kFadedAucBins - 1, static_cast<size_t>(std::clamp(e.score, 0.0f, 1.0f) * static_cast<float>(kFadedAucBins)));
     (e.positive ? faded_pos_ : faded_neg_)[bin] += scale_;
   }
 }
@@ -232,8 +232,8 @@ Metrics PrequentialEvaluator::metrics(bool with_auc) const {
 // prediction was right; regression: the absolute error), and the faded AUC
 // weights relative to the newest one, as floats.
 std::string PrequentialEvaluator::state() const {
-  std::string out = fmt::format("prequential task={} count={} faded={}:{}:{}:{} window=", task_.to_string(),
-                                count_, num(faded_n_), num(faded_error_), num(faded_loss_), num(faded_squared_));
+  std::string out = fmt::format("prequential task={} count={} faded={}:{}:{}:{} window=", task_.to_string(), count_,
+                                num(faded_n_), num(faded_error_), num(faded_loss_), num(faded_squared_));
   out.reserve(out.size() + ring_.size() * 12 + (faded_pos_.empty() ? 0 : kFadedAucBins * 24));
   // Oldest first.
   const size_t start = ring_.size() < static_cast<size_t>(options_.window) ? 0 : next_;
@@ -241,7 +241,9 @@ std::string PrequentialEvaluator::state() const {
     const Entry& e = ring_[(start + i) % ring_.size()];
     if (i > 0) out += ',';
     switch (task_.kind) {
-      case model::TaskKind::kBinary: fmt::format_to(std::back_inserter(out), "{}{}", e.score, e.positive ? '+' : '-'); break;
+      case model::TaskKind::kBinary:
+        fmt::format_to(std::back_inserter(out), "{}{}", e.score, e.positive ? '+' : '-');
+        break;
       case model::TaskKind::kMulticlass:
         fmt::format_to(std::back_inserter(out), "{}{}", e.score, e.error > 0.5 ? '!' : '=');
         break;
@@ -317,7 +319,8 @@ void PrequentialEvaluator::restore(std::string_view state) {
     for (const std::string& bin : split(field("auc"), ',')) {
       const std::vector<std::string> parts = split(bin, ':');
       const double b = parts.size() == 3 ? parse_double(parts[0], "an AUC bin") : -1;
-      if (b < 0 || b >= static_cast<double>(kFadedAucBins)) throw InputError("prequential state: an AUC bin is malformed");
+      if (b < 0 || b >= static_cast<double>(kFadedAucBins))
+        throw InputError("prequential state: an AUC bin is malformed");
       fresh.faded_pos_[static_cast<size_t>(b)] = parse_double(parts[1], "an AUC weight");
       fresh.faded_neg_[static_cast<size_t>(b)] = parse_double(parts[2], "an AUC weight");
     }

@@ -83,11 +83,10 @@ TEST(TrainDrift, OnlineTrainingDetectsTheDriftAndWritesItsEventEverywhere) {
   const std::string drift_topic = TestKafka::get().create_topic("drift-events", 1);
   const std::string metrics_topic = TestKafka::get().create_topic("drift-metrics", 1);
   const std::string group = TestKafka::get().unique_name("drift-g");
-  testing::CommandResult r =
-      cli("train " + broker() + " --online -G " + group + " --topic " + topic + kTrainArgs + " --save " +
-          dir / "sea.pt" + " --drift-topic " + drift_topic + " --metrics-topic " + metrics_topic +
-          " --metrics-log " + dir / "log.jsonl" + " --plot " + dir / "sea.svg" +
-          fmt::format(" --true-drift {}", kDriftAt) + " --run-id drift-run --json");
+  testing::CommandResult r = cli("train " + broker() + " --online -G " + group + " --topic " + topic + kTrainArgs +
+                                 " --save " + dir / "sea.pt" + " --drift-topic " + drift_topic + " --metrics-topic " +
+                                 metrics_topic + " --metrics-log " + dir / "log.jsonl" + " --plot " + dir / "sea.svg" +
+                                 fmt::format(" --true-drift {}", kDriftAt) + " --run-id drift-run --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
 
   // The summary: prequential metrics and the drift count.
@@ -172,9 +171,9 @@ TEST(TrainDrift, NoEvaluationTrainsWithoutPrequentialMetricsOrDetector) {
   TempDir dir;
   const std::string topic = TestKafka::get().create_topic("drift-noeval", 1);
   ASSERT_EQ(cli(fmt::format("generate sea {} -t {} --records 640", broker(), topic)).exit_code, 0);
-  testing::CommandResult r = cli("train " + broker() + " --online -G " + TestKafka::get().unique_name("noeval-g") +
-                                 " --topic " + topic + kTrainArgs + " --no-evaluation -q --json --save " +
-                                 dir / "m.pt");
+  testing::CommandResult r =
+      cli("train " + broker() + " --online -G " + TestKafka::get().unique_name("noeval-g") + " --topic " + topic +
+          kTrainArgs + " --no-evaluation -q --json --save " + dir / "m.pt");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(json_value(r.out, "records"), 640) << r.out;
   EXPECT_EQ(r.out.find("preq_"), std::string::npos) << r.out;

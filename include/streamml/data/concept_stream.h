@@ -35,12 +35,12 @@ ConceptStreamKind parse_concept_stream(std::string_view name);
 
 struct ConceptStreamOptions {
   ConceptStreamKind kind = ConceptStreamKind::kSea;  // which generator
-  uint64_t seed = 1;                    // seeds features, labels noise and weights
-  std::vector<int64_t> drift_at{};      // records (0-based) where a new concept starts, ascending
-  double noise = 0.0;                   // probability of a flipped label, in [0, 0.5)
-  std::vector<int> sea_concepts{0, 1, 2, 3};  // SEA: concept (0..3) of each segment, cycled
-  int hyperplane_features = 3;          // hyperplane: features (>= 2)
-  double hyperplane_magnitude = 0.0;    // hyperplane: weight change per record (>= 0)
+  uint64_t seed = 1;                                 // seeds features, labels noise and weights
+  std::vector<int64_t> drift_at{};                   // records (0-based) where a new concept starts, ascending
+  double noise = 0.0;                                // probability of a flipped label, in [0, 0.5)
+  std::vector<int> sea_concepts{0, 1, 2, 3};         // SEA: concept (0..3) of each segment, cycled
+  int hyperplane_features = 3;                       // hyperplane: features (>= 2)
+  double hyperplane_magnitude = 0.0;                 // hyperplane: weight change per record (>= 0)
 
   // Throws ConfigError naming the first invalid field.
   void validate() const;

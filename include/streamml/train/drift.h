@@ -54,14 +54,14 @@ struct DriftDetectorOptions {
   // ADWIN: confidence delta in (0, 1); smaller means fewer false alarms and
   // later detections.
   double delta = 0.002;
-  int adwin_clock = 32;        // ADWIN: values between two checks for a change (>= 1)
-  int adwin_max_buckets = 5;   // ADWIN: buckets kept per size (>= 2)
-  int adwin_min_window = 5;    // ADWIN: smallest |W0| and |W1| tested (>= 1)
+  int adwin_clock = 32;          // ADWIN: values between two checks for a change (>= 1)
+  int adwin_max_buckets = 5;     // ADWIN: buckets kept per size (>= 2)
+  int adwin_min_window = 5;      // ADWIN: smallest |W0| and |W1| tested (>= 1)
   bool adwin_two_sided = false;  // ADWIN: also alarm when the mean falls
   // Page-Hinkley: tolerated increase of the mean (its own delta, >= 0); the
   // default suits a 0/1 error stream.
   double ph_delta = 0.05;
-  double ph_lambda = 50.0;     // Page-Hinkley: alarm threshold (> 0)
+  double ph_lambda = 50.0;  // Page-Hinkley: alarm threshold (> 0)
   // Page-Hinkley: fading factor of the cumulative sum, in (0, 1]; 1 (Page's
   // test) keeps a stationary 0/1 stream quiet, < 1 forgets old evidence.
   double ph_alpha = 1.0;

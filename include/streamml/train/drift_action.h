@@ -21,9 +21,9 @@ enum class DriftActionKind { kLog, kResetOptimizer, kBoostLr, kResetModel, kRetr
 
 struct DriftAction {
   DriftActionKind kind = DriftActionKind::kLog;
-  double factor = 1.0;   // boost-lr: learning-rate multiplier (> 0)
-  int64_t batches = 0;   // boost-lr: batches the boost lasts (>= 1)
-  int64_t records = 0;   // retrain-window: records kept for retraining (>= 1)
+  double factor = 1.0;  // boost-lr: learning-rate multiplier (> 0)
+  int64_t batches = 0;  // boost-lr: batches the boost lasts (>= 1)
+  int64_t records = 0;  // retrain-window: records kept for retraining (>= 1)
 
   // The action as parse_drift_action() reads it ("boost-lr=10:50").
   std::string to_string() const;

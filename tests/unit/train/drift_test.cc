@@ -63,10 +63,10 @@ void expect_abrupt_change_detected(DriftDetectorKind kind, int64_t max_delay, in
     delays.push_back(alarm + 1);
   }
   const int64_t worst = *std::max_element(delays.begin(), delays.end());
-  std::printf("[ rates    ] %s: error 0.2 -> 0.6: detected in %d/%d seeds, delay median %.1f max %lld records; "
-              "%d/%d seeds alarmed before the change\n",
-              drift_detector_name(kind).c_str(), kSeeds, kSeeds, median(delays), static_cast<long long>(worst), early,
-              kSeeds);
+  std::printf(
+      "[ rates    ] %s: error 0.2 -> 0.6: detected in %d/%d seeds, delay median %.1f max %lld records; "
+      "%d/%d seeds alarmed before the change\n",
+      drift_detector_name(kind).c_str(), kSeeds, kSeeds, median(delays), static_cast<long long>(worst), early, kSeeds);
   EXPECT_LE(worst, max_delay) << drift_detector_name(kind);
   EXPECT_LE(early, max_early) << drift_detector_name(kind);
 }
@@ -97,10 +97,10 @@ int seeds_with_false_alarms(const DriftDetectorOptions& options, double rate, in
     *alarms_total += detector->detections();
   }
   const double delta = options.kind == DriftDetectorKind::kPageHinkley ? options.ph_delta : options.delta;
-  std::printf("[ rates    ] %s delta=%g: error rate %.2f, 100000 stationary records: false alarms in %d/%d seeds "
-              "(%lld alarms in all)\n",
-              drift_detector_name(options.kind).c_str(), delta, rate, alarmed, kSeeds,
-              static_cast<long long>(*alarms_total));
+  std::printf(
+      "[ rates    ] %s delta=%g: error rate %.2f, 100000 stationary records: false alarms in %d/%d seeds "
+      "(%lld alarms in all)\n",
+      drift_detector_name(options.kind).c_str(), delta, rate, alarmed, kSeeds, static_cast<long long>(*alarms_total));
   return alarmed;
 }
 

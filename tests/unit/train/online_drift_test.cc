@@ -118,11 +118,12 @@ TEST(OnlineDrift, DetectsTheSeaDriftAndNamesTheRecordAtWhichItWasDetected) {
   EXPECT_GT(recorder.last_logs.at("preq_accuracy"), 0.5);
   EXPECT_EQ(recorder.last_logs.at("drifts"), static_cast<double>(result.drifts));
   EXPECT_GT(result.prequential.at("preq_auc"), 0.5);
-  std::printf("[ figures  ] SEA 7 -> 9.5 at %lld: first drift at offset %lld (delay %lld), %lld drifts; final "
-              "windowed accuracy %.3f\n",
-              static_cast<long long>(kDriftAt), static_cast<long long>(first.offset),
-              static_cast<long long>(first.offset - kDriftAt), static_cast<long long>(result.drifts),
-              result.prequential.at("preq_accuracy"));
+  std::printf(
+      "[ figures  ] SEA 7 -> 9.5 at %lld: first drift at offset %lld (delay %lld), %lld drifts; final "
+      "windowed accuracy %.3f\n",
+      static_cast<long long>(kDriftAt), static_cast<long long>(first.offset),
+      static_cast<long long>(first.offset - kDriftAt), static_cast<long long>(result.drifts),
+      result.prequential.at("preq_accuracy"));
 }
 
 TEST(OnlineDrift, ARestartFromTheCheckpointNeitherRealarmsNorForgets) {
