@@ -316,9 +316,11 @@ void PageHinkley::reset() {
   mean_ = 0.0;
   sum_ = 0.0;
   min_sum_ = 0.0;
+  restart_pending_ = false;
 }
 
 bool PageHinkley::update(double value) {
+  if (restart_pending_) reset();
   ++updates_;
   ++count_;
   mean_ += (value - mean_) / static_cast<double>(count_);
@@ -327,13 +329,14 @@ bool PageHinkley::update(double value) {
   statistic_ = sum_ - min_sum_;
   if (count_ < options_.min_instances || statistic_ <= options_.ph_lambda) return false;
   ++detections_;
-  reset();
+  restart_pending_ = true;
   return true;
 }
 
 std::string PageHinkley::state() const {
-  return fmt::format("{} updates={} detections={} count={} mean={} sum={} min_sum={}", kPageHinkleyName, updates_,
-                     detections_, count_, exact(mean_), exact(sum_), exact(min_sum_));
+  return fmt::format("{} updates={} detections={} count={} mean={} sum={} min_sum={} restart={}", kPageHinkleyName,
+                     updates_, detections_, count_, exact(mean_), exact(sum_), exact(min_sum_),
+                     restart_pending_ ? 1 : 0);
 }
 
 void PageHinkley::restore(std::string_view state) {
@@ -344,6 +347,7 @@ void PageHinkley::restore(std::string_view state) {
   mean_ = f.real("mean");
   sum_ = f.real("sum");
   min_sum_ = f.real("min_sum");
+  restart_pending_ = f.integer("restart") != 0;
   statistic_ = sum_ - min_sum_;
 }
 
@@ -362,9 +366,11 @@ void Ddm::reset() {
   p_min_ = std::numeric_limits<double>::infinity();
   s_min_ = std::numeric_limits<double>::infinity();
   warning_ = false;
+  restart_pending_ = false;
 }
 
 bool Ddm::update(double value) {
+  if (restart_pending_) reset();
   ++updates_;
   ++count_;
   if (value > 0.5) ++errors_;
@@ -380,7 +386,7 @@ bool Ddm::update(double value) {
   }
   if (p_ + s_ >= p_min_ + 3.0 * s_min_ && s_min_ > 0.0) {
     ++detections_;
-    reset();
+    restart_pending_ = true;
     return true;
   }
   warning_ = p_ + s_ >= p_min_ + 2.0 * s_min_ && s_min_ > 0.0;
@@ -388,8 +394,8 @@ bool Ddm::update(double value) {
 }
 
 std::string Ddm::state() const {
-  return fmt::format("{} updates={} detections={} count={} errors={} p_min={} s_min={}", kDdmName, updates_,
-                     detections_, count_, errors_, exact(p_min_), exact(s_min_));
+  return fmt::format("{} updates={} detections={} count={} errors={} p_min={} s_min={} restart={}", kDdmName,
+                     updates_, detections_, count_, errors_, exact(p_min_), exact(s_min_), restart_pending_ ? 1 : 0);
 }
 
 void Ddm::restore(std::string_view state) {
@@ -400,6 +406,7 @@ void Ddm::restore(std::string_view state) {
   errors_ = f.integer("errors");
   p_min_ = f.real("p_min");
   s_min_ = f.real("s_min");
+  restart_pending_ = f.integer("restart") != 0;
   const double n = static_cast<double>(count_);
   p_ = count_ > 0 ? static_cast<double>(errors_) / n : 0.0;
   s_ = count_ > 0 ? std::sqrt(p_ * (1.0 - p_) / n) : 0.0;

@@ -82,7 +82,8 @@ class DriftDetector {
   // Page-Hinkley: m_T - M_T; DDM: p_i + s_i); for drift events and logs.
   double statistic() const { return statistic_; }
   // The current estimate of the stream's mean (ADWIN: over its window;
-  // Page-Hinkley, DDM: since the last restart).
+  // Page-Hinkley, DDM: since the last restart; they restart at the update
+  // after an alarm, so right after one it describes the values that raised it).
   virtual double mean() const = 0;
   // Values the estimate is based on (ADWIN: the window width).
   virtual int64_t width() const = 0;
@@ -160,6 +161,7 @@ class PageHinkley final : public DriftDetector {
   double mean_ = 0.0;
   double sum_ = 0.0;
   double min_sum_ = 0.0;
+  bool restart_pending_ = false;  // an alarm was raised: the next update restarts the test
 };
 
 class Ddm final : public DriftDetector {
@@ -186,6 +188,7 @@ class Ddm final : public DriftDetector {
   double p_min_ = 0.0;
   double s_min_ = 0.0;
   bool warning_ = false;
+  bool restart_pending_ = false;  // an alarm was raised: the next update restarts the test
 };
 
 // The detector of options.kind, or nullptr for kNone. Throws ConfigError for

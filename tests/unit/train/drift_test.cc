@@ -199,6 +199,19 @@ TEST(Drift, PageHinkleyStateRoundTripsAndContinuesIdentically) {
 }
 TEST(Drift, DdmStateRoundTripsAndContinuesIdentically) { expect_state_round_trip(DriftDetectorKind::kDdm); }
 
+TEST(Drift, AfterAnAlarmTheEstimateDescribesTheValuesThatRaisedIt) {
+  for (DriftDetectorKind kind : {DriftDetectorKind::kAdwin, DriftDetectorKind::kPageHinkley, DriftDetectorKind::kDdm}) {
+    auto detector = make_drift_detector(options_for(kind));
+    const std::vector<double> values = error_stream(8, 10000, 5000, 0.1, 0.7);
+    size_t i = 0;
+    while (i < values.size() && !detector->update(values[i])) ++i;
+    ASSERT_GE(i, 5000u) << drift_detector_name(kind);
+    EXPECT_GT(detector->statistic(), 0.0) << drift_detector_name(kind);
+    EXPECT_GT(detector->mean(), 0.1) << drift_detector_name(kind);
+    EXPECT_GT(detector->width(), 0) << drift_detector_name(kind);
+  }
+}
+
 TEST(Drift, RestoringAnotherDetectorsStateFailsNamingIt) {
   PageHinkley ph;
   ph.update(1.0);
