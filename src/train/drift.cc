@@ -380,16 +380,18 @@ bool Ddm::update(double value) {
   statistic_ = p_ + s_;
   warning_ = false;
   if (count_ < options_.min_instances) return false;
-  if (p_ + s_ <= p_min_ + s_min_) {
+  // An error-free stretch (s_i = 0) says nothing of the spread: the minimum
+  // is taken over the points with s_i > 0.
+  if (s_ > 0.0 && p_ + s_ <= p_min_ + s_min_) {
     p_min_ = p_;
     s_min_ = s_;
   }
-  if (p_ + s_ >= p_min_ + 3.0 * s_min_ && s_min_ > 0.0) {
+  if (p_ + s_ >= p_min_ + 3.0 * s_min_) {
     ++detections_;
     restart_pending_ = true;
     return true;
   }
-  warning_ = p_ + s_ >= p_min_ + 2.0 * s_min_ && s_min_ > 0.0;
+  warning_ = p_ + s_ >= p_min_ + 2.0 * s_min_;
   return false;
 }
 

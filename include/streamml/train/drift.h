@@ -23,9 +23,9 @@
 //   * Ddm: the Drift Detection Method (Gama et al., SBIA 2004) for an error
 //     rate p_i with s_i = sqrt(p_i (1 - p_i) / i): a change when
 //     p_i + s_i >= p_min + 3 s_min (warning at 2 s_min); restarts after it.
-//     Values must be 0 or 1 (any value > 0.5 counts as an error). No alarm
-//     while s_min is 0 (no error yet since the restart): with p_min = 0 the
-//     rule would fire on the first error.
+//     Values must be 0 or 1 (any value > 0.5 counts as an error). p_min and
+//     s_min are taken over the points with s_i > 0 only: after an error-free
+//     start p_min = s_min = 0 would make the first error an alarm.
 //
 // Every detector can save its whole state as text and restore it, so a
 // checkpointed run neither raises again an alarm it already raised nor
