@@ -26,6 +26,8 @@
 #include "streamml/model/model.h"
 #include "streamml/model/model_file.h"
 #include "streamml/model/record_check.h"
+#include "streamml/train/drift.h"
+#include "streamml/train/drift_action.h"
 #include "streamml/train/kafka_callbacks.h"
 #include "streamml/train/metrics_log.h"
 #include "streamml/train/online_trainer.h"
@@ -66,6 +68,16 @@ struct TrainCommandOptions {
   bool quiet = false;
   bool json = false;
   std::string run_id;
+  // --online: prequential evaluation and drift detection.
+  bool no_evaluation = false;
+  int64_t window = 1000;
+  double fading = 0.999;
+  std::string drift_detector;  // "": adwin, or none with --no-evaluation
+  double drift_delta = -1;     // < 0: the detector's default
+  double drift_threshold = -1;
+  std::string on_drift = "log";
+  std::string drift_topic;
+  int64_t true_drift = -1;
 };
 
 // A run id for the metrics outputs: UTC time and a random suffix.
@@ -104,8 +116,9 @@ void register_stoppable(train::OnlineTrainer* online, data::KafkaDataset* stream
 constexpr std::chrono::seconds kOnlineProgressInterval{5};
 
 // train --online's progress line on stderr: after the first batch, then
-// every kOnlineProgressInterval (records, batches, the last checkpoint, and
-// the lag: records in the partitions read so far that are not trained yet).
+// every kOnlineProgressInterval (records, batches, the last checkpoint, the
+// lag: records in the partitions read so far that are not trained yet, and
+// the windowed prequential metric and drift count when measured).
 class OnlineProgress final : public train::Callback {
  public:
   // `config`: the cluster's, for a consumer outside the group that asks for
@@ -127,12 +140,24 @@ class OnlineProgress final : public train::Callback {
     const std::string checkpoint =
         !checkpoints_ || checkpoint_batch == 0 ? "none" : std::to_string(checkpoint_batch);
     auto loss = logs.find("loss");
-    std::fprintf(stderr, "train --online: records=%lld batches=%lld checkpoint_batch=%s lag=%s loss=%s\n",
+    std::fprintf(stderr, "train --online: records=%lld batches=%lld checkpoint_batch=%s lag=%s loss=%s%s\n",
                  static_cast<long long>(context.records), static_cast<long long>(step), checkpoint.c_str(),
-                 lag().c_str(), loss == logs.end() ? "-" : fmt::format("{:.4g}", loss->second).c_str());
+                 lag().c_str(), loss == logs.end() ? "-" : fmt::format("{:.4g}", loss->second).c_str(),
+                 prequential(logs).c_str());
   }
 
  private:
+  // " preq_accuracy=0.953 drifts=1": the windowed prequential metric of the
+  // task and the drift count, when they are measured.
+  static std::string prequential(const train::Logs& logs) {
+    std::string out;
+    for (const char* name : {"preq_accuracy", "preq_rmse", "drifts"}) {
+      auto it = logs.find(name);
+      if (it != logs.end()) out += fmt::format(" {}={:.4g}", name, it->second);
+    }
+    return out;
+  }
+
   // Records after the trained ones in the partitions read so far ("?" when
   // the cluster does not answer).
   std::string lag() {
@@ -187,6 +212,9 @@ class OptionalOutput final : public train::Callback {
   void on_batch_begin(train::TrainContext& c, int64_t s) override { guard([&] { inner_->on_batch_begin(c, s); }); }
   void on_batch_end(train::TrainContext& c, int64_t s, const train::Logs& l) override {
     guard([&] { inner_->on_batch_end(c, s, l); });
+  }
+  void on_drift(train::TrainContext& c, const train::DriftEvent& e) override {
+    guard([&] { inner_->on_drift(c, e); });
   }
 
   // "" while it works; else the first error.
@@ -304,7 +332,6 @@ int run_online(TrainCommandOptions& o) {
   // would move past records that end up in no saved model.
   if (o.save.empty()) throw ConfigError("--online needs --save FILE: offsets are committed only with a checkpoint");
   const std::string decoder_spec = decoder_of(o);
-  if (!o.plot.empty()) throw ConfigError("--plot draws epoch curves: it is for epoch training, not --online");
   check_output_paths(o);
   // Stop signals are caught from here on (see register_stoppable).
   install_train_signals();
@@ -331,6 +358,30 @@ int run_online(TrainCommandOptions& o) {
   online.checkpoint_every = o.checkpoint_every;
   online.max_batches = o.max_batches;
   online.predict = !o.predictions_topic.empty();
+  online.evaluate = !o.no_evaluation;
+  online.prequential.window = o.window;
+  online.prequential.fading = o.fading;
+  online.drift.kind = o.drift_detector.empty()
+                          ? (o.no_evaluation ? train::DriftDetectorKind::kNone : train::DriftDetectorKind::kAdwin)
+                          : train::parse_drift_detector(o.drift_detector);
+  if (online.drift.kind != train::DriftDetectorKind::kNone && o.no_evaluation) {
+    throw ConfigError(
+        "--drift-detector watches the prequential errors: use --drift-detector none with --no-evaluation");
+  }
+  if (o.drift_delta >= 0) {
+    (online.drift.kind == train::DriftDetectorKind::kPageHinkley ? online.drift.ph_delta : online.drift.delta) =
+        o.drift_delta;
+  }
+  if (o.drift_threshold >= 0) online.drift.ph_lambda = o.drift_threshold;
+  online.on_drift = train::parse_drift_action(o.on_drift);
+  online.auc_every = o.checkpoint_every;
+  online.seed = o.seed;
+  try {
+    online.prequential.validate();
+    online.drift.validate();
+  } catch (const ConfigError& e) {
+    throw ConfigError(std::string("--window/--fading/--drift-delta/--drift-threshold: ") + e.what());
+  }
   train::OnlineTrainer online_trainer(model, trainer, online);
 
   std::vector<std::unique_ptr<train::Callback>> owned;
@@ -352,6 +403,20 @@ int run_online(TrainCommandOptions& o) {
     m.every_steps = o.checkpoint_every;
     add_output("--metrics-topic", std::make_unique<train::KafkaMetricsCallback>(std::move(m)));
   }
+  if (!o.drift_topic.empty()) {
+    if (online.drift.kind == train::DriftDetectorKind::kNone) {
+      throw ConfigError("--drift-topic needs a --drift-detector");
+    }
+    train::KafkaDriftOptions d;
+    d.config = options.config;
+    d.topic = o.drift_topic;
+    d.key = o.run_id;
+    add_output("--drift-topic", std::make_unique<train::KafkaDriftCallback>(std::move(d)));
+  }
+  if (!o.plot.empty()) {
+    if (o.no_evaluation) throw ConfigError("--plot draws the prequential metrics of --online: drop --no-evaluation");
+    add_output("--plot", std::make_unique<train::OnlinePlot>(o.plot, o.true_drift));
+  }
   if (!o.predictions_topic.empty()) {
     train::KafkaPredictionsOptions p;
     p.config = options.config;
@@ -372,6 +437,8 @@ int run_online(TrainCommandOptions& o) {
   summary["batches"] = static_cast<double>(result.batches);
   summary["records"] = static_cast<double>(result.records);
   summary["checkpoints"] = static_cast<double>(result.checkpoints);
+  summary.insert(result.prequential.begin(), result.prequential.end());
+  if (online.drift.kind != train::DriftDetectorKind::kNone) summary["drifts"] = static_cast<double>(result.drifts);
   if (dataset.lost_records() > 0) summary["lost_records"] = static_cast<double>(dataset.lost_records());
   std::printf("%s\n", format_metrics(summary, o.json).c_str());
   return report_outputs(outputs);
@@ -477,7 +544,8 @@ RunFunction setup(CLI::App& sub) {
                                                               "(before the update)");
   sub.add_option("--metrics-topic", o->metrics_topic, "Write metrics as JSON to this Kafka topic");
   sub.add_option("--metrics-log", o->metrics_log, "Write metrics as JSON lines to this file");
-  sub.add_option("--plot", o->plot, "Write training/validation curves to this SVG file");
+  sub.add_option("--plot", o->plot, "Write training/validation curves to this SVG file (online: prequential "
+                                    "accuracy or RMSE over records, drifts marked)");
   sub.add_option("--optimizer", o->optimizer, "sgd, adam or adamw")->capture_default_str();
   sub.add_option("--lr", o->lr, "Learning rate")->capture_default_str();
   sub.add_option("--weight-decay", o->weight_decay, "Weight decay")->capture_default_str();
@@ -486,6 +554,22 @@ RunFunction setup(CLI::App& sub) {
   sub.add_flag("--restore-best", o->restore_best, "With --patience: save the weights of the best epoch, not the last");
   sub.add_flag("-q,--quiet", o->quiet, "No progress bar (online: no progress line)");
   sub.add_flag("--json", o->json, "Print the final metrics as JSON");
+  sub.add_flag("--no-evaluation", o->no_evaluation, "Online: no prequential (test-then-train) evaluation");
+  sub.add_option("--window", o->window, "Online: records in the prequential metrics' sliding window")
+      ->capture_default_str();
+  sub.add_option("--fading", o->fading, "Online: fading factor of the preq_faded_* metrics, in (0, 1]")
+      ->capture_default_str();
+  sub.add_option("--drift-detector", o->drift_detector, "Online: adwin (default; none with --no-evaluation), "
+                                                        "page-hinkley, ddm or none, on the prequential error stream");
+  sub.add_option("--drift-delta", o->drift_delta, "Online: ADWIN's confidence delta (default 0.002), or "
+                                                  "Page-Hinkley's tolerated change (default 0.05)");
+  sub.add_option("--drift-threshold", o->drift_threshold, "Online: Page-Hinkley's alarm threshold lambda "
+                                                          "(default 50)");
+  sub.add_option("--on-drift", o->on_drift, "Online: log, reset-optimizer, boost-lr=F:N, reset-model or "
+                                            "retrain-window=N")
+      ->capture_default_str();
+  sub.add_option("--drift-topic", o->drift_topic, "Online: write each drift as a JSON event to this topic");
+  sub.add_option("--true-drift", o->true_drift, "Online --plot: mark this record number as the known drift");
   sub.add_option("--run-id", o->run_id, "Id of this run in --metrics-log and the key of its --metrics-topic records "
                                         "(default: time and a random suffix)");
   return [o] {

@@ -98,6 +98,40 @@ void KafkaMetricsCallback::flush(kafka::milliseconds timeout) {
   }
 }
 
+void KafkaMetricsCallback::on_drift(TrainContext& context, const DriftEvent& event) {
+  write_line(events::drift(context, event, options_.key));
+}
+
+// --- KafkaDriftCallback -----------------------------------------------------
+
+KafkaDriftCallback::KafkaDriftCallback(KafkaDriftOptions options) : options_(std::move(options)) {
+  if (options_.topic.empty()) throw ConfigError("drift topic is empty");
+  producer_ = std::make_unique<kafka::Producer>(options_.config);
+  producer_->start_poll_thread();
+}
+
+KafkaDriftCallback::~KafkaDriftCallback() { producer_->close(); }
+
+void KafkaDriftCallback::on_drift(TrainContext& context, const DriftEvent& event) {
+  kafka::ProduceRecord record;
+  record.topic = options_.topic;
+  if (!options_.key.empty()) record.key = std::string_view(options_.key);
+  const std::string line = events::drift(context, event, options_.key);
+  record.value = line;
+  kafka::throw_if_error(producer_->produce(record), "writing a drift event to topic '" + options_.topic + "'");
+  ++written_;
+}
+
+void KafkaDriftCallback::on_train_end(TrainContext& context, const Logs& logs) { flush(); }
+
+void KafkaDriftCallback::flush(kafka::milliseconds timeout) {
+  kafka::FlushResult result = producer_->flush(timeout);
+  if (!result.ok()) {
+    throw kafka::KafkaException(-1, fmt::format("drift topic '{}': {} record(s) failed, {} undelivered", options_.topic,
+                                                result.failed, result.still_queued));
+  }
+}
+
 // --- KafkaPredictionsCallback -------------------------------------------------
 
 PredictionEncoding parse_prediction_encoding(const std::string& name) {

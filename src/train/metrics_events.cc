@@ -63,4 +63,20 @@ std::string train_end(const TrainContext& context, int epochs_run, const Logs& l
   return line + "}";
 }
 
+std::string drift(const TrainContext& context, const DriftEvent& event, const std::string& run_id) {
+  std::string line = R"({"event":"drift")";
+  if (!run_id.empty()) line += ",\"run_id\":" + json::string(run_id);
+  const std::time_t seconds = static_cast<std::time_t>(event.time_ms / 1000);
+  line += ",\"time\":" + json::string(fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", fmt::gmtime(seconds),
+                                                    static_cast<int>(event.time_ms % 1000)));
+  line += ",\"topic\":" + json::string(event.topic);
+  line += fmt::format(R"(,"partition":{},"offset":{},"record":{},"drifts":{})", event.partition, event.offset,
+                      event.record, event.drifts);
+  line += ",\"detector\":" + json::string(event.detector);
+  line += fmt::format(R"(,"statistic":{},"error":{})", json::number(event.statistic), json::number(event.error));
+  line += ",\"action\":" + json::string(event.action);
+  line += fmt::format(R"(,"step":{},"records":{})", context.step, context.records);
+  return line + "}";
+}
+
 }  // namespace streamml::train::events

@@ -56,3 +56,11 @@ void MetricsLog::on_train_end(TrainContext& context, const Logs& logs) {
 }
 
 }  // namespace streamml::train
+
+namespace streamml::train {
+
+void MetricsLog::on_drift(TrainContext& context, const DriftEvent& event) {
+  write(events::drift(context, event, options_.run_id));
+}
+
+}  // namespace streamml::train

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <optional>
 
 #include "streamml/common/error.h"
@@ -33,6 +34,43 @@ OnlineTrainer::OnlineTrainer(model::Model& model, Trainer& trainer, OnlineOption
   if (options_.max_batches < 0) {
     throw ConfigError(fmt::format("max-batches {} is invalid: use 0 (no limit) or more", options_.max_batches));
   }
+  if (options_.auc_every < 1) {
+    throw ConfigError(fmt::format("auc_every {} is invalid: use 1 or more batches", options_.auc_every));
+  }
+  options_.drift.validate();
+  const bool resets = options_.on_drift.kind == DriftActionKind::kResetModel ||
+                      options_.on_drift.kind == DriftActionKind::kRetrainWindow;
+  if (resets && model_.kind() != model::ModelKind::kMlp) {
+    throw ConfigError(fmt::format("drift action {} resets the weights, which a TorchScript model cannot do",
+                                  options_.on_drift.to_string()));
+  }
+  base_learning_rate_ = trainer_.options().learning_rate;
+  if (options_.evaluate) {
+    evaluator_.emplace(model_.task(), options_.prequential);
+    auto saved = model_.metadata().find(kPrequentialStateKey);
+    if (saved != model_.metadata().end()) {
+      try {
+        evaluator_->restore(saved->second);
+      } catch (const InputError& e) {
+        log_warn("the model's prequential state cannot be restored, evaluation starts afresh: {}", e.what());
+      }
+    }
+  }
+  detector_ = make_drift_detector(options_.drift);
+  if (detector_ && !options_.evaluate) {
+    throw ConfigError("a drift detector watches the prequential errors: it needs evaluate");
+  }
+  auto saved = model_.metadata().find(kDriftStateKey);
+  if (detector_ && saved != model_.metadata().end()) {
+    try {
+      detector_->restore(saved->second);
+      log_info("drift detector {} restored from the model: {} drifts so far, window {}",
+               drift_detector_name(detector_->kind()), detector_->detections(), detector_->width());
+    } catch (const InputError& e) {
+      log_info("the model's drift state is not one of a {} detector, detection starts afresh ({})",
+               drift_detector_name(detector_->kind()), e.what());
+    }
+  }
 }
 
 void OnlineTrainer::resume(const model::Model& model, data::KafkaDataset& dataset) {
@@ -51,6 +89,10 @@ void OnlineTrainer::checkpoint(data::BatchSource& source, OnlineResult& result) 
                                       "is not written and no offset is committed (try a lower learning_rate)",
                                       result.batches));
   }
+  // The evaluator and the detector have seen exactly the trained records:
+  // their states go with the offsets.
+  if (evaluator_) model_.set_metadata(kPrequentialStateKey, evaluator_->state());
+  if (detector_) model_.set_metadata(kDriftStateKey, detector_->state());
   if (!options_.checkpoint_path.empty()) {
     model_.save(options_.checkpoint_path);
     ++result.checkpoints;
@@ -59,6 +101,79 @@ void OnlineTrainer::checkpoint(data::BatchSource& source, OnlineResult& result) 
   }
   // After the save: the group never gets ahead of the checkpoint.
   source.commit();
+}
+
+std::vector<DriftEvent> OnlineTrainer::evaluate(const data::Batch& batch, const model::Predictions& predictions) {
+  std::vector<DriftEvent> events;
+  if (batch.num_labels != 1 || batch.labels.size() < batch.size) return events;  // train_step reports it
+  std::vector<double> errors;
+  errors.reserve(batch.size);
+  const int64_t before = evaluator_->count();
+  evaluator_->add(predictions, batch.labels.data(), &errors);
+  if (!detector_) return events;
+  for (size_t r = 0; r < errors.size(); ++r) {
+    if (!detector_->update(errors[r])) continue;
+    DriftEvent event;
+    if (r < batch.meta.size()) {
+      event.topic = batch.meta[r].topic;
+      event.partition = batch.meta[r].partition;
+      event.offset = batch.meta[r].offset;
+    }
+    event.record = before + static_cast<int64_t>(r) + 1;
+    event.drifts = detector_->detections();
+    event.detector = drift_detector_name(detector_->kind());
+    event.statistic = detector_->statistic();
+    event.error = detector_->mean();
+    event.action = options_.on_drift.to_string();
+    event.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    events.push_back(std::move(event));
+  }
+  return events;
+}
+
+void OnlineTrainer::respond_to_drift(int64_t drift_number) {
+  const DriftAction& action = options_.on_drift;
+  switch (action.kind) {
+    case DriftActionKind::kLog: break;
+    case DriftActionKind::kResetOptimizer: trainer_.reset_optimizer(); break;
+    case DriftActionKind::kBoostLr:
+      // A drift during a boost starts it over; the rate is not boosted twice.
+      trainer_.set_learning_rate(base_learning_rate_ * action.factor);
+      boost_left_ = action.batches;
+      break;
+    case DriftActionKind::kResetModel:
+      trainer_.reset_weights(options_.seed + static_cast<uint64_t>(drift_number));
+      break;
+    case DriftActionKind::kRetrainWindow: {
+      trainer_.reset_weights(options_.seed + static_cast<uint64_t>(drift_number));
+      int64_t records = 0;
+      for (const data::Batch& b : recent_) {
+        trainer_.train_step(b);
+        records += static_cast<int64_t>(b.size);
+      }
+      log_info("drift response: the model was retrained on the last {} records", records);
+      break;
+    }
+  }
+}
+
+void OnlineTrainer::remember(const data::Batch& batch) {
+  if (options_.on_drift.kind != DriftActionKind::kRetrainWindow) return;
+  recent_.push_back(batch);
+  recent_records_ += static_cast<int64_t>(batch.size);
+  // Keeps the fewest batches that hold at least `records` records.
+  while (!recent_.empty()) {
+    const auto oldest = static_cast<int64_t>(recent_.front().size);
+    if (recent_records_ - oldest < options_.on_drift.records) break;
+    recent_records_ -= oldest;
+    recent_.pop_front();
+  }
+}
+
+void OnlineTrainer::count_down_boost() {
+  if (boost_left_ > 0 && --boost_left_ == 0) trainer_.set_learning_rate(base_learning_rate_);
 }
 
 OnlineResult OnlineTrainer::run(data::BatchSource& source, const Callbacks& callbacks) {
@@ -72,20 +187,50 @@ OnlineResult OnlineTrainer::run(data::BatchSource& source, const Callbacks& call
   int64_t since_checkpoint = 0;
   auto predict_batch = [&](const data::Batch& batch) {
     model::Predictions predictions = model_.predict(batch);
-    for (Callback* cb : callbacks) cb->on_predict_batch_end(batch, predictions);
+    if (options_.predict) {
+      for (Callback* cb : callbacks) cb->on_predict_batch_end(batch, predictions);
+    }
+    return predictions;
   };
+  // The training step's forward pass is the prediction before the update
+  // when training mode predicts as eval mode does (a built-in network
+  // without dropout): evaluation then costs no second forward pass.
+  const bool fused = model_.kind() == model::ModelKind::kMlp && model_.spec().dropout == 0.0;
   while (!stop_requested_.load()) {
     std::optional<data::Batch> batch = source.next();
     if (!batch) break;
     if (batch->empty()) continue;
     // Test-then-train: predictions come from the model before it saw the
     // batch, unless it has no standardisation statistics yet (the first
-    // update takes them from this batch).
-    const bool predict_first = options_.predict && (model_.has_stats() || !model_.standardizes());
-    if (predict_first) predict_batch(*batch);
+    // update takes them from this batch; that batch is not evaluated).
+    const bool can_predict = model_.has_stats() || !model_.standardizes();
+    const bool predict_first = options_.predict && can_predict;
+    const bool evaluate_batch = evaluator_ && can_predict;
+    std::optional<model::Predictions> before_update;
+    if (predict_first || (evaluate_batch && !fused)) before_update = predict_batch(*batch);
     for (Callback* cb : callbacks) cb->on_batch_begin(context, context.step);
-    Metrics metrics = trainer_.train_step(*batch);
+    model::Predictions step_predictions;
+    Metrics metrics =
+        trainer_.train_step(*batch, evaluate_batch && !before_update ? &step_predictions : nullptr);
     if (options_.predict && !predict_first) predict_batch(*batch);
+    count_down_boost();
+    remember(*batch);
+    if (evaluate_batch) {
+      const int64_t evaluated_before = evaluator_->count();
+      std::vector<DriftEvent> drifts = evaluate(*batch, before_update ? *before_update : step_predictions);
+      // The action takes effect from the next batch on.
+      if (!drifts.empty()) {
+        result.drifts += static_cast<int64_t>(drifts.size());
+        for (DriftEvent& event : drifts) {
+          event.run_record = context.records + (event.record - evaluated_before);
+          log_warn("drift {} detected by {} at {}:{}:{} (record {}, statistic {:.4g}, error now {:.4g}); action {}",
+                   event.drifts, event.detector, event.topic, event.partition, event.offset, event.record,
+                   event.statistic, event.error, event.action);
+          for (Callback* cb : callbacks) cb->on_drift(context, event);
+        }
+        respond_to_drift(drifts.back().drifts);
+      }
+    }
     ++result.batches;
     result.records += static_cast<int64_t>(batch->size);
     model_.set_metadata(kOnlineRecordsKey, std::to_string(records_before + result.records));
@@ -95,6 +240,11 @@ OnlineResult OnlineTrainer::run(data::BatchSource& source, const Callbacks& call
     context.epoch_records += static_cast<int64_t>(batch->size);
     Logs logs(metrics.begin(), metrics.end());
     logs["batch_size"] = static_cast<double>(batch->size);
+    if (evaluator_ && evaluator_->count() > 0) {
+      Metrics preq = evaluator_->metrics(/*with_auc=*/context.step % options_.auc_every == 0);
+      logs.insert(preq.begin(), preq.end());
+    }
+    if (detector_) logs["drifts"] = static_cast<double>(detector_->detections());
     result.last_metrics = metrics;
     for (Callback* cb : callbacks) cb->on_batch_end(context, context.step, logs);
     if (options_.checkpoint_path.empty() || ++since_checkpoint >= options_.checkpoint_every) {
@@ -107,10 +257,13 @@ OnlineResult OnlineTrainer::run(data::BatchSource& source, const Callbacks& call
   if (since_checkpoint > 0 || (result.checkpoints == 0 && !options_.checkpoint_path.empty())) {
     checkpoint(source, result);
   }
+  if (evaluator_) result.prequential = evaluator_->metrics();
   Logs logs(result.last_metrics.begin(), result.last_metrics.end());
+  logs.insert(result.prequential.begin(), result.prequential.end());
+  if (detector_) logs["drifts"] = static_cast<double>(detector_->detections());
   for (Callback* cb : callbacks) cb->on_train_end(context, logs);
-  log_info("online training: {} batches, {} records, {} checkpoints", result.batches, result.records,
-           result.checkpoints);
+  log_info("online training: {} batches, {} records, {} checkpoints, {} drifts", result.batches, result.records,
+           result.checkpoints, result.drifts);
   return result;
 }
 

@@ -46,8 +46,23 @@ struct Series {
   std::vector<std::pair<double, double>> points;  // (epoch, value)
 };
 
+// A vertical line across a panel at x.
+struct Marker {
+  double x;
+  const char* color;
+  bool dashed;
+};
+
+struct PanelStyle {
+  std::string x_label = "epoch";
+  bool dots = true;              // a dot on every point
+  bool round_x_ticks = false;    // x ticks at multiples of the step (else from the first x)
+  std::vector<Marker> markers{};  // vertical lines
+  std::vector<std::pair<std::string, Marker>> marker_legend{};  // legend entries for markers
+};
+
 void draw_panel(std::string& svg, double x0, double y0, const std::string& title,
-                const std::string& y_label, const std::vector<Series>& series) {
+                const std::string& y_label, const std::vector<Series>& series, const PanelStyle& style = {}) {
   const double left = x0 + kMarginLeft;
   const double right = x0 + kPanelWidth - kMarginRight;
   const double top = y0 + kMarginTop;
@@ -61,6 +76,12 @@ void draw_panel(std::string& svg, double x0, double y0, const std::string& title
       x_max = std::max(x_max, x);
       y_min = std::min(y_min, y);
       y_max = std::max(y_max, y);
+    }
+  }
+  if (std::isfinite(x_min)) {
+    for (const Marker& m : style.markers) {
+      x_min = std::min(x_min, m.x);
+      x_max = std::max(x_max, m.x);
     }
   }
   const bool empty = !std::isfinite(x_min);
@@ -96,7 +117,8 @@ void draw_panel(std::string& svg, double x0, double y0, const std::string& title
         left - 6, sy(y) + 4, tick_label(y, y_step));
   }
   // x ticks at whole epochs.
-  for (double x = std::ceil(x_min); x <= x_max + 1e-9; x += x_step) {
+  const double x_first = style.round_x_ticks ? std::ceil(x_min / x_step) * x_step : std::ceil(x_min);
+  for (double x = x_first; x <= x_max + 1e-9; x += x_step) {
     svg += fmt::format(
         "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#000\"/>\n", sx(x),
         bottom, sx(x), bottom + 5);
@@ -112,8 +134,8 @@ void draw_panel(std::string& svg, double x0, double y0, const std::string& title
       "<line x1=\"{0:.1f}\" y1=\"{2:.1f}\" x2=\"{1:.1f}\" y2=\"{2:.1f}\" stroke=\"#000\"/>\n", left,
       right, bottom);
   svg += fmt::format(
-      "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"12\">epoch</text>\n",
-      (left + right) / 2, bottom + 38);
+      "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"12\">{}</text>\n",
+      (left + right) / 2, bottom + 38, xml_escape(style.x_label));
   svg += fmt::format(
       "<text x=\"{0:.1f}\" y=\"{1:.1f}\" text-anchor=\"middle\" font-size=\"12\" "
       "transform=\"rotate(-90 {0:.1f} {1:.1f})\">{2}</text>\n",
@@ -136,6 +158,7 @@ void draw_panel(std::string& svg, double x0, double y0, const std::string& title
         "stroke-width=\"2\"{} points=\"{}\"/>\n",
         xml_escape(s.name), s.color, s.dashed ? " stroke-dasharray=\"6 4\"" : "", points);
     for (auto [x, y] : s.points) {
+      if (!style.dots) break;
       svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.5\" fill=\"{}\"/>\n", sx(x),
                          sy(y), s.color);
     }
@@ -149,6 +172,23 @@ void draw_panel(std::string& svg, double x0, double y0, const std::string& title
     svg += fmt::format(
         "<text class=\"legend\" x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\">{}</text>\n",
         lx + 30, ly + 4, xml_escape(s.name));
+  }
+  if (!empty) {
+    for (const Marker& m : style.markers) {
+      svg += fmt::format(
+          "<line class=\"marker\" x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"{3}\" "
+          "stroke-width=\"1.5\"{4}/>\n",
+          sx(m.x), top, bottom, m.color, m.dashed ? " stroke-dasharray=\"4 3\"" : "");
+    }
+  }
+  for (const auto& [name, m] : style.marker_legend) {
+    const double lx = left + 130 * legend_index++;
+    const double ly = bottom + 60;
+    svg += fmt::format(
+        "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"1.5\"{}/>\n",
+        lx + 12, ly - 7, lx + 12, ly + 7, m.color, m.dashed ? " stroke-dasharray=\"4 3\"" : "");
+    svg += fmt::format("<text class=\"legend\" x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\">{}</text>\n", lx + 30,
+                       ly + 4, xml_escape(name));
   }
   svg += "</g>\n";
 }
@@ -165,13 +205,8 @@ std::vector<Series> series_for(const EpochHistory& history, const std::string& k
   return {train, validation};
 }
 
-}  // namespace
-
-std::string render_training_svg(const EpochHistory& history, const std::string& metric,
-                                const std::string& title) {
-  const double width = 2 * kPanelWidth;
-  const double height = kPanelHeight + kTitleHeight;
-  std::string svg = fmt::format(
+std::string svg_header(double width, double height, const std::string& title) {
+  return fmt::format(
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" "
       "viewBox=\"0 0 {0} {1}\" font-family=\"sans-serif\">\n"
@@ -179,6 +214,102 @@ std::string render_training_svg(const EpochHistory& history, const std::string& 
       "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n"
       "<text x=\"{3}\" y=\"24\" text-anchor=\"middle\" font-size=\"17\">{2}</text>\n",
       width, height, xml_escape(title), width / 2);
+}
+
+// Writes `text` to `path` atomically (temporary file + rename).
+void write_file(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  std::FILE* file = std::fopen(tmp.c_str(), "w");
+  if (file == nullptr) {
+    throw InputError(fmt::format("cannot write plot '{}': {}", path, std::strerror(errno)));
+  }
+  const bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
+  if (std::fclose(file) != 0 || !ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    std::remove(tmp.c_str());
+    throw InputError(fmt::format("cannot write plot '{}': {}", path, std::strerror(err)));
+  }
+}
+
+constexpr const char* kDriftColor = "#d62728";
+constexpr const char* kTrueDriftColor = "#7f7f7f";
+
+std::vector<Series> online_series(const OnlineHistory& history, const std::string& metric) {
+  Series window{"window", kTrainColor, false, {}};
+  Series faded{"faded", kValidationColor, true, {}};
+  for (const auto& [records, logs] : history.points) {
+    auto w = logs.find("preq_" + metric);
+    if (w != logs.end() && std::isfinite(w->second)) window.points.emplace_back(records, w->second);
+    auto f = logs.find("preq_faded_" + metric);
+    if (f != logs.end() && std::isfinite(f->second)) faded.points.emplace_back(records, f->second);
+  }
+  return {window, faded};
+}
+
+}  // namespace
+
+std::string render_online_svg(const OnlineHistory& history, const std::string& title) {
+  const double width = 2 * kPanelWidth;
+  const double height = kPanelHeight + kTitleHeight;
+  std::string svg = svg_header(width, height, title);
+  PanelStyle style;
+  style.x_label = "records";
+  style.dots = false;
+  style.round_x_ticks = true;
+  for (double x : history.drifts) style.markers.push_back(Marker{x, kDriftColor, false});
+  if (!history.drifts.empty()) style.marker_legend.emplace_back("drift detected", Marker{0, kDriftColor, false});
+  if (history.true_drift >= 0) {
+    style.markers.push_back(Marker{history.true_drift, kTrueDriftColor, true});
+    style.marker_legend.emplace_back("true drift", Marker{0, kTrueDriftColor, true});
+  }
+  draw_panel(svg, 0, kTitleHeight, "Prequential " + history.metric, history.metric,
+             online_series(history, history.metric), style);
+  draw_panel(svg, kPanelWidth, kTitleHeight, "Prequential loss", "loss", online_series(history, "loss"), style);
+  svg += "</svg>\n";
+  return svg;
+}
+
+OnlinePlot::OnlinePlot(std::string path, double true_drift) : path_(std::move(path)) {
+  if (path_.empty()) throw ConfigError("plot path is empty");
+  history_.true_drift = true_drift;
+}
+
+void OnlinePlot::on_train_begin(TrainContext& context) {
+  history_.points.clear();
+  history_.drifts.clear();
+  history_.metric = "accuracy";
+  title_ = "streamml online learning";
+  if (context.model != nullptr) {
+    if (!context.model->task().is_classification()) history_.metric = "rmse";
+    title_ += " (" + context.model->task().to_string() + ", prequential)";
+  }
+}
+
+void OnlinePlot::on_batch_end(TrainContext& context, int64_t step, const Logs& logs) {
+  Logs kept;
+  for (const char* key : {"preq_accuracy", "preq_faded_accuracy", "preq_rmse", "preq_faded_rmse", "preq_loss",
+                          "preq_faded_loss"}) {
+    auto it = logs.find(key);
+    if (it != logs.end()) kept.emplace(key, it->second);
+  }
+  if (kept.empty()) return;
+  history_.points.emplace_back(static_cast<double>(context.records), std::move(kept));
+  if (step % kRewriteBatches == 0) write_file(path_, render_online_svg(history_, title_));
+}
+
+void OnlinePlot::on_drift(TrainContext& context, const DriftEvent& event) {
+  history_.drifts.push_back(static_cast<double>(event.run_record));
+}
+
+void OnlinePlot::on_train_end(TrainContext& context, const Logs& logs) {
+  write_file(path_, render_online_svg(history_, title_));
+}
+
+std::string render_training_svg(const EpochHistory& history, const std::string& metric,
+                                const std::string& title) {
+  const double width = 2 * kPanelWidth;
+  const double height = kPanelHeight + kTitleHeight;
+  std::string svg = svg_header(width, height, title);
   draw_panel(svg, 0, kTitleHeight, "Loss", "loss", series_for(history, "loss"));
   draw_panel(svg, kPanelWidth, kTitleHeight, metric, metric, series_for(history, metric));
   svg += "</svg>\n";
@@ -207,19 +338,6 @@ void SvgPlot::on_epoch_end(TrainContext& context, int epoch, const Logs& logs) {
 
 void SvgPlot::on_train_end(TrainContext& context, const Logs& logs) { write(); }
 
-void SvgPlot::write() const {
-  const std::string svg = render_training_svg(history_, metric_, title_);
-  const std::string tmp = path_ + ".tmp." + std::to_string(::getpid());
-  std::FILE* file = std::fopen(tmp.c_str(), "w");
-  if (file == nullptr) {
-    throw InputError(fmt::format("cannot write plot '{}': {}", path_, std::strerror(errno)));
-  }
-  const bool ok = std::fwrite(svg.data(), 1, svg.size(), file) == svg.size();
-  if (std::fclose(file) != 0 || !ok || std::rename(tmp.c_str(), path_.c_str()) != 0) {
-    const int err = errno;
-    std::remove(tmp.c_str());
-    throw InputError(fmt::format("cannot write plot '{}': {}", path_, std::strerror(err)));
-  }
-}
+void SvgPlot::write() const { write_file(path_, render_training_svg(history_, metric_, title_)); }
 
 }  // namespace streamml::train

@@ -138,7 +138,7 @@ torch::optim::Optimizer& ensure_optimizer(ModelImpl& impl, const TrainOptions& o
 // false, with neither the step nor `acc` touched, when the loss is not a
 // finite number (a diverged run): the weights are never updated with it.
 bool step_on(ModelImpl& impl, const TrainOptions& options, const data::Batch& batch,
-             MetricAccumulator& acc, double* batch_loss) {
+             MetricAccumulator& acc, double* batch_loss, model::Predictions* predictions = nullptr) {
   torch::optim::Optimizer& optimizer = ensure_optimizer(impl, options);
   impl.set_training(true);
   optimizer.zero_grad();
@@ -156,8 +156,9 @@ bool step_on(ModelImpl& impl, const TrainOptions& options, const data::Batch& ba
     torch::nn::utils::clip_grad_norm_(params, options.grad_clip_norm);
   }
   optimizer.step();
-  acc.add(impl.to_predictions(output), batch.labels.data(),
-          mean_loss * static_cast<double>(batch.size));
+  model::Predictions step_predictions = impl.to_predictions(output);
+  acc.add(step_predictions, batch.labels.data(), mean_loss * static_cast<double>(batch.size));
+  if (predictions != nullptr) *predictions = std::move(step_predictions);
   return true;
 }
 
@@ -200,7 +201,7 @@ Trainer::Trainer(model::Model& model, TrainOptions options)
 
 Trainer::~Trainer() = default;
 
-Metrics Trainer::train_step(const data::Batch& batch) {
+Metrics Trainer::train_step(const data::Batch& batch, model::Predictions* predictions) {
   ModelImpl& impl = model::detail_impl(model_);
   impl.check_features(batch);
   check_labels(impl.task, batch);
@@ -213,7 +214,7 @@ Metrics Trainer::train_step(const data::Batch& batch) {
   }
   MetricAccumulator acc(impl.task);
   double batch_loss = 0.0;
-  if (!step_on(impl, options_, batch, acc, &batch_loss)) {
+  if (!step_on(impl, options_, batch, acc, &batch_loss, predictions)) {
     throw DivergenceError(fmt::format("training diverged: the loss of step {} (the batch starting at record {}) is "
                                       "{}; the weights were not updated with it (try a lower learning_rate)",
                                       steps_ + 1, location(batch, 0), batch_loss));
@@ -223,6 +224,29 @@ Metrics Trainer::train_step(const data::Batch& batch) {
   Metrics metrics = acc.metrics(/*with_auc=*/true);
   metrics["step"] = static_cast<double>(steps_);
   return metrics;
+}
+
+void Trainer::reset_optimizer() {
+  ModelImpl& impl = model::detail_impl(model_);
+  impl.optimizer.reset();
+  impl.pending_optimizer_state.clear();
+}
+
+void Trainer::set_learning_rate(double learning_rate) {
+  if (!(learning_rate > 0.0) || !std::isfinite(learning_rate)) {
+    throw ConfigError(fmt::format("learning_rate {} is invalid: use a number > 0", learning_rate));
+  }
+  options_.learning_rate = learning_rate;
+}
+
+void Trainer::reset_weights(uint64_t seed) {
+  ModelImpl& impl = model::detail_impl(model_);
+  if (impl.kind != model::ModelKind::kMlp) {
+    throw ConfigError("the weights of a TorchScript model cannot be reset: its initialisation is not known");
+  }
+  torch::manual_seed(seed);
+  impl.build_mlp();
+  reset_optimizer();
 }
 
 Metrics Trainer::evaluate(data::BatchSource& source) { return train::evaluate(model_, source); }

@@ -43,6 +43,22 @@ struct TrainContext {
   std::string stop_reason;                // why, for logs and History
 };
 
+// A concept drift that online learning detected (OnlineTrainer with a
+// drift detector, train/drift.h) and what it did about it.
+struct DriftEvent {
+  std::string topic;          // the record at which the drift was detected ("" outside Kafka)
+  int32_t partition = -1;     // its partition
+  int64_t offset = -1;        // its offset
+  int64_t record = 0;         // records evaluated so far over all runs, this one included
+  int64_t run_record = 0;     // records of this run up to this one, this one included
+  int64_t drifts = 0;         // drifts detected so far over all runs, this one included
+  std::string detector;       // "adwin", "page-hinkley" or "ddm"
+  double statistic = 0.0;     // the detector's statistic that raised the alarm
+  double error = 0.0;         // the detector's estimate of the error after the alarm
+  std::string action;         // the drift action taken (train/drift_action.h)
+  int64_t time_ms = 0;        // wall-clock time of the detection, ms since the Unix epoch
+};
+
 class Callback {
  public:
   virtual ~Callback() = default;
@@ -56,6 +72,9 @@ class Callback {
   // After each batch of a prediction loop (train::predict).
   virtual void on_predict_batch_end(const data::Batch& batch,
                                     const model::Predictions& predictions) {}
+  // Online learning detected a drift in the batch being trained (before
+  // its on_batch_end); one call per drift.
+  virtual void on_drift(TrainContext& context, const DriftEvent& event) {}
 };
 
 // Non-owning: the callbacks must outlive the loop they are passed to.

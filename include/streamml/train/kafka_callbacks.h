@@ -8,6 +8,11 @@
 //       {"event":"epoch","epoch":0,"step":100,"records":3200,"elapsed_s":1.6,"loss":0.35,"val_loss":0.36}
 //     Every record of a run has the run's id as its key, so a run stays in
 //     one partition, in order. Non-finite values are written as null.
+//     Drifts of online learning are events too ("event":"drift").
+//   * KafkaDriftCallback: only the drift events, to their own topic, keyed
+//     by the run id, e.g.
+//       {"event":"drift","time":"2026-...","topic":"sea","partition":0,"offset":4191,"detector":"adwin",
+//        "statistic":0.21,...}
 //   * KafkaPredictionsCallback: every prediction of a prediction loop
 //     (train::predict, online learning) to a topic through an
 //     OutputSequence, in input order, as JSON or CSV (model/predictions.h),
@@ -50,6 +55,7 @@ class KafkaMetricsCallback final : public Callback {
   void on_batch_end(TrainContext& context, int64_t step, const Logs& logs) override;
   void on_epoch_end(TrainContext& context, int epoch, const Logs& logs) override;
   void on_train_end(TrainContext& context, const Logs& logs) override;
+  void on_drift(TrainContext& context, const DriftEvent& event) override;
   // Writes one event now: {"event":<event>,"epoch":..,"step":..,"records":..,<logs>}.
   void write_event(const std::string& event, const TrainContext& context, const Logs& logs);
   // Waits for delivery; throws kafka::KafkaException naming the topic on failure.
@@ -65,6 +71,29 @@ class KafkaMetricsCallback final : public Callback {
   int64_t written_ = 0;
   int epochs_written_ = 0;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+struct KafkaDriftOptions {
+  kafka::Config config;  // bootstrap.servers and producer properties
+  std::string topic;     // destination topic (required)
+  std::string key;       // run id: key of every record and its run_id ("" = null key, no run_id)
+};
+
+class KafkaDriftCallback final : public Callback {
+ public:
+  // Throws ConfigError for an empty topic.
+  explicit KafkaDriftCallback(KafkaDriftOptions options);
+  ~KafkaDriftCallback() override;
+  void on_drift(TrainContext& context, const DriftEvent& event) override;
+  void on_train_end(TrainContext& context, const Logs& logs) override;
+  // Waits for delivery; throws kafka::KafkaException naming the topic on failure.
+  void flush(kafka::milliseconds timeout = kafka::kDefaultFlushTimeout);
+  int64_t written() const { return written_; }
+
+ private:
+  KafkaDriftOptions options_;
+  std::unique_ptr<kafka::Producer> producer_;
+  int64_t written_ = 0;
 };
 
 // How predictions are rendered.

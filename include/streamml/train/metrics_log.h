@@ -6,6 +6,7 @@
 //   {"event":"batch","epoch":0,"step":50,"records":1600,"elapsed_s":0.8,"loss":0.41,"epoch_records":1600,...}
 //   {"event":"epoch","epoch":0,"step":100,"records":3200,"elapsed_s":1.6,"loss":0.35,"val_loss":0.36,...}
 //   {"event":"train_end","epochs_run":7,"step":700,"records":22400,"elapsed_s":11.2,"stop_reason":"...",...}
+//   {"event":"drift","time":"2026-...","topic":"sea","partition":0,"offset":4191,"detector":"adwin",...}
 // "records" counts the records trained so far in the run, "epoch_records"
 // those of the current epoch; no key appears twice in an object. The
 // metrics topic (KafkaMetricsCallback) gets the same events. Non-finite
@@ -37,6 +38,7 @@ class MetricsLog final : public Callback {
   void on_batch_end(TrainContext& context, int64_t step, const Logs& logs) override;
   void on_epoch_end(TrainContext& context, int epoch, const Logs& logs) override;
   void on_train_end(TrainContext& context, const Logs& logs) override;
+  void on_drift(TrainContext& context, const DriftEvent& event) override;
 
  private:
   void write(const std::string& line);

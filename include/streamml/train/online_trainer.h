@@ -4,9 +4,15 @@
 // KafkaDataset in mini-batch mode, or any BatchSource):
 //
 //   for each mini-batch:
-//     predict it with the current model (test-then-train) when a callback
-//       wants predictions, and hand them to on_predict_batch_end
+//     predict it with the current model (test-then-train) and hand the
+//       predictions to on_predict_batch_end (options.predict)
 //     Trainer::train_step (one optimizer update)
+//     evaluate the predictions made before the update (options.evaluate,
+//       prequential.h: the step's own forward pass for a built-in network
+//       without dropout, else a separate prediction); the per-record errors
+//       feed the drift detector (drift.h)
+//     on a drift: on_drift callbacks, then the drift action
+//       (drift_action.h), which takes effect from the next batch
 //     on_batch_end callbacks (metrics)
 //     every `checkpoint_every` batches: save the model file (weights,
 //       optimizer, offsets = the positions after the trained records), then
@@ -22,15 +28,28 @@
 //
 // The model's metadata "online_records" counts the records trained online
 // over all runs; it is saved with the offsets, so it stays consistent with
-// them across restarts.
+// them across restarts. So are the prequential evaluator's and the drift
+// detector's states (metadata kPrequentialStateKey, kDriftStateKey): after a
+// restart the detector neither raises again an alarm it raised before the
+// checkpoint nor forgets the evidence it had gathered, and the drift count
+// goes on. A batch the model cannot predict yet (a standardising model
+// before its first update, which takes the statistics) is not evaluated.
 //
 // Not thread-safe, except request_stop().
 #pragma once
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <vector>
+
 #include "streamml/data/batch.h"
 #include "streamml/train/callback.h"
+#include "streamml/train/drift.h"
+#include "streamml/train/drift_action.h"
+#include "streamml/train/prequential.h"
 #include "streamml/train/trainer.h"
 
 namespace streamml::data {
@@ -40,12 +59,21 @@ class KafkaDataset;
 namespace streamml::train {
 
 inline constexpr const char* kOnlineRecordsKey = "online_records";
+inline constexpr const char* kPrequentialStateKey = "prequential_state";
+inline constexpr const char* kDriftStateKey = "drift_state";
 
 struct OnlineOptions {
   std::string checkpoint_path{};   // model file written at checkpoints ("" = none; commit every batch)
   int64_t checkpoint_every = 100;  // batches between checkpoints (>= 1)
   int64_t max_batches = 0;         // stop after this many batches; 0: until the stream stops
   bool predict = false;            // predict each batch before training it (on_predict_batch_end)
+  bool evaluate = true;            // prequential evaluation of each batch before training it
+  PrequentialOptions prequential{};  // its window and fading factor
+  // Detector on the prequential error stream (kind kNone: none; needs evaluate).
+  DriftDetectorOptions drift{.kind = DriftDetectorKind::kNone};
+  DriftAction on_drift{};          // what a detected drift does
+  int64_t auc_every = 100;         // batches between the logs that carry the windowed AUC (>= 1)
+  uint64_t seed = 42;              // reset-model: fresh weights seeded with seed + drift number
 };
 
 // What run() did.
@@ -53,12 +81,18 @@ struct OnlineResult {
   int64_t batches = 0;      // batches trained in this run
   int64_t records = 0;      // records trained in this run
   int64_t checkpoints = 0;  // checkpoints saved in this run
+  int64_t drifts = 0;       // drifts detected in this run
   Metrics last_metrics;     // metrics of the last batch
+  Metrics prequential;      // prequential metrics at the end (empty without evaluation)
 };
 
 class OnlineTrainer {
  public:
-  // Throws ConfigError for checkpoint_every < 1 or max_batches < 0.
+  // Throws ConfigError for checkpoint_every < 1, max_batches < 0, invalid
+  // prequential or drift options, a detector without evaluation, or
+  // reset-model / retrain-window with a TorchScript model. Restores the
+  // evaluator's and the detector's states from the model's metadata (a
+  // state of another detector kind or task is logged and ignored).
   OnlineTrainer(model::Model& model, Trainer& trainer, OnlineOptions options);
 
   // Makes `dataset` start where `model` was trained up to (its offsets()),
@@ -78,10 +112,24 @@ class OnlineTrainer {
 
  private:
   void checkpoint(data::BatchSource& source, OnlineResult& result);
+  // Evaluates `predictions` of `batch`; returns the drifts detected in it.
+  std::vector<DriftEvent> evaluate(const data::Batch& batch, const model::Predictions& predictions);
+  // Applies options_.on_drift (once per batch, however many drifts it held).
+  void respond_to_drift(int64_t drift_number);
+  // Keeps `batch` among the recent records for retrain-window.
+  void remember(const data::Batch& batch);
+  // Ends a learning-rate boost whose batches are spent.
+  void count_down_boost();
 
   model::Model& model_;
   Trainer& trainer_;
   OnlineOptions options_;
+  std::optional<PrequentialEvaluator> evaluator_;
+  std::unique_ptr<DriftDetector> detector_;
+  double base_learning_rate_ = 0.0;
+  int64_t boost_left_ = 0;          // batches left with the boosted learning rate
+  std::deque<data::Batch> recent_;  // retrain-window: the last batches, oldest first
+  int64_t recent_records_ = 0;
   std::atomic<bool> stop_requested_{false};
 };
 

@@ -24,6 +24,42 @@ using EpochHistory = std::vector<std::pair<int, Logs>>;
 std::string render_training_svg(const EpochHistory& history, const std::string& metric,
                                 const std::string& title = "streamml training");
 
+// The curves of online learning: (records of the run, metric) points of
+// the windowed and the faded prequential metric, drifts detected and the
+// known drift, as records of the run.
+struct OnlineHistory {
+  std::string metric;                                    // "accuracy" or "rmse" (keys preq_<metric>...)
+  std::vector<std::pair<double, Logs>> points;           // (records, logs with preq_* metrics)
+  std::vector<double> drifts;                            // records at which a drift was detected
+  double true_drift = -1;                                // the known drift's record; < 0: none
+};
+
+// Renders two panels: the prequential metric and the prequential loss over
+// records, windowed (solid) and faded (dashed), each detected drift a red
+// vertical line and the known drift a grey dashed one.
+std::string render_online_svg(const OnlineHistory& history, const std::string& title = "streamml online learning");
+
+// --plot of online learning: collects the prequential metrics of every
+// batch and the drifts, and writes render_online_svg() every
+// kRewriteBatches batches and at the end (atomically). Not thread-safe.
+class OnlinePlot final : public Callback {
+ public:
+  static constexpr int64_t kRewriteBatches = 500;
+
+  // `true_drift`: the known drift's record number in this run (< 0: none).
+  explicit OnlinePlot(std::string path, double true_drift = -1);
+
+  void on_train_begin(TrainContext& context) override;
+  void on_batch_end(TrainContext& context, int64_t step, const Logs& logs) override;
+  void on_drift(TrainContext& context, const DriftEvent& event) override;
+  void on_train_end(TrainContext& context, const Logs& logs) override;
+
+ private:
+  std::string path_;
+  std::string title_;
+  OnlineHistory history_;
+};
+
 class SvgPlot final : public Callback {
  public:
   // `metric` "" picks the task's main metric at train begin.

@@ -87,7 +87,23 @@ class Trainer {
   // model (when it standardises) takes them from this batch and keeps them.
   // Returns the batch's metrics plus "step" (steps so far). Throws
   // DivergenceError, without updating the weights, when the loss is not finite.
-  Metrics train_step(const data::Batch& batch);
+  // With `predictions`, stores there the step's forward pass as predictions:
+  // made with the weights before the update, in training mode (so with
+  // dropout when the model has it).
+  Metrics train_step(const data::Batch& batch, model::Predictions* predictions = nullptr);
+
+  // Drift responses of online learning (OnlineTrainer):
+  // Drops the optimizer's state (moments, step counts); the next step starts
+  // a fresh optimizer of the same kind.
+  void reset_optimizer();
+  // Changes the learning rate of the following steps. Throws ConfigError
+  // unless it is a finite number > 0.
+  void set_learning_rate(double learning_rate);
+  // Replaces the weights of a built-in model by freshly initialised ones
+  // (deterministic for `seed`) and drops the optimizer's state; feature
+  // statistics, offsets and metadata are kept. Throws ConfigError for a
+  // TorchScript model (its initialisation is not known).
+  void reset_weights(uint64_t seed);
 
   // Ends fit() after the current batch. Safe to call from any thread or a
   // signal handler.
