@@ -161,7 +161,9 @@ TEST(TrainDrift, ARestartKeepsTheDetectorsStateSoItNeitherRealarmsNorForgets) {
   ASSERT_EQ(static_cast<double>(events.size()), first_drifts + json_value(second.out, "drifts"));
   for (size_t i = 0; i < events.size(); ++i) {
     EXPECT_EQ(json_value(events[i].value, "drifts"), static_cast<double>(i + 1)) << events[i].value;
-    if (i > 0) EXPECT_GT(json_value(events[i].value, "offset"), json_value(events[i - 1].value, "offset"));
+    if (i > 0) {
+      EXPECT_GT(json_value(events[i].value, "offset"), json_value(events[i - 1].value, "offset"));
+    }
   }
   const std::string final_state = model::Model::load(dir / "sea.pt").metadata().at(kDriftStateKey);
   EXPECT_NE(final_state.find(fmt::format("detections={} ", events.size())), std::string::npos) << final_state;
