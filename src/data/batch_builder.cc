@@ -38,8 +38,51 @@ void move_row(Batch& from, size_t i, Batch& to) {
 
 }  // namespace
 
+RowDecoder::RowDecoder(const Decoder* decoder, RecordCheck check, bool keep_payloads)
+    : decoder_(decoder), check_(std::move(check)), keep_payloads_(keep_payloads) {}
+
+Batch RowDecoder::empty_batch(size_t rows) const {
+  Batch b;
+  b.num_features = decoder_ ? decoder_->num_features() : 0;
+  b.num_labels = decoder_ ? decoder_->num_labels() : 0;
+  b.features.reserve(rows * b.num_features);
+  b.labels.reserve(rows * b.num_labels);
+  b.meta.reserve(rows);
+  if (keep_payloads_) b.payloads.reserve(rows);
+  return b;
+}
+
+std::optional<RowDecoder::Rejection> RowDecoder::append(std::string_view payload, RecordMeta& meta,
+                                                        Batch& target) const {
+  const size_t f = target.num_features, l = target.num_labels, row = target.size;
+  if (decoder_) {
+    target.features.resize((row + 1) * f);
+    target.labels.resize((row + 1) * l);
+    float* features = target.features.data() + row * f;
+    float* labels = l ? target.labels.data() + row * l : nullptr;
+    std::optional<Rejection> rejection;
+    if (std::optional<std::string> reason = decoder_->decode(payload, features, labels)) {
+      rejection = Rejection{std::move(*reason), /*invalid=*/false};
+    } else if (check_) {
+      if (std::optional<std::string> invalid =
+              check_(std::span<const float>(features, f), std::span<const float>(labels, l))) {
+        rejection = Rejection{std::move(*invalid), /*invalid=*/true};
+      }
+    }
+    if (rejection) {
+      target.features.resize(row * f);
+      target.labels.resize(row * l);
+      return rejection;
+    }
+  }
+  if (keep_payloads_) target.payloads.emplace_back(payload);
+  target.meta.push_back(std::move(meta));
+  ++target.size;
+  return std::nullopt;
+}
+
 BatchBuilder::BatchBuilder(Options options, const Decoder* decoder, BadRecordCounter& bad)
-    : options_(std::move(options)), decoder_(decoder), bad_(bad) {}
+    : options_(std::move(options)), rows_(decoder, options_.check, options_.keep_payloads), bad_(bad) {}
 
 void BatchBuilder::start(uint64_t seed) {
   current_ = empty_batch();
@@ -48,47 +91,47 @@ void BatchBuilder::start(uint64_t seed) {
   rng_.seed(seed);
 }
 
+// A batch is filled row by row: size it once instead of growing it.
 Batch BatchBuilder::empty_batch() const {
-  Batch b;
-  b.num_features = decoder_ ? decoder_->num_features() : 0;
-  b.num_labels = decoder_ ? decoder_->num_labels() : 0;
-  // A batch is filled row by row: size it once instead of growing it.
-  const size_t rows = std::min<size_t>(options_.batch_size, kMaxReservedRows);
-  b.features.reserve(rows * b.num_features);
-  b.labels.reserve(rows * b.num_labels);
-  b.meta.reserve(rows);
-  if (options_.keep_payloads) b.payloads.reserve(rows);
-  return b;
+  return rows_.empty_batch(std::min<size_t>(options_.batch_size, kMaxReservedRows));
 }
 
 std::optional<Batch> BatchBuilder::add(std::string_view payload, RecordMeta meta) {
   Batch& target = options_.shuffle_buffer > 0 ? pool_ : current_;
-  const size_t f = target.num_features, l = target.num_labels, row = target.size;
-  if (decoder_) {
-    target.features.resize((row + 1) * f);
-    target.labels.resize((row + 1) * l);
-    std::optional<std::string> reason =
-        decoder_->decode(payload, target.features.data() + row * f, l ? target.labels.data() + row * l : nullptr);
-    if (reason) {
-      target.features.resize(row * f);
-      target.labels.resize(row * l);
-      bad_record(meta, payload, *reason, "cannot decode record ");
-      return std::nullopt;
-    }
-    if (options_.check) {
-      std::optional<std::string> invalid = options_.check(std::span<const float>(target.features.data() + row * f, f),
-                                                          std::span<const float>(target.labels.data() + row * l, l));
-      if (invalid) {
-        target.features.resize(row * f);
-        target.labels.resize(row * l);
-        bad_record(meta, payload, *invalid, "invalid record ");
-        return std::nullopt;
-      }
-    }
+  if (std::optional<RowDecoder::Rejection> rejection = rows_.append(payload, meta, target)) {
+    reject(meta, payload, *rejection);
+    return std::nullopt;
   }
-  if (options_.keep_payloads) target.payloads.emplace_back(payload);
-  target.meta.push_back(std::move(meta));
+  return added();
+}
+
+std::optional<Batch> BatchBuilder::add_decoded(Batch& rows, size_t i) {
+  Batch& target = options_.shuffle_buffer > 0 ? pool_ : current_;
+  const size_t f = rows.num_features, l = rows.num_labels;
+  target.features.insert(target.features.end(), rows.features.begin() + i * f, rows.features.begin() + (i + 1) * f);
+  target.labels.insert(target.labels.end(), rows.labels.begin() + i * l, rows.labels.begin() + (i + 1) * l);
+  target.meta.push_back(std::move(rows.meta[i]));
+  if (options_.keep_payloads) target.payloads.push_back(std::move(rows.payloads[i]));
   ++target.size;
+  return added();
+}
+
+bool BatchBuilder::takes_whole(const Batch& rows) const {
+  return current_.size == 0 && options_.shuffle_buffer == 0 && rows.size == options_.batch_size &&
+         (options_.take < 0 || taken_ + static_cast<int64_t>(rows.size) <= options_.take);
+}
+
+Batch BatchBuilder::take_whole(Batch rows) {
+  taken_ += static_cast<int64_t>(rows.size);
+  return rows;
+}
+
+void BatchBuilder::reject(const RecordMeta& meta, std::string_view payload, const RowDecoder::Rejection& rejection) {
+  bad_record(meta, payload, rejection.reason, rejection.invalid ? "invalid record " : "cannot decode record ");
+}
+
+// A row was appended to the pool or the current batch.
+std::optional<Batch> BatchBuilder::added() {
   ++taken_;
   if (options_.shuffle_buffer > 0 && pool_.size > options_.shuffle_buffer) {
     move_row(pool_, std::uniform_int_distribution<size_t>(0, pool_.size - 1)(rng_), current_);

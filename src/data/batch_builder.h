@@ -7,13 +7,19 @@
 // and stops taking records after `take`. Knows nothing of Kafka: the caller
 // passes each record's payload and RecordMeta.
 //
+// Records can also be decoded elsewhere (RowDecoder, on decode workers) and
+// handed over decoded: add_decoded() and reject() keep the same order,
+// policy and counts as add().
+//
 // Thread-safety: none; one thread (a dataset's prefetch thread) uses it.
+// A RowDecoder is immutable and may be used from several threads.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <random>
+#include <string>
 #include <string_view>
 
 #include "streamml/data/bad_record.h"
@@ -23,6 +29,32 @@
 namespace streamml::data {
 
 class Decoder;
+
+// Decodes records into rows appended to a Batch, and checks them. Shared by
+// BatchBuilder::add() and the dataset's decode workers.
+class RowDecoder {
+ public:
+  // Why a record was not appended: its decoder's or its check's reason.
+  struct Rejection {
+    std::string reason;
+    bool invalid = false;  // decoded, but failed the check
+  };
+
+  // `decoder` (may be null: payloads only) must outlive it; `check` must be
+  // safe to call from several threads when the RowDecoder is.
+  RowDecoder(const Decoder* decoder, RecordCheck check, bool keep_payloads);
+
+  // An empty batch of this decoder's widths, with room for `rows` rows.
+  Batch empty_batch(size_t rows) const;
+  // Appends the row of `payload` (and its meta, and the payload when kept)
+  // to `target`; on a rejection `target` is unchanged and `meta` untouched.
+  std::optional<Rejection> append(std::string_view payload, RecordMeta& meta, Batch& target) const;
+
+ private:
+  const Decoder* const decoder_;
+  const RecordCheck check_;
+  const bool keep_payloads_;
+};
 
 class BatchBuilder {
  public:
@@ -48,6 +80,17 @@ class BatchBuilder {
   // InputError "cannot decode record T:P:O: why" under kFail).
   std::optional<Batch> add(std::string_view payload, RecordMeta meta);
 
+  // Adds row `i` of `rows`, which a RowDecoder of the same options filled
+  // (its meta and payload are moved from). Returns the batch it completed.
+  std::optional<Batch> add_decoded(Batch& rows, size_t i);
+  // Whether `rows` (decoded, all good) can become the next batch as they are:
+  // nothing pending, no shuffle, exactly batch_size rows, within `take`.
+  bool takes_whole(const Batch& rows) const;
+  // Takes `rows` as the next batch (takes_whole() must hold).
+  Batch take_whole(Batch rows);
+  // A record a RowDecoder rejected: follows the policy as add() does.
+  void reject(const RecordMeta& meta, std::string_view payload, const RowDecoder::Rejection& rejection);
+
   // Rows in the batch being filled.
   size_t pending() const { return current_.size; }
   // The batch being filled, however full, and a new empty one in its place.
@@ -62,10 +105,11 @@ class BatchBuilder {
 
  private:
   Batch empty_batch() const;
+  std::optional<Batch> added();
   void bad_record(const RecordMeta& meta, std::string_view payload, const std::string& reason, std::string_view what);
 
   const Options options_;
-  const Decoder* const decoder_;
+  const RowDecoder rows_;
   BadRecordCounter& bad_;
   Batch current_;
   Batch pool_;  // shuffle buffer

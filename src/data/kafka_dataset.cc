@@ -3,7 +3,8 @@
 // A KafkaDataset is wired from parts (src/data/): a RecordReader
 // (RangeReader for bounded ranges, GroupReader for a consumer group) hands
 // records in order to a BatchBuilder (decoding, bad records, shuffle), on a
-// prefetch thread that a PrefetchQueue owns. This file validates the
+// prefetch thread that a PrefetchQueue owns (bounded ranges decode on a
+// ChunkDecoder's workers, see chunk_decoder.h). This file validates the
 // options, connects, drives that thread, and keeps the caller-side progress:
 // offsets returned so far, commit() and state()/restore().
 #include "streamml/data/kafka_dataset.h"
@@ -15,6 +16,7 @@
 #include <sstream>
 
 #include "data/batch_builder.h"
+#include "data/chunk_decoder.h"
 #include "data/group_reader.h"
 #include "data/prefetch_queue.h"
 #include "data/range_reader.h"
@@ -65,6 +67,9 @@ struct KafkaDataset::Impl {
   std::unique_ptr<GroupReader> group_reader;  // group
   RecordReader* reader = nullptr;             // the one of the two in use
   std::unique_ptr<BatchBuilder> builder;      // prefetch thread
+  std::unique_ptr<RowDecoder> rows;           // bounded, with decode workers
+  std::unique_ptr<ChunkDecoder> chunks;       // bounded, with decode workers
+  size_t chunk_records = 0;
   std::unique_ptr<PrefetchQueue<Item>> prefetch;  // the prefetch thread and its batches
   bool epoch_done = false;                    // caller thread only
   int epoch = 0;
@@ -79,8 +84,11 @@ struct KafkaDataset::Impl {
   // Prefetch-thread state.
   std::map<kafka::TopicPartition, int64_t> consumed;
   std::map<kafka::TopicPartition, int64_t>::iterator consumed_last = consumed.end();  // of the last record
+  BoundedPosition assembled;  // with decode workers: the position after the last record assembled
 
-  BoundedPosition position() const { return range_reader ? range_reader->position() : BoundedPosition{}; }
+  BoundedPosition position() const {
+    return chunks ? assembled : range_reader ? range_reader->position() : BoundedPosition{};
+  }
 
   bool emit(Batch batch) {
     if (options.map) options.map(batch);
@@ -114,9 +122,39 @@ struct KafkaDataset::Impl {
     prefetch->push(Item{std::nullopt, consumed, position()});
   }
 
+  // The prefetch thread with decode workers (bounded ranges).
+  void produce_chunks() {
+    builder->start(options.seed + static_cast<uint64_t>(epoch));
+    range_reader->start(start_position);
+    assembled = start_position;
+    ChunkedReadHooks hooks{
+        .note = [this](const RecordMeta& meta, const BoundedPosition& after) {
+          consumed_slot(meta.topic, meta.partition) = meta.offset + 1;
+          assembled = after;
+        },
+        .emit = [this](Batch batch) { return emit(std::move(batch)); },
+        .stopping = [this] { return prefetch->stopping(); }};
+    switch (read_in_chunks(*range_reader, *builder, *chunks, chunk_records, hooks)) {
+      case ChunkedEnd::kEnd:
+        assembled = range_reader->position();
+        finish_epoch();
+        return;
+      case ChunkedEnd::kTakeDone:
+        reader->end_early();
+        finish_epoch();
+        return;
+      case ChunkedEnd::kStopped:
+        return;
+    }
+  }
+
   // The prefetch thread: reads records until the epoch ends (or the stream
   // stops) or the queue asks it to stop.
   void produce() {
+    if (chunks) {
+      produce_chunks();
+      return;
+    }
     builder->start(options.seed + static_cast<uint64_t>(epoch));
     if (group_mode) {
       group_reader->start();
@@ -184,6 +222,9 @@ KafkaDataset::KafkaDataset(KafkaDatasetOptions options) : impl_(std::make_unique
   if (o.message_poll_timeout.count() <= 0) {
     throw ConfigError("message_poll_timeout " + std::to_string(o.message_poll_timeout.count()) + " ms must be > 0");
   }
+  if (o.decode_threads < -1) {  // -1: auto
+    throw ConfigError("decode_threads " + std::to_string(o.decode_threads) + " is invalid: use -1 (auto), 0 or more");
+  }
   if (o.batch_wait.count() < -1) {
     throw ConfigError("batch_wait " + std::to_string(o.batch_wait.count()) + " ms is invalid");
   }
@@ -249,6 +290,12 @@ KafkaDataset::KafkaDataset(KafkaDatasetOptions options) : impl_(std::make_unique
                              .read_ahead_bytes = o.read_ahead_bytes,
                              .wait_for_records = o.wait_for_records});
     d.reader = d.range_reader.get();
+    if (o.decode_threads < 0) o.decode_threads = static_cast<int>(ChunkDecoder::default_threads());
+    if (o.decode_threads > 0) {
+      d.chunk_records = chunk_records_for(o.batch_size);
+      d.rows = std::make_unique<RowDecoder>(d.decoder.get(), o.check, o.keep_payloads || !d.decoder);
+      d.chunks = std::make_unique<ChunkDecoder>(*d.rows, o.batch_size, static_cast<size_t>(o.decode_threads));
+    }
   }
 }
 

@@ -428,6 +428,117 @@ TEST(KafkaDataset, RetentionLossIsReportedNeverSkipped) {
   }
 }
 
+// ---- decode workers: the same batches, positions and rejections as one thread ----
+
+// What a bounded read returned: every batch's rows and metadata, the state
+// after each batch, the bad-record report, and the error that ended it.
+struct ReadTrace {
+  std::vector<std::vector<float>> features, labels;
+  std::vector<std::vector<int64_t>> offsets;
+  std::vector<std::string> states;
+  uint64_t bad = 0;
+  std::vector<std::string> bad_locations;
+  std::string error;
+};
+
+ReadTrace trace_read(KafkaDatasetOptions options, int threads, int epochs = 2) {
+  options.decode_threads = threads;
+  ReadTrace trace;
+  KafkaDataset ds(options);
+  try {
+    for (int e = 0; e < epochs; ++e) {
+      if (e > 0) ds.reset();
+      while (auto b = ds.next()) {
+        trace.features.push_back(b->features);
+        trace.labels.push_back(b->labels);
+        std::vector<int64_t> offsets;
+        for (const auto& m : b->meta) offsets.push_back(m.partition * 1000000 + m.offset);
+        trace.offsets.push_back(offsets);
+        trace.states.push_back(ds.state());
+      }
+    }
+  } catch (const InputError& e) {
+    trace.error = e.what();
+  }
+  trace.bad = ds.report().count;
+  for (const auto& example : ds.report().examples) trace.bad_locations.push_back(example.location);
+  return trace;
+}
+
+void expect_same_trace(const ReadTrace& a, const ReadTrace& b, int threads) {
+  SCOPED_TRACE("decode_threads " + std::to_string(threads));
+  EXPECT_EQ(a.offsets, b.offsets);
+  EXPECT_EQ(a.features, b.features);
+  EXPECT_EQ(a.labels, b.labels);
+  EXPECT_EQ(a.states, b.states);
+  EXPECT_EQ(a.bad, b.bad);
+  EXPECT_EQ(a.bad_locations, b.bad_locations);
+  EXPECT_EQ(a.error, b.error);
+}
+
+TEST(KafkaDatasetDecodeThreads, WorkersReturnWhatOneThreadReturns) {
+  // 3 partitions of "x,y" rows; every 7th record cannot be decoded.
+  std::string topic = TestKafka::get().create_topic("threads", 3);
+  for (int p = 0; p < 3; ++p) {
+    std::vector<std::string> rows;
+    for (int i = 0; i < 700; ++i) {
+      rows.push_back(i % 7 == 3 ? "bad" : std::to_string(p * 1000 + i) + "," + std::to_string(i % 2));
+    }
+    produce(topic, rows, p);
+  }
+  KafkaDatasetOptions base = bounded({topic + ":2", topic + ":0:100:399", topic + ":1", topic + ":0:0:99"}, 64);
+  base.decoder = "csv:names=x+y,label=y";
+  base.bad_records = BadRecordPolicy::kSkip;
+  base.repeat = 2;
+  std::vector<KafkaDatasetOptions> cases(5, base);
+  cases[1].batch_size = 1000;  // chunks of several ranges' worth of batches
+  cases[2].take = 1500;        // ends inside a range
+  cases[3].shuffle_buffer = 100;
+  cases[3].seed = 7;
+  cases[4].bad_records = BadRecordPolicy::kFail;  // fails at 2:3, after the batches before it
+  for (size_t c = 0; c < cases.size(); ++c) {
+    SCOPED_TRACE("case " + std::to_string(c));
+    const ReadTrace serial = trace_read(cases[c], 0);
+    EXPECT_EQ(serial.offsets.empty(), c == 4);
+    for (int threads : {1, 3}) expect_same_trace(serial, trace_read(cases[c], threads), threads);
+  }
+  const ReadTrace failed = trace_read(cases[4], 2);
+  EXPECT_NE(failed.error.find(topic + ":2:3"), std::string::npos) << failed.error;
+}
+
+TEST(KafkaDatasetDecodeThreads, RestoreResumesAtTheSameRecord) {
+  const std::string t = three_partitions(300);
+  auto options = bounded({t}, 50);
+  options.decode_threads = 2;
+  std::vector<std::string> seen;
+  std::string state;
+  {
+    KafkaDataset ds(options);
+    for (int i = 0; i < 7; ++i) {  // 350 records: into partition 1
+      auto b = ds.next();
+      ASSERT_TRUE(b);
+      seen.insert(seen.end(), b->payloads.begin(), b->payloads.end());
+    }
+    state = ds.state();
+  }
+  KafkaDataset resumed(options);
+  resumed.restore(state);
+  auto rest = read_all(resumed);
+  seen.insert(seen.end(), rest.begin(), rest.end());
+  EXPECT_EQ(seen, concat({values_p(0, 0, 300), values_p(1, 0, 300), values_p(2, 0, 300)}));
+}
+
+TEST(KafkaDatasetDecodeThreads, NegativeCountIsAConfigErrorNamingTheOption) {
+  auto options = bounded({"t"});
+  options.decode_threads = -2;
+  try {
+    KafkaDataset ds(options);
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("decode_threads -2"), std::string::npos) << e.what();
+  }
+}
+
 // ---- consumer groups (each join takes a few seconds on the embedded cluster) ----
 
 TEST(KafkaGroupDataset, NewGroupReadsAllThenNothingThenOnlyNewRecords) {

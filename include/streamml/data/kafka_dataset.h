@@ -23,7 +23,9 @@
 //    first record; never an empty batch.
 //
 // A background thread reads and decodes ahead into a bounded queue of
-// `prefetch` batches, so memory stays bounded however long the stream.
+// `prefetch` batches, so memory stays bounded however long the stream. For
+// bounded ranges, `decode_threads` workers decode while that thread reads;
+// the batches are the same, in the same order, as with one thread.
 //
 // Bounded ranges are fetched ahead: every partition of the ranges still to
 // read is fetched at once, records are still returned strictly in range
@@ -80,11 +82,14 @@ struct KafkaDatasetOptions {
   kafka::milliseconds batch_wait{-1};      // group: close a batch this long after its first record (-1: fill it)
   size_t prefetch = 16;              // batches decoded ahead (>= 1); refilled when half taken
   size_t read_ahead_bytes = 16 << 20;  // bounded: bytes fetched ahead per partition whose range has not come
+  int decode_threads = -1;           // bounded: threads decoding besides the reading one (-1: auto, one per
+                                     // further CPU, at most 4; 0: the reading thread decodes)
   bool wait_for_records = false;     // bounded: wait (logging progress) for range offsets not produced yet
                                      // (false: the constructor throws InputError naming the range)
   BadRecordPolicy bad_records = BadRecordPolicy::kFail;  // undecodable records, and those failing `check`
   kafka::DataLossPolicy on_data_loss = kafka::DataLossPolicy::kReport;  // group: records lost to retention
-  RecordCheck check;                 // with a decoder: rejects decoded records (e.g. non-finite); empty = none
+  RecordCheck check;                 // with a decoder: rejects decoded records (e.g. non-finite); empty = none;
+                                     // runs on the decode threads, so it must be thread-safe
   std::string dead_letter_topic;     // with kDeadLetter (or set dead_letter)
   DeadLetterSink dead_letter;        // with kDeadLetter, instead of a topic
   std::function<void(Batch&)> map;   // applied to every batch on the prefetch thread
