@@ -26,11 +26,15 @@
 // first run is the pinned one and is reported under both names.
 //
 // Usage: data_ingest_bench [--records N] [--runs N] [--batch N] [--read-ahead BYTES]
-//                          [--reader both|raw|dataset] [--decode-threads N] [--no-pinned]
+//                          [--reader both|raw|dataset] [--decode-threads N] [--default-allocator]
+//                          [--no-pinned]
 // --reader raw|dataset runs one reader only (to profile it, e.g. under perf);
 // it prints that reader's figures and no ratio. --decode-threads N sets the
 // dataset's decode workers (0: it decodes on its reading thread, as before
-// issue 14; default: the dataset's own). --no-pinned skips the pinned run.
+// issue 14; default: the dataset's own). The process tunes glibc's malloc as
+// the streamml CLI does (streamml::tune_allocator(), common/allocator.h), for
+// both readers; --default-allocator leaves it alone. --no-pinned skips the
+// pinned run.
 // Prints `RESULT data_ingest key=value ...` lines (bench/report.py).
 #include <librdkafka/rdkafka.h>
 #include <sys/resource.h>
@@ -49,6 +53,7 @@
 
 #include <fmt/format.h>
 
+#include "streamml/common/allocator.h"
 #include "streamml/common/logging.h"
 #include "streamml/data/kafka_dataset.h"
 #include "streamml/kafka/consumer.h"
@@ -73,6 +78,7 @@ struct Args {
   std::string reader = "both";  // "raw" or "dataset" alone: for profiling one of them (no ratio)
   bool pinned_run = true;       // --no-pinned: no second run on 2 CPUs
   int decode_threads = -1;      // dataset decode_threads (-1: its default)
+  bool tune_allocator = true;   // --default-allocator: leave glibc's malloc as it is
 };
 
 Args parse_args(int argc, char** argv) {
@@ -98,10 +104,12 @@ Args parse_args(int argc, char** argv) {
       }
     } else if (a == "--decode-threads") {
       args.decode_threads = std::stoi(value());
+    } else if (a == "--default-allocator") {
+      args.tune_allocator = false;
     } else if (a == "--no-pinned") {
       args.pinned_run = false;
     } else {
-      throw std::invalid_argument("unknown option " + a + " (use --records N, --runs N, --batch N, --read-ahead BYTES, --reader both|raw|dataset, --decode-threads N, --no-pinned)");
+      throw std::invalid_argument("unknown option " + a + " (use --records N, --runs N, --batch N, --read-ahead BYTES, --reader both|raw|dataset, --decode-threads N, --default-allocator, --no-pinned)");
     }
   }
   if (args.records < kPartitions || args.runs < 1 || args.batch < 1) throw std::invalid_argument("invalid arguments");
@@ -290,6 +298,7 @@ int run_pinned(int argc, char** argv) {
 int main(int argc, char** argv) {
   try {
     const Args args = parse_args(argc, argv);
+    const bool tuned = args.tune_allocator && streamml::tune_allocator();
     streamml::set_log_level(std::getenv("INGEST_DEBUG") ? streamml::LogLevel::kDebug : streamml::LogLevel::kWarn);
     streamml::kafka::EmbeddedCluster cluster;
     cluster.create_topic(kTopic, kPartitions);
@@ -306,9 +315,9 @@ int main(int argc, char** argv) {
     streamml::kafka::Producer producer({{"bootstrap.servers", bootstrap}, {"linger.ms", "5"}});
     streamml::kafka::Consumer meta({{"bootstrap.servers", bootstrap}});
     std::printf("# data_ingest: %lld records per reader per run, %d partitions, %zu B per record, chunks of "
-                "%lld records per partition, batch %zu, %d runs\n",
+                "%lld records per partition, batch %zu, %d runs, allocator %s\n",
                 static_cast<long long>(args.records), kPartitions, avg_bytes,
-                static_cast<long long>(per_partition_chunk), args.batch, args.runs);
+                static_cast<long long>(per_partition_chunk), args.batch, args.runs, tuned ? "tuned" : "default");
 
     std::vector<double> raw_rates, dataset_rates, ratios, raw_cpu_us, dataset_cpu_us;
     size_t next_row = 0;

@@ -6,6 +6,7 @@
 #include <exception>
 #include <map>
 
+#include "streamml/common/allocator.h"
 #include "streamml/common/error.h"
 #include "streamml/common/logging.h"
 #include "streamml/version.h"
@@ -29,6 +30,7 @@ const std::vector<CommandInfo>& registered_commands() { return registry(); }
 
 int main(int argc, char** argv) {
   using namespace streamml;
+  tune_allocator();  // before librdkafka's threads start (common/allocator.h)
   CLI::App app{"streamml: real-time machine learning on Apache Kafka streams"};
   app.set_version_flag("--version", std::string("streamml ") + kVersion);
   app.require_subcommand(1);

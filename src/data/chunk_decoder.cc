@@ -62,7 +62,7 @@ std::optional<DecodedChunk> ChunkDecoder::next(bool wait) {
 
 size_t ChunkDecoder::default_threads() {
   const size_t cpus = std::max(2u, std::thread::hardware_concurrency());
-  return std::min<size_t>(cpus - 1, kMaxDefaultThreads);
+  return std::min<size_t>(cpus - 2, kMaxDefaultThreads);
 }
 
 size_t ChunkDecoder::threads() const { return workers_.size(); }

@@ -116,8 +116,10 @@ class ChunkDecoder {
   // The oldest submitted chunk, once decoded; nullopt when none was
   // submitted, or when it is not decoded yet and `wait` is false.
   std::optional<DecodedChunk> next(bool wait);
-  // Workers by default: one per CPU left after the reading thread, at
-  // least one, at most four (beyond, the reading thread is the limit).
+  // Workers by default: one per CPU beyond two (the reading thread and
+  // librdkafka's broker thread take one each; on 2 CPUs a worker only adds
+  // hand-over costs), at most four (beyond, the reading thread is the limit).
+  // 0 means: decode on the reading thread.
   static size_t default_threads();
   size_t threads() const;
   // Chunks submitted and not yet returned by next().

@@ -82,8 +82,8 @@ struct KafkaDatasetOptions {
   kafka::milliseconds batch_wait{-1};      // group: close a batch this long after its first record (-1: fill it)
   size_t prefetch = 16;              // batches decoded ahead (>= 1); refilled when half taken
   size_t read_ahead_bytes = 16 << 20;  // bounded: bytes fetched ahead per partition whose range has not come
-  int decode_threads = -1;           // bounded: threads decoding besides the reading one (-1: auto, one per
-                                     // further CPU, at most 4; 0: the reading thread decodes)
+  int decode_threads = -1;           // bounded: threads decoding besides the reading one (-1: one per CPU
+                                     // beyond two, at most 4; 0: the reading thread decodes)
   bool wait_for_records = false;     // bounded: wait (logging progress) for range offsets not produced yet
                                      // (false: the constructor throws InputError naming the range)
   BadRecordPolicy bad_records = BadRecordPolicy::kFail;  // undecodable records, and those failing `check`
