@@ -277,6 +277,28 @@ TEST(KafkaDatasetReadAhead, FullLibrdkafkaQueueLosesNothing) {
   EXPECT_EQ(read_all(ds), concat({values_p(0, 0, 100), values_p(1, 0, 100), values_p(2, 0, 100)}));
 }
 
+// Reads `batches` batches, saves the state, and reads the rest with a new
+// dataset restored from it: every payload, in order.
+std::vector<std::string> read_stopped_and_restored(const KafkaDatasetOptions& options, int batches) {
+  std::vector<std::string> seen;
+  std::string state;
+  {
+    KafkaDataset ds(options);
+    for (int i = 0; i < batches; ++i) {
+      auto b = ds.next();
+      EXPECT_TRUE(b);
+      if (!b) break;
+      seen.insert(seen.end(), b->payloads.begin(), b->payloads.end());
+    }
+    state = ds.state();
+  }
+  KafkaDataset resumed(options);
+  resumed.restore(state);
+  auto rest = read_all(resumed);
+  seen.insert(seen.end(), rest.begin(), rest.end());
+  return seen;
+}
+
 TEST(KafkaDatasetReadAhead, TakeAndRestoreInTheMiddleOfALaterRange) {
   const std::string t = three_partitions(50);
   auto options = bounded({t}, 20);
@@ -289,22 +311,7 @@ TEST(KafkaDatasetReadAhead, TakeAndRestoreInTheMiddleOfALaterRange) {
     ds.reset();
     EXPECT_EQ(read_all(ds), std::vector<std::string>(all.begin(), all.begin() + 70));
   }
-  std::vector<std::string> seen;
-  std::string state;
-  {
-    KafkaDataset ds(options);
-    for (int i = 0; i < 4; ++i) {  // 80 records: into partition 1
-      auto b = ds.next();
-      ASSERT_TRUE(b);
-      seen.insert(seen.end(), b->payloads.begin(), b->payloads.end());
-    }
-    state = ds.state();
-  }
-  KafkaDataset resumed(options);
-  resumed.restore(state);
-  auto rest = read_all(resumed);
-  seen.insert(seen.end(), rest.begin(), rest.end());
-  EXPECT_EQ(seen, all);
+  EXPECT_EQ(read_stopped_and_restored(options, 4), all);  // 80 records: into partition 1
 }
 
 TEST(KafkaDataset, DecodesCsvIntoFeaturesAndLabels) {
@@ -510,22 +517,8 @@ TEST(KafkaDatasetDecodeThreads, RestoreResumesAtTheSameRecord) {
   const std::string t = three_partitions(300);
   auto options = bounded({t}, 50);
   options.decode_threads = 2;
-  std::vector<std::string> seen;
-  std::string state;
-  {
-    KafkaDataset ds(options);
-    for (int i = 0; i < 7; ++i) {  // 350 records: into partition 1
-      auto b = ds.next();
-      ASSERT_TRUE(b);
-      seen.insert(seen.end(), b->payloads.begin(), b->payloads.end());
-    }
-    state = ds.state();
-  }
-  KafkaDataset resumed(options);
-  resumed.restore(state);
-  auto rest = read_all(resumed);
-  seen.insert(seen.end(), rest.begin(), rest.end());
-  EXPECT_EQ(seen, concat({values_p(0, 0, 300), values_p(1, 0, 300), values_p(2, 0, 300)}));
+  EXPECT_EQ(read_stopped_and_restored(options, 7),  // 350 records: into partition 1
+            concat({values_p(0, 0, 300), values_p(1, 0, 300), values_p(2, 0, 300)}));
 }
 
 TEST(KafkaDatasetDecodeThreads, NegativeCountIsAConfigErrorNamingTheOption) {

@@ -11,17 +11,12 @@
 
 #include "streamml/common/error.h"
 #include "streamml/data/decoder.h"
+#include "support/record_meta_at.h"
 
 namespace streamml::data {
 namespace {
 
-RecordMeta meta_at(int64_t offset) {
-  RecordMeta meta;
-  meta.topic = "t";
-  meta.partition = 0;
-  meta.offset = offset;
-  return meta;
-}
+using testing::meta_at;
 
 // "x,y" rows: feature x, label y.
 class BatchBuilderTest : public ::testing::Test {

@@ -14,17 +14,12 @@
 
 #include "streamml/common/error.h"
 #include "streamml/data/decoder.h"
+#include "support/record_meta_at.h"
 
 namespace streamml::data {
 namespace {
 
-RecordMeta meta_at(int64_t offset) {
-  RecordMeta meta;
-  meta.topic = "t";
-  meta.partition = 0;
-  meta.offset = offset;
-  return meta;
-}
+using testing::meta_at;
 
 std::string row(int i) { return std::to_string(i) + "," + std::to_string(10 * i); }
 
