@@ -37,12 +37,12 @@ std::string bar(double fraction, size_t width, char fill, char head) {
 
 std::vector<size_t> board_order(const LeaderboardView& view) {
   std::vector<double> p;
-  std::vector<int32_t> pos;
+  std::vector<RunnerStanding> standings;
   for (const auto& e : view.entries) {
     p.push_back(e.probability);
-    pos.push_back(e.position);
+    standings.push_back(RunnerStanding{e.position, e.finished});
   }
-  return rank_by_probability(p, pos);
+  return rank_by_probability(p, standings);
 }
 
 std::string ms_text(double us) { return fmt::format("{:.2f} ms", us / 1000.0); }

@@ -115,8 +115,9 @@ void RaceRankingProcessor::process(const data::Batch& batch, std::vector<serve::
   for (Pending& p : pending) {
     std::vector<double> probabilities;
     try {
-      probabilities = softmax_within_race(
-          std::span<const float>(logits.data() + p.first_logit, p.field.size()));
+      // The model scores every runner; the finish line overrides it for those that crossed it.
+      probabilities = settle_finished(
+          p.field, softmax_within_race(std::span<const float>(logits.data() + p.first_logit, p.field.size())));
     } catch (const InputError& e) {
       results[p.row].error = fmt::format("race {}: {}", p.ranking.race_id, e.what());
       ++rejected_;
@@ -127,7 +128,7 @@ void RaceRankingProcessor::process(const data::Batch& batch, std::vector<serve::
     r.race_distance_m = view.race_distance_m;
     r.leader_progress = view.leader_progress;
     r.service_us = service_us;
-    const std::vector<size_t> order = rank_by_probability(probabilities, positions_of(p.field));
+    const std::vector<size_t> order = rank_by_probability(probabilities, standings_of(p.field));
     r.entries.reserve(order.size());
     for (size_t i : order) r.entries.push_back(view.entries[i]);
 

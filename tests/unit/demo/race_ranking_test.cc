@@ -181,6 +181,57 @@ TEST(RaceRankingProcessorTest, OneRankingPerRecordSummingToOne) {
   EXPECT_EQ(processor.active_races(), 0u);  // forgotten once every horse finished
 }
 
+// Regression (issue 19): in a small demo run the final board ranked a loser
+// above the winner, and the winner's probability fell from 97 % to 25 % after
+// it crossed the line. A model that prefers the back of the field (the worst
+// case) must not reorder runners that have finished.
+TEST(RaceRankingProcessorTest, FinishedRunnersKeepTheirFinishingOrderWhateverTheModelSays) {
+  const Race race = RaceSimulator(RaceSimulatorOptions{.seed = 5}).generate(3);
+  std::vector<std::string> lines;
+  for (const Tick& tick : race.ticks) {
+    for (const Telemetry& t : tick) lines.push_back(encode_telemetry(t));
+  }
+  RaceRankingProcessor processor([](const FeatureMatrix& m) {
+    std::vector<float> logits(m.rows);
+    for (size_t r = 0; r < m.rows; ++r) logits[r] = 5.0f * m.at(r, 2);  // the back of the field wins
+    return logits;
+  });
+  const int32_t winner = race.result.winner();
+  bool winner_finished = false;
+  RankingRecord last;
+  std::vector<serve::ProcessResult> results;
+  constexpr size_t kBatch = 37;
+  for (size_t begin = 0; begin < lines.size(); begin += kBatch) {
+    const std::vector<std::string> chunk(lines.begin() + static_cast<std::ptrdiff_t>(begin),
+                                         lines.begin() + static_cast<std::ptrdiff_t>(std::min(lines.size(), begin + kBatch)));
+    processor.process(batch_of(chunk, static_cast<int64_t>(begin)), results);
+    for (size_t i = 0; i < results.size(); ++i) {
+      ASSERT_TRUE(results[i].output.has_value()) << results[i].error;
+      const RankingRecord r = parse_ranking(results[i].output->value);
+      EXPECT_NEAR(r.probability_sum(), 1.0, 1e-4);
+      // Among finished runners, the better finishing position is always ranked higher.
+      int32_t previous_finisher = 0;
+      for (const LeaderboardEntry& e : r.entries) {
+        if (!e.finished) continue;
+        EXPECT_GT(e.position, previous_finisher) << "race " << r.race_id << " t=" << r.time_s;
+        previous_finisher = e.position;
+        if (e.horse == winner) winner_finished = true;
+      }
+      if (winner_finished) {
+        // From the record that shows the winner over the line on, it leads with certainty.
+        ASSERT_FALSE(r.entries.empty());
+        EXPECT_EQ(r.entries.front().horse, winner) << "t=" << r.time_s;
+        EXPECT_DOUBLE_EQ(r.entries.front().probability, 1.0) << "t=" << r.time_s;
+      }
+      last = r;
+    }
+  }
+  // The final board is the official result.
+  std::vector<int32_t> final_order;
+  for (const LeaderboardEntry& e : last.entries) final_order.push_back(e.horse);
+  EXPECT_EQ(final_order, race.result.finish_order);
+}
+
 TEST(RaceRankingProcessorTest, RejectsBadAndStaleRecordsWithoutThrowing) {
   const Race race = RaceSimulator(RaceSimulatorOptions{.seed = 5}).generate(4);
   const std::string first = encode_telemetry(race.ticks[1][0]);

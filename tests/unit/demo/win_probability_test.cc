@@ -47,6 +47,56 @@ TEST(WinProbability, TiesGoToTheBetterPosition) {
   EXPECT_EQ(rank_by_probability(p, positions), (std::vector<size_t>{1, 2, 3, 0}));
 }
 
+Tick field_of(std::vector<std::pair<int32_t, bool>> standings) {
+  Tick field;
+  for (size_t i = 0; i < standings.size(); ++i) {
+    Telemetry t;
+    t.race_id = 1;
+    t.horse = static_cast<int32_t>(i) + 1;
+    t.contestants = static_cast<int32_t>(standings.size());
+    t.position = standings[i].first;
+    t.finished = standings[i].second;
+    field.push_back(t);
+  }
+  return field;
+}
+
+TEST(WinProbability, SettleFinishedLeavesARunningFieldToTheModel) {
+  const Tick field = field_of({{2, false}, {1, false}, {3, false}});
+  const std::vector<double> p = {0.5, 0.3, 0.2};
+  EXPECT_EQ(settle_finished(field, p), p);
+}
+
+TEST(WinProbability, SettleFinishedGivesTheWinnerCertainty) {
+  // Horse 3 won, horse 1 was second; the model still likes horse 2 best.
+  const Tick field = field_of({{2, true}, {3, false}, {1, true}, {4, false}});
+  const std::vector<double> p = settle_finished(field, std::vector<double>{0.2, 0.5, 0.25, 0.05});
+  EXPECT_EQ(p, (std::vector<double>{0.0, 0.0, 1.0, 0.0}));
+  // The board then shows the result so far, then the runners by current position.
+  EXPECT_EQ(rank_by_probability(p, standings_of(field)), (std::vector<size_t>{2, 0, 1, 3}));
+}
+
+TEST(WinProbability, SettleFinishedRulesOutARunnerThatFinishedBehindAnother) {
+  // Within one tick horse 2's record (finished second) came before the winner's: horse 2 cannot win, the
+  // runners still out share its probability in proportion.
+  const Tick field = field_of({{1, false}, {2, true}, {3, false}});
+  const std::vector<double> p = settle_finished(field, std::vector<double>{0.2, 0.6, 0.2});
+  EXPECT_DOUBLE_EQ(p[0], 0.5);
+  EXPECT_DOUBLE_EQ(p[1], 0.0);
+  EXPECT_DOUBLE_EQ(p[2], 0.5);
+  // A model that gave the runners still out nothing: they share equally.
+  const std::vector<double> q = settle_finished(field, std::vector<double>{0.0, 1.0, 0.0});
+  EXPECT_EQ(q, (std::vector<double>{0.5, 0.0, 0.5}));
+}
+
+TEST(WinProbability, FinishedRunnersRankInFinishingOrderAheadOfTies) {
+  // All three have no chance left (the winner is elsewhere): finished first, by finishing position, then the
+  // runner still out, even when its stale position ties with a finisher's.
+  const std::vector<double> p = {0.0, 0.0, 0.0, 1.0};
+  const std::vector<RunnerStanding> standings = {{3, false}, {3, true}, {2, true}, {1, true}};
+  EXPECT_EQ(rank_by_probability(p, standings), (std::vector<size_t>{3, 2, 1, 0}));
+}
+
 Tick small_field() {
   Tick field(3);
   for (int i = 0; i < 3; ++i) {

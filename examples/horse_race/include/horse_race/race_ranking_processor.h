@@ -6,7 +6,9 @@
 // recomputes the features of the whole field after the record, and scores the
 // field with the trained model. All field rows of a micro-batch go to the
 // scorer in one call (one forward pass per micro-batch, not per record);
-// softmax within the race gives the win probabilities. The output for each
+// softmax within the race gives the win probabilities, which the finish line
+// then overrides (settle_finished(): a runner over the line keeps its
+// finishing position, the winner gets 1 once it crossed). The output for each
 // input is a ranking line (race_ranking.h) keyed like the input, carrying the
 // input's kProducedAtHeader so the leaderboard can measure latency.
 //

@@ -28,4 +28,33 @@ std::vector<size_t> rank_by_probability(std::span<const double> probabilities,
 // Convenience: positions of a field, in field order.
 std::vector<int32_t> positions_of(const Tick& field);
 
+// Where a runner stands besides its probability: the ranking's tie-breakers.
+struct RunnerStanding {
+  int32_t position = 0;   // current position; the finishing position once finished
+  bool finished = false;  // crossed the line
+};
+
+// Indices into `probabilities` ordered from most to least likely winner. Ties
+// go to finished runners (by finishing position), then to unfinished ones (by
+// current position), then to the lower index; `standings` has the same size.
+// With settle_finished() probabilities, the finished runners of a decided
+// race come out in finishing order, ahead of the rest.
+std::vector<size_t> rank_by_probability(std::span<const double> probabilities,
+                                        std::span<const RunnerStanding> standings);
+
+// Standings of a field, in field order.
+std::vector<RunnerStanding> standings_of(const Tick& field);
+
+// Makes a model's win probabilities agree with what the race has settled. A
+// runner that crossed the line keeps its finishing position (race.h), so:
+// - once the winner (finished, position 1) is in `field`, it gets 1 and every
+//   other runner 0;
+// - before that, a finished runner cannot win (someone finished ahead of it
+//   within the same tick) and gets 0, and the unfinished runners share 1 in
+//   proportion to `probabilities` (equally when the model gave them nothing).
+// Without a finished runner, or when every runner finished but none first
+// (not a field the simulator makes), `probabilities` come back unchanged.
+// `probabilities` is aligned with `field` (same size, else unchanged).
+std::vector<double> settle_finished(const Tick& field, std::span<const double> probabilities);
+
 }  // namespace streamml::demo
