@@ -16,6 +16,7 @@
 
 #include "cli_common.h"
 #include "command.h"
+#include "horse_race/demo_log_file.h"
 #include "horse_race/race_demo.h"
 #include "horse_race/race_models.h"
 #include "horse_race/ranking_service.h"
@@ -86,7 +87,16 @@ demo::LeaderboardPrinter::Mode printer_mode(const DemoCliOptions& o) {
   return o.plain ? demo::LeaderboardPrinter::Mode::kLines : demo::LeaderboardPrinter::Mode::kAuto;
 }
 
+// Sends every log line to <out>/demo.log while the board is on the terminal, and says so in one line.
+std::unique_ptr<demo::DemoLogFile> log_to_out_dir(const DemoCliOptions& o) {
+  auto log = std::make_unique<demo::DemoLogFile>(out_file(o, "demo.log"));
+  std::printf("streamml demo: logs go to %s\n", log->path().c_str());
+  std::fflush(stdout);
+  return log;
+}
+
 int run_all(DemoCliOptions& o, const std::atomic<bool>& stop) {
+  const auto log = log_to_out_dir(o);
   demo::DemoOptions d;
   d.brokers = o.kafka.brokers;
   d.properties = o.kafka.properties;
@@ -103,9 +113,9 @@ int run_all(DemoCliOptions& o, const std::atomic<bool>& stop) {
   const demo::DemoSummary s = demo::run_demo(d, stop);
   std::printf("\n%s", s.report.text.c_str());
   std::printf("\nDemo finished in %.1f s: %zu history records, %zu live records, %zu rankings (%zu rejected). "
-              "Report: %s, chart: %s\n",
+              "Report: %s, chart: %s, log: %s\n",
               s.seconds, s.history_records, s.live_records, s.rankings, s.rejected, out_file(o, "report.md").c_str(),
-              s.report.chart_svg.empty() ? "(none)" : out_file(o, "late_surge.svg").c_str());
+              s.report.chart_svg.empty() ? "(none)" : out_file(o, "late_surge.svg").c_str(), log->path().c_str());
   if (stop.load()) return kExitFailure;
   return s.rankings >= s.live_records && s.probability_sum_violations == 0 ? kExitOk : kExitFailure;
 }
@@ -193,6 +203,7 @@ int run_serve(DemoCliOptions& o, const std::atomic<bool>& stop) {
 }
 
 int run_leaderboard_step(DemoCliOptions& o, const std::atomic<bool>& stop) {
+  const auto log = log_to_out_dir(o);
   const kafka::Config config = o.kafka.make_config();
   const std::vector<demo::Race> races = demo::simulate_races(o.seed, first_live_race(o), o.live_races);
   std::map<int64_t, int32_t> winners;

@@ -94,10 +94,45 @@ TEST_F(DemoRaceStepsTest, DocumentedSequenceRunsAgainstABroker) {
   EXPECT_NE(out.find("live=0 board=0"), std::string::npos)
       << out << "\nlive:\n" << read_file(dir_ / "live.txt") << "\nboard:\n" << board << "\nserve:\n" << serve;
   EXPECT_NE(board.find("winner #"), std::string::npos) << board;  // final board line of a race
+  EXPECT_NE(board.find("races 2/2 finished"), std::string::npos) << board;  // the whole run's progress line
+  // The leaderboard's logs went to the output directory, and its first line says so.
+  EXPECT_EQ(board.find("streamml demo: logs go to " + (dir_ / "models" / "demo.log").string() + "\n"), 0u) << board;
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "models" / "demo.log"));
   EXPECT_NE(board.find("streaming model"), std::string::npos) << board;
   EXPECT_TRUE(std::filesystem::exists(dir_ / "models" / "report.md"));
   EXPECT_NE(serve.find("0 rejected"), std::string::npos) << serve;
   EXPECT_EQ(read_file(dir_ / "serve.rc"), "0\n") << serve;
+}
+
+// `streamml demo` (every step in one process) keeps its log lines off the
+// terminal: they go to <out>/demo.log, which the first line of stdout names;
+// the terminal gets the board (here --plain: a line per finished race and the
+// progress line) and the report.
+TEST_F(DemoRaceStepsTest, WholeDemoLogsToAFileInTheOutputDirectory) {
+  const std::filesystem::path out_dir = dir_ / "out";
+  const std::string command = cli_path() + " demo --plain -b " + bootstrap_ + " --topic-prefix " +
+                              TestKafka::get().unique_name("race") +
+                              " --seed 5 --history-races 20 --live-races 2 --epochs 1 --speed 200 --out " +
+                              out_dir.string() + " > " + (dir_ / "stdout.txt").string() + " 2> " +
+                              (dir_ / "stderr.txt").string();
+  ASSERT_EQ(run_command(command), 0) << read_file(dir_ / "stdout.txt") << read_file(dir_ / "stderr.txt");
+  const std::string out = read_file(dir_ / "stdout.txt");
+  const std::string err = read_file(dir_ / "stderr.txt");
+  const std::string log = read_file(out_dir / "demo.log");
+  EXPECT_EQ(out.find("streamml demo: logs go to " + (out_dir / "demo.log").string() + "\n"), 0u) << out;
+  // The step logs are in the file, not on the terminal.
+  for (const char* line : {"history: 20 races", "training: 20 races", "live: "}) {
+    EXPECT_NE(log.find(line), std::string::npos) << line << " missing from demo.log:\n" << log;
+    EXPECT_EQ(out.find(line), std::string::npos) << line << " on stdout:\n" << out;
+    EXPECT_EQ(err.find(line), std::string::npos) << line << " on stderr:\n" << err;
+  }
+  EXPECT_NE(log.find(" info "), std::string::npos) << "log lines carry their level:\n" << log;
+  EXPECT_EQ(err.find(" info "), std::string::npos) << err;
+  // The terminal shows the board and the report.
+  EXPECT_NE(out.find("winner #"), std::string::npos) << out;
+  EXPECT_NE(out.find("races 2/2 finished"), std::string::npos) << out;
+  EXPECT_NE(out.find("streaming model"), std::string::npos) << out;
+  EXPECT_NE(out.find("log: " + (out_dir / "demo.log").string()), std::string::npos) << out;
 }
 
 }  // namespace

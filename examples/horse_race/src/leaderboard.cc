@@ -2,13 +2,17 @@
 #include "horse_race/leaderboard.h"
 
 #include <fmt/format.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <memory>
+#include <optional>
 #include <utility>
 
+#include "horse_race/race_board.h"
 #include "horse_race/race_ranking.h"
 #include "horse_race/win_probability.h"
 #include "streamml/common/error.h"
@@ -44,8 +48,6 @@ std::vector<size_t> board_order(const LeaderboardView& view) {
   }
   return rank_by_probability(p, standings);
 }
-
-std::string ms_text(double us) { return fmt::format("{:.2f} ms", us / 1000.0); }
 
 std::string latency_text(double us) {
   if (!(us > 0.0)) return "-";
@@ -165,6 +167,71 @@ void LeaderboardPrinter::draw(const LeaderboardView& view) {
   std::fflush(out_);
 }
 
+namespace {
+
+// Redraws RaceBoard frames in place on a terminal. Not thread-safe.
+class FrameScreen {
+ public:
+  explicit FrameScreen(std::FILE* out) : out_(out) {}
+  void draw(const std::string& frame) {
+    std::string text;
+    // Back to the first line of the previous frame, clear to the end of the screen.
+    if (lines_ > 0) text += fmt::format("\x1b[{}F\x1b[J", lines_);
+    text += frame;
+    lines_ = static_cast<size_t>(std::count(frame.begin(), frame.end(), '\n'));
+    std::fputs(text.c_str(), out_);
+    std::fflush(out_);
+  }
+
+ private:
+  std::FILE* out_;
+  size_t lines_ = 0;
+};
+
+// Terminal rows of `out`, or 0 when unknown.
+size_t terminal_rows(std::FILE* out) {
+  winsize ws{};
+  if (::ioctl(::fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0) return ws.ws_row;
+  return 0;
+}
+
+// Recent ranking rate and latency: samples of the counters over the last `window`.
+class RecentRate {
+ public:
+  explicit RecentRate(Clock::duration window) : window_(window) {}
+  void sample(Clock::time_point now, size_t rankings, size_t latencies) {
+    samples_.push_back({now, rankings, latencies});
+    while (samples_.size() > 2 && now - samples_[1].at >= window_) samples_.pop_front();
+  }
+  DemoProgress progress(const LeaderboardResult& result) const {
+    DemoProgress p;
+    p.rankings = result.rankings;
+    if (samples_.size() >= 2) {
+      const Sample& a = samples_.front();
+      const Sample& b = samples_.back();
+      const double s = std::chrono::duration<double>(b.at - a.at).count();
+      if (s > 0.0) p.rankings_per_s = static_cast<double>(b.rankings - a.rankings) / s;
+      const size_t from = std::min(a.latencies, result.latencies_us.size());
+      const LatencySummary l =
+          summarize_latency(std::span<const double>(result.latencies_us.data() + from, result.latencies_us.size() - from));
+      p.p50_us = l.p50_us;
+      p.p99_us = l.p99_us;
+    }
+    return p;
+  }
+
+ private:
+  struct Sample {
+    Clock::time_point at;
+    size_t rankings = 0;
+    size_t latencies = 0;
+  };
+  Clock::duration window_;
+  std::deque<Sample> samples_;
+};
+
+}  // namespace
+
 LeaderboardResult run_leaderboard(const kafka::Config& config, const LeaderboardRunOptions& options,
                                   const std::map<int64_t, int32_t>& winners, const std::atomic<bool>& stop) {
   if (options.topic.empty()) throw ConfigError("leaderboard: the rankings topic is required");
@@ -175,22 +242,41 @@ LeaderboardResult run_leaderboard(const kafka::Config& config, const Leaderboard
   }
   consumer.assign(assignment);
 
-  std::unique_ptr<LeaderboardPrinter> printer;
-  if (options.out != nullptr && !options.quiet) {
-    LeaderboardPrinter::Options printer_options;
-    printer_options.mode = options.mode;
-    printer_options.min_interval = options.min_interval;
-    printer = std::make_unique<LeaderboardPrinter>(options.out, printer_options);
+  // Redraw mode: the RaceBoard frame in place. Lines mode: one line per finished race and a progress line
+  // every summary_interval. Quiet: only the progress lines.
+  const bool show = options.out != nullptr;
+  const bool redraw = show && !options.quiet &&
+                      (options.mode == LeaderboardPrinter::Mode::kRedraw ||
+                       (options.mode == LeaderboardPrinter::Mode::kAuto && ::isatty(::fileno(options.out)) == 1));
+  RaceBoardOptions board_options;
+  board_options.slots = std::max<size_t>(1, options.board_races);
+  board_options.style.ansi_colors = redraw;
+  if (redraw) {
+    // Fit the terminal: a frame taller than the screen cannot be redrawn in place.
+    if (const size_t rows = terminal_rows(options.out); rows > 0) {
+      const size_t fixed = 3 + 1 + board_options.results;  // progress, blank, title, results, cursor line
+      const size_t per_slot = board_options.style.max_rows + 2;
+      board_options.slots = std::clamp<size_t>(rows > fixed ? (rows - fixed) / per_slot : 1, 1, board_options.slots);
+    }
   }
+  RaceBoard race_board(board_options);
+  std::optional<FrameScreen> screen;
+  if (redraw) screen.emplace(options.out);
 
   LeaderboardResult result;
   RankingTraceBuilder builder;
-  bool following = false;  // a race is on the board
-  int64_t followed = 0;     // its id
+  RecentRate recent(std::chrono::seconds(2));
   size_t finished_races = 0;
   auto last_ranking = Clock::now();
+  std::optional<Clock::time_point> first_ranking;
+  auto last_frame = Clock::time_point{};
   auto last_summary = Clock::now();
-  size_t summary_from = 0;  // latencies since the last summary
+  auto progress_now = [&] {
+    DemoProgress p = recent.progress(result);
+    p.races_finished = finished_races;
+    p.races_total = winners.size();
+    return p;
+  };
   while (!stop.load()) {
     if (options.expected_rankings > 0 && result.rankings >= options.expected_rankings) break;
     // poll() returns as soon as a ranking is there; poll_batch() would wait
@@ -210,6 +296,7 @@ LeaderboardResult run_leaderboard(const kafka::Config& config, const Leaderboard
         continue;
       }
       last_ranking = Clock::now();
+      if (!first_ranking) first_ranking = last_ranking;
       ++result.rankings;
       const std::string where = fmt::format("{}:{}:{}", m.topic(), m.partition(), m.offset());
       RankingRecord ranking;
@@ -237,38 +324,34 @@ LeaderboardResult run_leaderboard(const kafka::Config& config, const Leaderboard
                              ranking.entries.size() == static_cast<size_t>(ranking.contestants) &&
                              std::all_of(ranking.entries.begin(), ranking.entries.end(),
                                          [](const LeaderboardEntry& e) { return e.finished; });
-      if (!following) {
-        following = true;
-        followed = ranking.race_id;
-      }
       LeaderboardView view = ranking.view();
       view.latency_us = latency_us;
-      if (race_over) {
-        ++finished_races;
-        const auto winner = winners.find(ranking.race_id);
-        if (winner != winners.end()) {
-          view.winner = winner->second;
-          if (auto trace = builder.finish(ranking.race_id, winner->second)) result.traces.push_back(std::move(*trace));
-        }
+      if (!race_over) {
+        race_board.update(view);
+        continue;
       }
-      if (printer && followed == ranking.race_id) {
-        if (race_over) {
-          printer->finish(view);
-          following = false;
-        } else {
-          printer->update(view);
-        }
+      ++finished_races;
+      const auto winner = winners.find(ranking.race_id);
+      if (winner != winners.end()) {
+        view.winner = winner->second;
+        if (auto trace = builder.finish(ranking.race_id, winner->second)) result.traces.push_back(std::move(*trace));
+      }
+      race_board.finish(view, view.winner);
+      if (show && !redraw && !options.quiet) {
+        std::fputs((render_leaderboard_line(view) + "\n").c_str(), options.out);
+        std::fflush(options.out);
       }
     }
-    if (options.quiet && options.out != nullptr && Clock::now() - last_summary >= options.summary_interval) {
-      const std::span<const double> recent(result.latencies_us.data() + summary_from,
-                                           result.latencies_us.size() - summary_from);
-      const LatencySummary s = summarize_latency(recent);
-      std::fprintf(options.out, "leaderboard: %zu rankings, %zu races finished, latency p50 %s p99 %s\n",
-                   result.rankings, finished_races, ms_text(s.p50_us).c_str(), ms_text(s.p99_us).c_str());
+    const auto now = Clock::now();
+    recent.sample(now, result.rankings, result.latencies_us.size());
+    if (screen && now - last_frame >= options.min_interval) {
+      screen->draw(race_board.render(progress_now()));
+      last_frame = now;
+    }
+    if (show && !redraw && now - last_summary >= options.summary_interval) {
+      std::fputs((render_progress_line(progress_now()) + "\n").c_str(), options.out);
       std::fflush(options.out);
-      summary_from = result.latencies_us.size();
-      last_summary = Clock::now();
+      last_summary = now;
     }
     if (messages.empty() && options.idle_timeout_ms >= 0 &&
         Clock::now() - last_ranking > std::chrono::milliseconds(options.idle_timeout_ms)) {
@@ -278,6 +361,20 @@ LeaderboardResult run_leaderboard(const kafka::Config& config, const Leaderboard
     }
   }
   consumer.close();
+  if (show) {
+    // The last frame, then the whole run's figures.
+    if (screen) screen->draw(race_board.render(progress_now()));
+    DemoProgress overall = progress_now();
+    const LatencySummary l = summarize_latency(result.latencies_us);
+    overall.p50_us = l.p50_us;
+    overall.p99_us = l.p99_us;
+    const double seconds =
+        first_ranking ? std::chrono::duration<double>(last_ranking - *first_ranking).count() : 0.0;
+    overall.rankings_per_s = seconds > 0.0 ? static_cast<double>(result.rankings) / seconds : 0.0;
+    std::fputs(fmt::format("{}{} (whole run)\n", screen ? "\n" : "", render_progress_line(overall)).c_str(),
+               options.out);
+    std::fflush(options.out);
+  }
   return result;
 }
 

@@ -6,8 +6,8 @@
 // string; LeaderboardPrinter is the thin printer that redraws in place with
 // ANSI escapes on a terminal and prints one plain line per update otherwise.
 // run_leaderboard() is the demo's leaderboard step (step 5 of race_demo.h):
-// it reads the rankings topic, shows the board, measures latency and
-// collects the traces the report evaluates.
+// it reads the rankings topic, shows the multi-race board (race_board.h),
+// measures latency and collects the traces the report evaluates.
 #pragma once
 
 #include <atomic>
@@ -109,9 +109,10 @@ struct LeaderboardRunOptions {
   int64_t idle_timeout_ms = 20000;     // stop after this long without a ranking (-1: never)
   std::FILE* out = nullptr;            // where the board goes (nullptr: nowhere)
   LeaderboardPrinter::Mode mode = LeaderboardPrinter::Mode::kAuto;  // redraw on a terminal, lines otherwise
-  bool quiet = false;                  // only a periodic summary line instead of the board
-  std::chrono::milliseconds min_interval{200};        // board refresh throttle
-  std::chrono::milliseconds summary_interval{5000};   // quiet mode: summary period
+  bool quiet = false;                  // only the periodic progress line instead of the board
+  size_t board_races = 3;              // redraw mode: races on the board at once (fewer if the terminal is short)
+  std::chrono::milliseconds min_interval{200};        // redraw mode: board refresh throttle
+  std::chrono::milliseconds summary_interval{5000};   // lines and quiet mode: progress line period
 };
 
 struct LeaderboardResult {
@@ -124,8 +125,14 @@ struct LeaderboardResult {
 };
 
 // Reads the rankings topic from the beginning (all partitions), shows the
-// board of the oldest running race, and builds traces; `winners` maps race
-// id to the official winner (races not in it are not traced). Blocks until
+// board and builds traces; `winners` maps race id to the official winner
+// (races not in it are not traced; its size is the races' total on the
+// progress line). What goes to `out`: in redraw mode the RaceBoard frame
+// (progress line, the board_races races closest to finishing, the results
+// strip), redrawn in place; in lines mode one render_leaderboard_line() per
+// finished race (with "winner #N") and a progress line every
+// summary_interval; quiet, only the progress lines. All modes end with the
+// whole run's progress line. Blocks until
 // expected_rankings were read, the idle timeout or `stop` (which may be set
 // from any thread). Throws KafkaException when the consumer cannot start.
 LeaderboardResult run_leaderboard(const kafka::Config& config, const LeaderboardRunOptions& options,

@@ -91,7 +91,7 @@ struct DemoOptions {
   RaceModelOptions model;              // live/pre-race model training
   std::string topic_prefix = "race";   // topics <prefix>-history, -live, -rankings
   std::string out_dir = "demo-out";    // report.md, late_surge.svg, models
-  bool quiet = false;                  // periodic summary instead of the board
+  bool quiet = false;                  // only the progress line every 5 s instead of the board
   std::FILE* out = nullptr;            // board and report (nullptr: stdout)
   LeaderboardPrinter::Mode mode = LeaderboardPrinter::Mode::kAuto;  // board mode
 };
