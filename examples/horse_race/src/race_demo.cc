@@ -94,6 +94,10 @@ size_t race_rankings_bytes(const std::vector<Race>& races) {
 
 int32_t create_race_topic(const kafka::Config& config, const std::string& topic, int32_t partitions, bool reuse) {
   kafka::Admin admin(config);
+  return create_race_topic(admin, topic, partitions, reuse);
+}
+
+int32_t create_race_topic(kafka::Admin& admin, const std::string& topic, int32_t partitions, bool reuse) {
   if (admin.topic_exists(topic)) {
     if (!reuse) {
       throw ConfigError(fmt::format("topic '{}' already exists: choose another --topic-prefix or delete it", topic));
@@ -159,7 +163,7 @@ size_t stream_live_races(const kafka::Config& config, const std::string& topic, 
   }
   if (options.concurrent_races == 0) throw ConfigError("--concurrent-races must be >= 1");
   if (races.empty()) return 0;
-  const int32_t partitions = topic_partitions(config, topic);
+  const int32_t partitions = options.partitions > 0 ? options.partitions : topic_partitions(config, topic);
 
   // Schedule: race i starts at i * stagger race seconds; one event per tick of a race.
   double total_duration = 0.0;
@@ -231,6 +235,8 @@ DemoSummary run_demo(const DemoOptions& options, const std::atomic<bool>& stop) 
   }
   for (const std::string& p : options.properties) config.set_property(p);
   std::filesystem::create_directories(options.out_dir);
+  // One admin client for the whole run rather than one per topic (see LiveStreamOptions::partitions).
+  kafka::Admin admin(config);
 
   const std::string history_topic = options.topic_prefix + "-history";
   const std::string live_topic = options.topic_prefix + "-live";
@@ -240,7 +246,7 @@ DemoSummary run_demo(const DemoOptions& options, const std::atomic<bool>& stop) 
   // 1. History.
   auto step = Clock::now();
   const size_t history_bytes = race_history_bytes(options.seed, 1, options.history_races);
-  create_race_topic(config, history_topic, partitions_for_bytes(history_bytes));
+  create_race_topic(admin, history_topic, partitions_for_bytes(history_bytes));
   summary.history_records = produce_races(config, history_topic, options.seed, 1, options.history_races);
   log_info("history: {} races, {} records ({:.1f} MiB) to '{}' in {:.1f} s", options.history_races,
            summary.history_records, static_cast<double>(history_bytes) / (1 << 20), history_topic,
@@ -271,8 +277,10 @@ DemoSummary run_demo(const DemoOptions& options, const std::atomic<bool>& stop) 
   summary.live_races = simulate_races(options.seed, first_live, options.live_races);
   std::map<int64_t, int32_t> winners;
   for (const Race& race : summary.live_races) winners[race.race_id] = race.result.winner();
-  create_race_topic(config, live_topic, partitions_for_bytes(race_live_bytes(summary.live_races)));
-  create_race_topic(config, rankings_topic, partitions_for_bytes(race_rankings_bytes(summary.live_races)));
+  LiveStreamOptions live_options = options.live;
+  live_options.partitions =
+      create_race_topic(admin, live_topic, partitions_for_bytes(race_live_bytes(summary.live_races)));
+  create_race_topic(admin, rankings_topic, partitions_for_bytes(race_rankings_bytes(summary.live_races)));
   size_t expected = 0;
   for (const Race& race : summary.live_races) expected += race.num_records();
 
@@ -293,7 +301,7 @@ DemoSummary run_demo(const DemoOptions& options, const std::atomic<bool>& stop) 
           !service.failed()) {
         log_warn("ranking service: no partitions assigned after 30 s; streaming anyway");
       }
-      summary.live_records = stream_live_races(config, live_topic, summary.live_races, options.live, stop_workers);
+      summary.live_records = stream_live_races(config, live_topic, summary.live_races, live_options, stop_workers);
     } catch (...) {
       stream_error = std::current_exception();
       stop_workers.store(true);

@@ -40,6 +40,7 @@
 #include "horse_race/race_models.h"
 #include "horse_race/race_predictors.h"
 #include "horse_race/race_report.h"
+#include "streamml/kafka/admin.h"
 #include "streamml/kafka/config.h"
 
 namespace streamml::demo {
@@ -61,6 +62,8 @@ size_t race_rankings_bytes(const std::vector<Race>& races);
 // already exists, unless `reuse`, then its partition count is returned).
 int32_t create_race_topic(const kafka::Config& config, const std::string& topic, int32_t partitions,
                           bool reuse = false);
+// The same with the caller's admin client (run_demo() keeps one for the whole run: see stream_live_races()).
+int32_t create_race_topic(kafka::Admin& admin, const std::string& topic, int32_t partitions, bool reuse = false);
 
 // Produces races first_race_id ... + count - 1 of `seed`, simulated one at a
 // time (telemetry lines, then the result line), key = race id, partition =
@@ -72,6 +75,11 @@ size_t produce_races(const kafka::Config& config, const std::string& topic, uint
 struct LiveStreamOptions {
   double speed = 20.0;           // race time runs this many times faster than real time (> 0)
   size_t concurrent_races = 20;  // about this many races run at once (starts are staggered, >= 1)
+  // Partitions of the live topic when the caller knows them (it created the topic); 0: ask the broker with
+  // a short-lived admin client. run_demo() passes them: destroying a client created moments before, while
+  // its broker threads may still be refreshing metadata, can trip librdkafka's
+  // rd_kafka_broker_destroy_final assertion (confluentinc/librdkafka#3608).
+  int32_t partitions = 0;
 };
 
 // Streams the races' telemetry to `topic` in accelerated real time: race i
