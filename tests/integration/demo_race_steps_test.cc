@@ -110,11 +110,10 @@ TEST_F(DemoRaceStepsTest, DocumentedSequenceRunsAgainstABroker) {
 // progress line) and the report.
 TEST_F(DemoRaceStepsTest, WholeDemoLogsToAFileInTheOutputDirectory) {
   const std::filesystem::path out_dir = dir_ / "out";
-  const std::string command = cli_path() + " demo --plain -b " + bootstrap_ + " --topic-prefix " +
-                              TestKafka::get().unique_name("race") +
-                              " --seed 5 --history-races 20 --live-races 2 --epochs 1 --speed 200 --out " +
-                              out_dir.string() + " > " + (dir_ / "stdout.txt").string() + " 2> " +
-                              (dir_ / "stderr.txt").string();
+  const std::string command =
+      cli_path() + " demo --plain -b " + bootstrap_ + " --topic-prefix " + TestKafka::get().unique_name("race") +
+      " --seed 5 --history-races 20 --live-races 2 --epochs 1 --speed 200 --out " + out_dir.string() + " > " +
+      (dir_ / "stdout.txt").string() + " 2> " + (dir_ / "stderr.txt").string();
   ASSERT_EQ(run_command(command), 0) << read_file(dir_ / "stdout.txt") << read_file(dir_ / "stderr.txt");
   const std::string out = read_file(dir_ / "stdout.txt");
   const std::string err = read_file(dir_ / "stderr.txt");

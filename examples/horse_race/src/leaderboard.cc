@@ -212,8 +212,8 @@ class RecentRate {
       const double s = std::chrono::duration<double>(b.at - a.at).count();
       if (s > 0.0) p.rankings_per_s = static_cast<double>(b.rankings - a.rankings) / s;
       const size_t from = std::min(a.latencies, result.latencies_us.size());
-      const LatencySummary l =
-          summarize_latency(std::span<const double>(result.latencies_us.data() + from, result.latencies_us.size() - from));
+      const LatencySummary l = summarize_latency(
+          std::span<const double>(result.latencies_us.data() + from, result.latencies_us.size() - from));
       p.p50_us = l.p50_us;
       p.p99_us = l.p99_us;
     }
@@ -368,8 +368,7 @@ LeaderboardResult run_leaderboard(const kafka::Config& config, const Leaderboard
     const LatencySummary l = summarize_latency(result.latencies_us);
     overall.p50_us = l.p50_us;
     overall.p99_us = l.p99_us;
-    const double seconds =
-        first_ranking ? std::chrono::duration<double>(last_ranking - *first_ranking).count() : 0.0;
+    const double seconds = first_ranking ? std::chrono::duration<double>(last_ranking - *first_ranking).count() : 0.0;
     overall.rankings_per_s = seconds > 0.0 ? static_cast<double>(result.rankings) / seconds : 0.0;
     std::fputs(fmt::format("{}{} (whole run)\n", screen ? "\n" : "", render_progress_line(overall)).c_str(),
                options.out);

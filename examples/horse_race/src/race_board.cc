@@ -65,17 +65,17 @@ std::string render_finished_race(const FinishedRace& race, size_t top) {
 }
 
 std::string render_race_slot(const LeaderboardView& view, const LeaderboardStyle& style) {
-  std::string out = fmt::format("Race {}  {:.0f} m  {} runners  t={:.1f} s  [{}] {:3.0f}%\n", view.race_id,
-                                view.race_distance_m, view.contestants, view.time_s,
-                                bar(view.leader_progress, style.progress_width, '=', '>'),
-                                100.0 * view.leader_progress);
+  std::string out =
+      fmt::format("Race {}  {:.0f} m  {} runners  t={:.1f} s  [{}] {:3.0f}%\n", view.race_id, view.race_distance_m,
+                  view.contestants, view.time_s, bar(view.leader_progress, style.progress_width, '=', '>'),
+                  100.0 * view.leader_progress);
   const std::vector<size_t> order = order_of(view);
   for (size_t r = 0; r < std::min(order.size(), style.max_rows); ++r) {
     const LeaderboardEntry& e = view.entries[order[r]];
     const char* note = e.finished ? "  finished" : "";
-    std::string line = fmt::format("  {:>2}  {:>4}  pos {:>2}  {:5.1f}%  {}{}", r + 1, fmt::format("#{}", e.horse),
-                                   e.position, 100.0 * e.probability, bar(e.probability, style.bar_width, '#', '\0'),
-                                   note);
+    std::string line =
+        fmt::format("  {:>2}  {:>4}  pos {:>2}  {:5.1f}%  {}{}", r + 1, fmt::format("#{}", e.horse), e.position,
+                    100.0 * e.probability, bar(e.probability, style.bar_width, '#', '\0'), note);
     if (style.ansi_colors && r == 0) {
       line = kBold + line + kReset;
     } else if (style.ansi_colors && e.finished) {

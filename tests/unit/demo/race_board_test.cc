@@ -20,8 +20,8 @@ LeaderboardView race(int64_t id, double progress, bool finished = false) {
   v.contestants = 3;
   const double p[] = {0.6, 0.3, 0.1};
   for (int32_t h = 1; h <= 3; ++h) {
-    v.entries.push_back(LeaderboardEntry{h, h, finished ? (h == 1 ? 1.0 : 0.0) : p[h - 1],
-                                         1000 * progress - 5.0 * h, finished});
+    v.entries.push_back(
+        LeaderboardEntry{h, h, finished ? (h == 1 ? 1.0 : 0.0) : p[h - 1], 1000 * progress - 5.0 * h, finished});
   }
   return v;
 }
@@ -85,8 +85,12 @@ TEST(RaceBoard, FinishedRaceMarksTheOfficialWinnerWhereverTheBoardPutIt) {
 }
 
 TEST(RaceBoard, ProgressLineShowsRacesRateAndLatency) {
-  DemoProgress p{.races_finished = 3, .races_total = 20, .rankings = 4812, .rankings_per_s = 1840.4,
-                 .p50_us = 3210, .p99_us = 12400};
+  DemoProgress p{.races_finished = 3,
+                 .races_total = 20,
+                 .rankings = 4812,
+                 .rankings_per_s = 1840.4,
+                 .p50_us = 3210,
+                 .p99_us = 12400};
   EXPECT_EQ(render_progress_line(p),
             "races 3/20 finished | 4812 rankings | 1840 rankings/s | latency p50 3.21 ms p99 12.40 ms");
   EXPECT_EQ(render_progress_line(DemoProgress{}), "races 0 finished | 0 rankings | 0 rankings/s | latency p50 - p99 -");

@@ -202,8 +202,9 @@ TEST(RaceRankingProcessorTest, FinishedRunnersKeepTheirFinishingOrderWhateverThe
   std::vector<serve::ProcessResult> results;
   constexpr size_t kBatch = 37;
   for (size_t begin = 0; begin < lines.size(); begin += kBatch) {
-    const std::vector<std::string> chunk(lines.begin() + static_cast<std::ptrdiff_t>(begin),
-                                         lines.begin() + static_cast<std::ptrdiff_t>(std::min(lines.size(), begin + kBatch)));
+    const std::vector<std::string> chunk(
+        lines.begin() + static_cast<std::ptrdiff_t>(begin),
+        lines.begin() + static_cast<std::ptrdiff_t>(std::min(lines.size(), begin + kBatch)));
     processor.process(batch_of(chunk, static_cast<int64_t>(begin)), results);
     for (size_t i = 0; i < results.size(); ++i) {
       ASSERT_TRUE(results[i].output.has_value()) << results[i].error;

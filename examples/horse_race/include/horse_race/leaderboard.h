@@ -109,10 +109,10 @@ struct LeaderboardRunOptions {
   int64_t idle_timeout_ms = 20000;     // stop after this long without a ranking (-1: never)
   std::FILE* out = nullptr;            // where the board goes (nullptr: nowhere)
   LeaderboardPrinter::Mode mode = LeaderboardPrinter::Mode::kAuto;  // redraw on a terminal, lines otherwise
-  bool quiet = false;                  // only the periodic progress line instead of the board
-  size_t board_races = 3;              // redraw mode: races on the board at once (fewer if the terminal is short)
-  std::chrono::milliseconds min_interval{200};        // redraw mode: board refresh throttle
-  std::chrono::milliseconds summary_interval{5000};   // lines and quiet mode: progress line period
+  bool quiet = false;      // only the periodic progress line instead of the board
+  size_t board_races = 3;  // redraw mode: races on the board at once (fewer if the terminal is short)
+  std::chrono::milliseconds min_interval{200};       // redraw mode: board refresh throttle
+  std::chrono::milliseconds summary_interval{5000};  // lines and quiet mode: progress line period
 };
 
 struct LeaderboardResult {
