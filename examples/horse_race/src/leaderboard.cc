@@ -10,6 +10,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <utility>
 
 #include "horse_race/race_board.h"
@@ -169,31 +170,45 @@ void LeaderboardPrinter::draw(const LeaderboardView& view) {
 
 namespace {
 
-// Redraws RaceBoard frames in place on a terminal. Not thread-safe.
+// The terminal size of `out` (0 x 0 when unknown).
+winsize terminal_size(std::FILE* out) {
+  winsize ws{};
+  if (::ioctl(::fileno(out), TIOCGWINSZ, &ws) != 0) return winsize{};
+  return ws;
+}
+
+// Redraws RaceBoard frames in place on a terminal, cutting lines to its
+// width: a wrapped line would throw the cursor-up count off. Not thread-safe.
 class FrameScreen {
  public:
-  explicit FrameScreen(std::FILE* out) : out_(out) {}
+  explicit FrameScreen(std::FILE* out) : out_(out), columns_(terminal_size(out).ws_col) {}
   void draw(const std::string& frame) {
     std::string text;
     // Back to the first line of the previous frame, clear to the end of the screen.
     if (lines_ > 0) text += fmt::format("\x1b[{}F\x1b[J", lines_);
-    text += frame;
-    lines_ = static_cast<size_t>(std::count(frame.begin(), frame.end(), '\n'));
+    lines_ = 0;
+    for (size_t begin = 0; begin < frame.size();) {
+      size_t end = frame.find('\n', begin);
+      if (end == std::string::npos) end = frame.size();
+      std::string_view line(frame.data() + begin, end - begin);
+      // Coloured lines (short board rows) keep their escapes; plain ones are cut.
+      if (columns_ > 1 && line.size() >= columns_ && line.find('\x1b') == std::string_view::npos) {
+        line = line.substr(0, columns_ - 1);
+      }
+      text.append(line);
+      text += '\n';
+      ++lines_;
+      begin = end + 1;
+    }
     std::fputs(text.c_str(), out_);
     std::fflush(out_);
   }
 
  private:
   std::FILE* out_;
+  size_t columns_;  // 0: unknown
   size_t lines_ = 0;
 };
-
-// Terminal rows of `out`, or 0 when unknown.
-size_t terminal_rows(std::FILE* out) {
-  winsize ws{};
-  if (::ioctl(::fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0) return ws.ws_row;
-  return 0;
-}
 
 // Recent ranking rate and latency: samples of the counters over the last `window`.
 class RecentRate {
@@ -253,7 +268,7 @@ LeaderboardResult run_leaderboard(const kafka::Config& config, const Leaderboard
   board_options.style.ansi_colors = redraw;
   if (redraw) {
     // Fit the terminal: a frame taller than the screen cannot be redrawn in place.
-    if (const size_t rows = terminal_rows(options.out); rows > 0) {
+    if (const size_t rows = terminal_size(options.out).ws_row; rows > 0) {
       const size_t fixed = 3 + 1 + board_options.results;  // progress, blank, title, results, cursor line
       const size_t per_slot = board_options.style.max_rows + 2;
       board_options.slots = std::clamp<size_t>(rows > fixed ? (rows - fixed) / per_slot : 1, 1, board_options.slots);

@@ -25,7 +25,11 @@ std::string bar(double fraction, size_t width, char fill, char head) {
   return out;
 }
 
-std::string ms(double us) { return fmt::format("{:.2f} ms", us / 1000.0); }
+// Latency in at most 8 characters: "21.4 ms", "1.31 s".
+std::string ms(double us) {
+  if (us < 999950.0) return fmt::format("{:.1f} ms", us / 1000.0);
+  return fmt::format("{:.2f} s", us / 1e6);
+}
 
 std::vector<size_t> order_of(const LeaderboardView& view) {
   std::vector<double> p;
@@ -46,13 +50,13 @@ void pad_to(std::string& block, size_t lines) {
 std::string render_progress_line(const DemoProgress& p) {
   std::string out = p.races_total > 0 ? fmt::format("races {}/{} finished", p.races_finished, p.races_total)
                                       : fmt::format("races {} finished", p.races_finished);
-  out += fmt::format(" | {} rankings | {:.0f} rankings/s | latency ", p.rankings, p.rankings_per_s);
+  out += fmt::format(" | {:.0f} rankings/s | latency ", p.rankings_per_s);
   out += p.p50_us > 0.0 ? fmt::format("p50 {} p99 {}", ms(p.p50_us), ms(p.p99_us)) : "p50 - p99 -";
   return out;
 }
 
 std::string render_finished_race(const FinishedRace& race, size_t top) {
-  std::string out = fmt::format("race {}  t={:.1f} s", race.race_id, race.time_s);
+  std::string out = fmt::format("race {}", race.race_id);
   bool winner_shown = false;
   for (size_t i = 0; i < race.board.size(); ++i) {
     const bool is_winner = race.winner != 0 && race.board[i] == race.winner;
@@ -61,6 +65,13 @@ std::string render_finished_race(const FinishedRace& race, size_t top) {
     winner_shown = winner_shown || is_winner;
   }
   if (race.winner != 0 && !winner_shown) out += fmt::format("  winner #{} (not on the board)", race.winner);
+  if (race.halfway_favourite != 0) {
+    out += fmt::format("  (half way: #{} favourite", race.halfway_favourite);
+    if (race.halfway_winner_probability >= 0.0) {
+      out += fmt::format(", winner {:.1f}%", 100.0 * race.halfway_winner_probability);
+    }
+    out += ')';
+  }
   return out;
 }
 
@@ -94,6 +105,7 @@ RaceBoard::RaceBoard(RaceBoardOptions options)
 void RaceBoard::update(const LeaderboardView& view) {
   if (finished_.contains(view.race_id)) return;
   running_[view.race_id] = view;
+  if (view.leader_progress >= 0.5) halfway_.try_emplace(view.race_id, view);
   fill_slots();
 }
 
@@ -108,6 +120,14 @@ void RaceBoard::finish(const LeaderboardView& final_view, int32_t winner) {
   done.time_s = final_view.time_s;
   done.winner = winner;
   for (size_t i : order_of(final_view)) done.board.push_back(final_view.entries[i].horse);
+  if (const auto half = halfway_.find(final_view.race_id); half != halfway_.end()) {
+    const std::vector<size_t> order = order_of(half->second);
+    if (!order.empty()) done.halfway_favourite = half->second.entries[order.front()].horse;
+    for (const LeaderboardEntry& e : half->second.entries) {
+      if (winner != 0 && e.horse == winner) done.halfway_winner_probability = e.probability;
+    }
+    halfway_.erase(half);
+  }
   results_.push_front(std::move(done));
   while (results_.size() > options_.results) results_.pop_back();
   fill_slots();

@@ -32,14 +32,14 @@ namespace streamml::demo {
 struct DemoProgress {
   size_t races_finished = 0;    // races whose last ranking was read
   size_t races_total = 0;       // live races of the run (0: unknown)
-  size_t rankings = 0;          // rankings read so far
+  size_t rankings = 0;          // rankings read so far (not on the line: the demo's summary has it)
   double rankings_per_s = 0.0;  // recent ranking rate
   double p50_us = 0.0;          // recent latency median (tick produced -> ranking read), 0: none yet
   double p99_us = 0.0;          // recent latency 99th percentile
 };
 
-// One line, no newline, e.g.
-// "races 3/20 finished | 4,812 rankings | 1,840 rankings/s | latency p50 3.21 ms p99 12.40 ms".
+// One line, no newline, at most 80 columns for up to 9,999 races, e.g.
+// "races 3/20 finished | 1840 rankings/s | latency p50 3.2 ms p99 12.4 ms".
 std::string render_progress_line(const DemoProgress& progress);
 
 // A finished race in the results strip.
@@ -48,11 +48,14 @@ struct FinishedRace {
   double time_s = 0.0;         // race time of its last ranking
   std::vector<int32_t> board;  // horses as the final ranking placed them, best first
   int32_t winner = 0;          // official winner (0: unknown)
+  int32_t halfway_favourite = 0;             // the model's favourite when the leader passed 50 % (0: not seen)
+  double halfway_winner_probability = -1.0;  // the winner's probability then (< 0: unknown)
 };
 
-// One line, no newline: "race 503  t=98.5 s  1. #4 WINNER  2. #7  3. #1",
+// One line, no newline: "race 503  1. #4 WINNER  2. #7  3. #1",
 // the official winner marked wherever the board placed it (top `top` horses,
-// plus the winner when it is not among them).
+// plus the winner when it is not among them), then what the model said at
+// half way when known: "  (half way: #7 favourite, winner 2.3%)".
 std::string render_finished_race(const FinishedRace& race, size_t top = 3);
 
 // A compact board of one race: a header line with its progress bar, then
@@ -69,8 +72,9 @@ class RaceBoard {
  public:
   explicit RaceBoard(RaceBoardOptions options = {});
 
-  // The latest ranking of a running race. Updates of a race that already
-  // finished are ignored (e.g. a redelivered ranking).
+  // The latest ranking of a running race (the first one with the leader at
+  // 50 % or more is kept for the results strip). Updates of a race that
+  // already finished are ignored (e.g. a redelivered ranking).
   void update(const LeaderboardView& view);
   // The race ended with `final_view` (its last ranking) and the official
   // `winner` (0: unknown): it leaves its slot, which goes to the running
@@ -96,6 +100,7 @@ class RaceBoard {
 
   RaceBoardOptions options_;
   std::map<int64_t, LeaderboardView> running_;  // latest view of every running race
+  std::map<int64_t, LeaderboardView> halfway_;  // running races: the first view with the leader at >= 50 %
   std::vector<int64_t> slots_;                  // race per slot, 0 = empty
   std::deque<FinishedRace> results_;            // newest first
   std::set<int64_t> finished_;                  // races that ended
