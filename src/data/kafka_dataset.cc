@@ -34,9 +34,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using kafka::milliseconds;
 
-// librdkafka's queued.min.messages default here (see the constructor).
-constexpr int kQueuedMinMessages = 1000000;
-
 // What the prefetch thread hands to next(): a batch (or the end of the
 // epoch) and the read position after its last record.
 struct Item {
@@ -258,12 +255,6 @@ KafkaDataset::KafkaDataset(KafkaDatasetOptions options) : impl_(std::make_unique
 
   // Topic-level properties given as "topic.X" are X in a kafka::Config.
   kafka::Config config = o.config;
-  // librdkafka 2.0 stops fetching for up to a second once its queue holds
-  // queued.min.messages (default 100000) records, however soon they are
-  // consumed after that: a reader slower than the fetching (training) then
-  // finds the queue empty and waits. Let the byte bound
-  // (queued.max.messages.kbytes) be the one that applies.
-  config.set_default("queued.min.messages", std::to_string(kQueuedMinMessages));
   if (d.group_mode) {
     config.set("group.id", o.group);
     d.consumer = std::make_unique<kafka::Consumer>(config);

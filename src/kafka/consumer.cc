@@ -22,6 +22,9 @@ constexpr int kWakeTimeoutMs = 1000;
 // checks for records lost to retention (then it goes on unchecked, warning).
 constexpr int kLossCheckTimeoutMs = 10000;
 
+// Every consumer's queued.min.messages default (see the constructor).
+constexpr int kQueuedMinMessages = 1000000;
+
 }  // namespace
 
 struct ConsumerCallbacks {
@@ -50,6 +53,13 @@ struct ConsumerCallbacks {
 Consumer::Consumer(Config config) : config_(config) {
   if (auto servers = config.get("bootstrap.servers")) embedded_ = EmbeddedCluster::is_embedded(*servers);
   config.set_default("enable.auto.commit", "false");
+  // librdkafka 2.0 stops fetching for up to a second once its queue holds
+  // queued.min.messages (default 100000) records, however soon they are
+  // consumed after that (fixed in 2.2 by fetch.queue.backoff.ms): a reader
+  // slower than the fetching, such as training or serving a backlog, then
+  // finds the queue empty and waits. Let the byte bound
+  // (queued.max.messages.kbytes) be the one that applies.
+  config.set_default("queued.min.messages", std::to_string(kQueuedMinMessages));
   EmbeddedCluster::apply_consumer_defaults(config);
   if (!config.contains("group.id")) {
     // librdkafka's high-level consumer needs a group id even for explicit

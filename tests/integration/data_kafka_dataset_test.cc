@@ -265,7 +265,7 @@ TEST(KafkaDatasetReadAhead, PartitionBeingReadPausesAndResumesAtAnyPrefetchDepth
   }
 }
 
-// The dataset only changes librdkafka's default queued.min.messages; with a
+// kafka::Consumer only changes librdkafka's default queued.min.messages; with a
 // tiny one given by the user, librdkafka stops fetching (for up to a second)
 // whenever a fetch filled its queue: slower, but every record still comes,
 // in order.

@@ -30,9 +30,9 @@
 // Bounded ranges are fetched ahead: every partition of the ranges still to
 // read is fetched at once, records are still returned strictly in range
 // order. Memory: at most about `read_ahead_bytes` of fetched records per
-// partition, plus librdkafka's fetch queue (queued.max.messages.kbytes; the
-// dataset's default queued.min.messages is 1000000, so that the byte bound is
-// the one that applies), plus `prefetch` decoded batches. Offsets a partition
+// partition, plus librdkafka's fetch queue (queued.max.messages.kbytes; a
+// kafka::Consumer's default queued.min.messages is 1000000, so that the byte
+// bound is the one that applies), plus `prefetch` decoded batches. Offsets a partition
 // does not deliver inside a range (transaction markers, compaction) are gaps.
 // docs/training.md explains the read-ahead and the queued.min.messages default.
 //

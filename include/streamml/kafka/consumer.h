@@ -65,6 +65,10 @@ using RebalanceCallback =
 
 class Consumer {
  public:
+  // Defaults that differ from librdkafka's (each kept when `config` sets it):
+  // enable.auto.commit=false, and queued.min.messages=1000000 so that the
+  // byte bound queued.max.messages.kbytes limits the fetch queue (librdkafka
+  // 2.0 otherwise stalls for up to a second at 100000 queued records).
   // Throws ConfigError / KafkaException.
   explicit Consumer(Config config);
   ~Consumer();
