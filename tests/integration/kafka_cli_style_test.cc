@@ -50,7 +50,9 @@ TEST(KafkaCliStyleTest, ConsumeTakesKcatTopicPartitionAndOffset) {
   EXPECT_NE(mixed.find("0:0:a\n"), std::string::npos) << mixed;
   EXPECT_EQ(mixed.size(), std::string("1:1:y\n0:0:a\n").size()) << mixed;
 
-  for (const std::string bad : {"-p 0", "-o 2", "-t " + topic + " -o soon", "-t " + topic + " -o stored", ""}) {
+  const std::vector<std::string> bad_flags = {"-p 0", "-o 2", "-t " + topic + " -o soon", "-t " + topic + " -o stored",
+                                             ""};
+  for (const std::string& bad : bad_flags) {
     CommandResult r = run("consume " + brokers() + " -e " + bad);
     EXPECT_EQ(r.exit_code, kExitUsage) << bad << ": " << r.err;
     EXPECT_EQ(r.err.rfind("streamml: error: ", 0), 0u) << bad << ": " << r.err;

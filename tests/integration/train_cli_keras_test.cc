@@ -170,7 +170,7 @@ TEST(TrainCliKeras, EvaluatePrintsPrecisionRecallF1AndAConfusionMatrix) {
   TempDir dir;
   const std::string data = write_csv(dir, "train.csv", rows(300));
   const std::string model = dir / "model.smlm";
-  ASSERT_EQ(cli(train_args(data) + "--epochs 3 --save " + model).exit_code, 0);
+  ASSERT_EQ(cli(train_args(data) + "--epochs 5 --lr 0.05 --save " + model).exit_code, 0);
   testing::CommandResult text = cli("evaluate --model " + model + " --file " + data);
   ASSERT_EQ(text.exit_code, 0) << text.err;
   for (const char* metric : {" precision=", " recall=", " f1="}) {
