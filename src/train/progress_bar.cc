@@ -71,7 +71,11 @@ std::string fit_progress_line(const std::string& before_bar, int bar_done_permil
   std::string line = before_bar;
   if (bar_done_permille >= 0) line += bar_text(bar, bar_done_permille, final_line);
   line += after_bar;
-  if (static_cast<int>(line.size()) > room) line.resize(static_cast<size_t>(room));
+  if (static_cast<int>(line.size()) > room) {
+    line.resize(static_cast<size_t>(room));
+    // No dangling " - " separator where a metric was cut off.
+    while (!line.empty() && (line.back() == ' ' || line.back() == '-')) line.pop_back();
+  }
   return line;
 }
 

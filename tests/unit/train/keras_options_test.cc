@@ -313,6 +313,9 @@ TEST(ProgressBar, RedrawsFitTheTerminalWidth) {
   EXPECT_EQ(fit_progress_line("Epoch 1/2  5/10 ", 500, false, " 1k rec/s", 30, 40),
             "Epoch 1/2  5/10 [======>.....] 1k rec/s");
   EXPECT_LE(fit_progress_line("Epoch 1/2  5/10 ", 500, false, " 1k rec/s - loss: 0.5", 30, 20).size(), 19u);
+  // Cut where a metric begins: no dangling separator.
+  EXPECT_EQ(fit_progress_line("Epoch 1/2  5/10 ", 500, false, " 1k rec/s - loss: 0.5", 30, 40),
+            "Epoch 1/2  5/10 [=====>....] 1k rec/s");
   EXPECT_EQ(terminal_columns(nullptr), 80);
 }
 
