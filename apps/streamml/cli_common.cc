@@ -2,10 +2,12 @@
 #include "cli_common.h"
 
 #include <csignal>
+#include <cstdio>
 
 #include "streamml/common/error.h"
 #include "streamml/common/logging.h"
 #include "streamml/kafka/admin.h"
+#include "streamml/version.h"
 
 namespace streamml::cli {
 namespace {
@@ -76,6 +78,27 @@ void add_on_data_loss_option(CLI::App& app, std::string& value) {
 
 kafka::DataLossPolicy parse_data_loss_policy(const std::string& value) {
   return value == "fail" ? kafka::DataLossPolicy::kFail : kafka::DataLossPolicy::kReport;
+}
+
+std::string version_text() {
+  return std::string("streamml ") + kVersion + " (librdkafka " + kafka::librdkafka_version() + ")";
+}
+
+CLI::Option* add_deprecated_alias(CLI::App& app, const std::string& old_name, const std::string& new_name,
+                                  std::string& target) {
+  return app.add_option(old_name, target, "Deprecated: use " + new_name)
+      ->group("")  // hidden from --help
+      ->each([old_name, new_name](const std::string&) {
+        std::fprintf(stderr, "streamml: warning: %s is deprecated and will be removed; use %s\n", old_name.c_str(),
+                     new_name.c_str());
+      });
+}
+
+void set_examples(CLI::App& app, const std::vector<std::string>& examples) {
+  // After any footer the command has (e.g. broker's limits).
+  std::string text = app.get_footer().empty() ? "Examples:" : app.get_footer() + "\n\nExamples:";
+  for (const std::string& example : examples) text += "\n  " + example;
+  app.footer(std::move(text));
 }
 
 void install_stop_signals() {

@@ -50,6 +50,21 @@ CLI::Validator stream_timeout_check();
 void add_on_data_loss_option(CLI::App& app, std::string& value);
 kafka::DataLossPolicy parse_data_loss_policy(const std::string& value);
 
+// The one version text of `streamml --version` and `streamml version`:
+// "streamml 0.1.0 (librdkafka 2.x.y)".
+std::string version_text();
+
+// Adds `old_name` as a hidden, deprecated alias of `new_name` storing into
+// `target`: it works for one release and prints a deprecation note on stderr
+// ("streamml: warning: --decoder is deprecated; use --decode").
+CLI::Option* add_deprecated_alias(CLI::App& app, const std::string& old_name, const std::string& new_name,
+                                  std::string& target);
+
+// Ends `app`'s --help with "Examples:" and these command lines (2 or 3, each
+// a full `streamml ...` command that parses; the help test parses each one
+// with STREAMML_PARSE_ONLY=1).
+void set_examples(CLI::App& app, const std::vector<std::string>& examples);
+
 // Installs SIGINT/SIGTERM handlers; stop_requested() turns true on either.
 void install_stop_signals();
 bool stop_requested();

@@ -87,6 +87,8 @@ RunFunction setup(CLI::App& sub) {
       "1..N), and it does not implement CreateTopics: admin requests of other clients fail (KafkaJS createTopics: "
       "\"Broker 0 not found\"). Create topics with --topic or `streamml topics create`, or let a producer "
       "auto-create them (4 partitions).");
+  set_examples(sub, {"streamml broker --topic events:3 --bootstrap-file bootstrap.txt",
+                       "streamml broker --brokers 3 --topic events:6 --topic clicks"});
   return [options] { return run(*options); };
 }
 

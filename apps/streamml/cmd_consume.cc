@@ -2,7 +2,8 @@
 //
 // streamml consume: read ranges (topic[:partition[:start[:end]]], end
 // inclusive; several ranges of one partition are read in the order given) or
-// a consumer group, and print records with kcat-style format tokens.
+// a consumer group, and print records with kcat-style format tokens. kcat's
+// -t TOPIC [-p P] [-o OFFSET] name one more range.
 #include <algorithm>
 #include <chrono>
 #include <climits>
@@ -25,6 +26,9 @@ namespace {
 struct ConsumeOptions {
   KafkaOptions kafka;
   std::vector<std::string> specs;
+  std::string topic;      // -t (kcat)
+  int partition = -1;     // -p (kcat; -1: every partition)
+  std::string offset;     // -o (kcat)
   std::string group;
   bool exit_at_end = false;
   bool wait = false;  // --wait: wait for range offsets not produced yet
@@ -80,9 +84,49 @@ constexpr std::chrono::seconds kJoinGrace{30};
 // with end INT64_MAX for an open range.
 using RangeQueue = std::deque<std::pair<int64_t, int64_t>>;
 
+// kcat's -o: beginning, end, N (absolute), -N (N records before the end of
+// each partition), s@UNIX_MS (the first record at or after that time).
+// Returns the start; sets `from_end` for -N.
+kafka::OffsetSpec parse_kcat_offset(const std::string& text, int64_t& from_end) {
+  from_end = -1;
+  auto number = [&](const std::string& digits) {
+    int64_t value = 0;
+    size_t used = 0;
+    try {
+      value = std::stoll(digits, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (digits.empty() || used != digits.size() || value < 0) {
+      throw ConfigError("-o '" + text + "' is invalid: use beginning, end, N, -N (N before the end) or s@UNIX_MS");
+    }
+    return value;
+  };
+  if (text == "beginning") return kafka::OffsetSpec::beginning();
+  if (text == "end") return kafka::OffsetSpec::end();
+  if (text == "stored") throw ConfigError("-o stored reads a group's committed offsets: use -G GROUP instead");
+  if (text.rfind("s@", 0) == 0) return kafka::OffsetSpec::time(number(text.substr(2)));
+  if (text.rfind('-', 0) == 0) {
+    from_end = number(text.substr(1));
+    return kafka::OffsetSpec::end();
+  }
+  return kafka::OffsetSpec::at(number(text));
+}
+
 int run(ConsumeOptions& o) {
   std::vector<kafka::RangeSpec> specs;
   for (const auto& s : o.specs) specs.push_back(kafka::parse_range_spec(s));
+  int64_t from_end = -1;  // kcat's -o -N
+  if (!o.topic.empty()) {
+    kafka::RangeSpec spec;
+    spec.topic = o.topic;
+    if (o.partition >= 0) spec.partition = o.partition;
+    if (!o.offset.empty()) spec.start = parse_kcat_offset(o.offset, from_end);
+    specs.push_back(spec);
+  } else if (o.partition >= 0 || !o.offset.empty()) {
+    throw ConfigError("-p and -o go with -t TOPIC (kcat style), or give a range spec topic:partition:start");
+  }
+  if (specs.empty()) throw ConfigError("give a topic: -t TOPIC [-p P] [-o OFFSET], or range specs topic[:partition[:start[:end]]]");
   kafka::Config config = o.kafka.make_config();
   config.set_default("fetch.wait.max.ms", "10");
   const bool group_mode = !o.group.empty();
@@ -119,6 +163,24 @@ int run(ConsumeOptions& o) {
     });
   } else {
     std::vector<kafka::TopicPartitionOffset> assignment;
+    if (from_end >= 0) {
+      // -o -N: the last N records of each partition of -t.
+      kafka::RangeSpec last = specs.back();
+      specs.pop_back();
+      std::vector<int32_t> partitions;
+      if (last.partition) {
+        partitions.push_back(*last.partition);
+      } else {
+        for (const auto& p : consumer.partitions_of(last.topic, o.kafka.timeout())) partitions.push_back(p);
+      }
+      for (int32_t p : partitions) {
+        const kafka::Watermarks w = consumer.query_watermarks(last.topic, p, o.kafka.timeout());
+        kafka::RangeSpec one = last;
+        one.partition = p;
+        one.start = kafka::OffsetSpec::at(std::max(w.low, w.high - from_end));
+        specs.push_back(one);
+      }
+    }
     for (const auto& spec : specs) {
       // An explicit end (offset or time) bounds the range; otherwise it is open.
       const bool bounded = spec.end.kind != kafka::OffsetSpec::Kind::kEnd;
@@ -233,8 +295,12 @@ int run(ConsumeOptions& o) {
 RunFunction setup(CLI::App& sub) {
   auto o = std::make_shared<ConsumeOptions>();
   o->kafka.add_to(sub);
-  sub.add_option("specs", o->specs, "topic[:partition[:start[:end]]] (end inclusive; beginning|end|N|@unix-ms)")
-      ->required();
+  sub.add_option("specs", o->specs, "topic[:partition[:start[:end]]] (end inclusive; beginning|end|N|@unix-ms)");
+  sub.add_option("-t,--topic", o->topic, "Topic to read (kcat style; with -p and -o)");
+  sub.add_option("-p,--partition", o->partition, "With -t: partition (default: every partition)")
+      ->check(CLI::NonNegativeNumber);
+  sub.add_option("-o,--offset", o->offset, "With -t: start at beginning, end, N, -N (N before the end) or s@UNIX_MS "
+                                           "(default: beginning)");
   sub.add_option("-G,--group", o->group, "Consume as this consumer group (commits what it printed)");
   sub.add_flag("-e", o->exit_at_end, "Exit at the end of each partition");
   sub.add_flag("--wait", o->wait, "Wait for range offsets not produced yet (default: fail at once naming them)");
@@ -248,6 +314,9 @@ RunFunction setup(CLI::App& sub) {
   sub.add_option("-f,--format", o->format, "Output format: %t topic %p partition %o offset %k key %s value "
                                            "%S size %T timestamp %h headers, \\n \\t")
       ->capture_default_str();
+  set_examples(sub, {"streamml consume -b localhost:9092 -t events -p 0 -o beginning -e",
+                     "streamml consume -b localhost:9092 events:0:100:199 -f '%o %k %s\\n'",
+                     "streamml consume -b localhost:9092 -G readers -e events"});
   return [o] { return run(*o); };
 }
 

@@ -275,6 +275,8 @@ RunFunction setup(CLI::App& sub) {
       ->capture_default_str();
   sub.add_flag("--quiet", o->quiet, "Only a periodic summary instead of the live board");
   sub.add_flag("--plain", o->plain, "Plain lines even on a terminal");
+  set_examples(sub, {"streamml demo", "streamml demo --history-races 100 --live-races 20 --out demo-out",
+                     "streamml demo -b localhost:9092 --step leaderboard"});
   return [o] { return run(*o); };
 }
 

@@ -4,6 +4,9 @@
 // decoded with the model's own decoder spec.
 #include <fmt/format.h>
 
+#include <fmt/ranges.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -48,6 +51,32 @@ std::string nothing_read(const InputOptions& input, const data::BatchSource& sou
   return fmt::format("no record was read from {}: {} empty", what, names.size() == 1 ? "it is" : "they are");
 }
 
+// [[tn,fp],[fn,tp]]: rows are the true classes, columns the predicted ones.
+std::string confusion_json(const train::ConfusionMatrix& m) {
+  std::string out = "[";
+  for (size_t r = 0; r < m.size(); ++r) out += fmt::format("{}[{}]", r == 0 ? "" : ",", fmt::join(m[r], ","));
+  return out + "]";
+}
+
+// confusion matrix (rows: true class, columns: predicted class)
+//        pred 0  pred 1
+// true 0     412      31
+// true 1      27     530
+std::string confusion_text(const train::ConfusionMatrix& m) {
+  size_t width = 6;
+  for (const auto& row : m) {
+    for (uint64_t v : row) width = std::max(width, std::to_string(v).size());
+  }
+  const std::string label_width(std::string("true ").size() + std::to_string(m.size() - 1).size(), ' ');
+  std::string out = "confusion matrix (rows: true class, columns: predicted class)\n" + label_width;
+  for (size_t c = 0; c < m.size(); ++c) out += fmt::format("  {:>{}}", fmt::format("pred {}", c), width);
+  for (size_t r = 0; r < m.size(); ++r) {
+    out += fmt::format("\n{:<{}}", fmt::format("true {}", r), label_width.size());
+    for (uint64_t v : m[r]) out += fmt::format("  {:>{}}", v, width);
+  }
+  return out;
+}
+
 int run(EvaluateOptions& o) {
   o.input.validate();
   model::Model model = model::Model::load(o.model);
@@ -58,9 +87,17 @@ int run(EvaluateOptions& o) {
   if (source->num_labels() == 0) {
     throw ConfigError("decoder spec '" + decoder_spec + "' has no label: evaluate needs labelled records");
   }
-  train::Metrics metrics = train::evaluate(model, *source);
-  if (metrics.empty()) throw InputError(nothing_read(o.input, *source));
-  std::printf("%s\n", format_metrics(metrics, o.json).c_str());
+  train::Evaluation evaluation = train::evaluate_report(model, *source);
+  if (evaluation.metrics.empty()) throw InputError(nothing_read(o.input, *source));
+  std::string out = format_metrics(evaluation.metrics, o.json);
+  if (!evaluation.confusion.empty()) {
+    if (o.json) {
+      out.insert(out.size() - 1, ",\"confusion_matrix\":" + confusion_json(evaluation.confusion));
+    } else {
+      out += "\n" + confusion_text(evaluation.confusion);
+    }
+  }
+  std::printf("%s\n", out.c_str());
   return kExitOk;
 }
 
@@ -71,7 +108,10 @@ RunFunction setup(CLI::App& sub) {
   sub.add_option("--model", o->model, "Model file written by train")->required();
   sub.add_option("--batch-size", o->input.batch_size, "Records per batch")->capture_default_str();
   sub.add_option("--decode", o->decode, "Override the model's decoder spec");
-  sub.add_flag("--json", o->json, "Print the metrics as one JSON object");
+  sub.add_flag("--json", o->json, "Print the metrics as one JSON object (classification: with \"confusion_matrix\", "
+                                 "rows the true classes)");
+  set_examples(sub, {"streamml evaluate --model model.smlm --file test.csv",
+                     "streamml evaluate -b localhost:9092 --model model.smlm --topic events:0:9000:9999 --json"});
   return [o] { return run(*o); };
 }
 

@@ -79,7 +79,7 @@ int run(GenerateOptions& o) {
   }
   kafka::FlushResult flushed = producer.flush(std::max(o.kafka.timeout(), kafka::kDefaultFlushTimeout));
   const int64_t delivered = producer.delivered_count();
-  std::printf("delivered %lld of %lld %s record(s) to %s [%d]%s\n", static_cast<long long>(delivered),
+  std::fprintf(stderr, "delivered %lld of %lld %s record(s) to %s [%d]%s\n", static_cast<long long>(delivered),
               static_cast<long long>(o.records), o.kind.c_str(), o.topic.c_str(), o.partition,
               o.drift_at.empty() ? "" : fmt::format(", drifts at {}", fmt::join(o.drift_at, ",")).c_str());
   if (!flushed.ok() || delivered != o.records) {
@@ -110,6 +110,8 @@ RunFunction setup(CLI::App& sub) {
   sub.add_option("--features", o->features, "Hyperplane: features")->capture_default_str();
   sub.add_option("--magnitude", o->magnitude, "Hyperplane: weight change per record (incremental drift)")
       ->capture_default_str();
+  set_examples(sub, {"streamml generate sea --records 1000",
+                     "streamml generate hyperplane -b localhost:9092 -t stream --records 100000 --drift-at 50000"});
   return [o] { return run(*o); };
 }
 

@@ -122,6 +122,8 @@ RunFunction setup(CLI::App& sub) {
                  "key (partitioner), source (the input's partition) or a partition number")
       ->capture_default_str();
   sub.add_flag("--include-source", o->include_source, "Put topic, partition, offset and key in each prediction");
+  set_examples(sub, {"streamml predict --model model.smlm --file inputs.csv --output - --format csv",
+                     "streamml predict -b localhost:9092 --model model.smlm --topic requests:0 --output-topic scores"});
   return [o] { return run(*o); };
 }
 

@@ -108,7 +108,8 @@ int run(ProduceOptions& o) {
   }
   kafka::FlushResult flushed = producer.flush(std::max(o.kafka.timeout(), kafka::kDefaultFlushTimeout));
   int64_t delivered = producer.delivered_count();
-  std::printf("delivered %lld of %llu message(s) to %s\n", static_cast<long long>(delivered),
+  // Status, not data: stderr (stdout stays empty, as with kcat).
+  std::fprintf(stderr, "delivered %lld of %llu message(s) to %s\n", static_cast<long long>(delivered),
               static_cast<unsigned long long>(sent), o.topic.c_str());
   if (!flushed.ok() || delivered != static_cast<int64_t>(sent)) {
     std::fprintf(stderr, "streamml: error: %lld message(s) not delivered (%lld failed, %lld still queued)\n",
@@ -134,6 +135,8 @@ RunFunction setup(CLI::App& sub) {
   sub.add_option("-H", o->headers, "Header name=value (repeatable)")
       ->allow_extra_args(false);  // one value per -H: never swallow input files
   sub.add_option("files", o->files, "Input files (default: stdin), one message per line");
+  set_examples(sub, {"streamml produce -b localhost:9092 -t events lines.txt",
+                     "streamml produce -b localhost:9092 -t events -p 0 -K : -H source=demo keyed.txt"});
   return [o] { return run(*o); };
 }
 

@@ -11,6 +11,7 @@
 
 #include "cli_common.h"
 #include "command.h"
+#include "streamml/common/error.h"
 #include "streamml/common/logging.h"
 #include "streamml/serve/model_processor.h"
 #include "streamml/serve/server.h"
@@ -38,7 +39,7 @@ void catch_stop_signals_early(int argc, char** argv, char**) {
 struct ServeCliOptions {
   KafkaOptions kafka;
   std::string model;
-  std::string decoder;
+  std::string decode;
   std::string format = "json";
   bool watch = false;
   std::string on_data_loss = "report";
@@ -50,10 +51,11 @@ int run(ServeCliOptions& o) {
   // probed) is a graceful stop, like one while serving.
   install_stop_signals();
   if (stop_requested()) return kExitOk;
+  if (o.server.output_topic.empty()) throw ConfigError("--output-topic TOPIC is required: where predictions go");
   serve::ModelProcessorOptions processor;
   processor.model_path = o.model;
   processor.format = serve::parse_output_format(o.format);
-  processor.decoder_spec = o.decoder;
+  processor.decoder_spec = o.decode;
   if (o.watch) o.server.watch_path = o.model;
   o.server.on_data_loss = parse_data_loss_policy(o.on_data_loss);
   try {
@@ -102,7 +104,8 @@ RunFunction setup(CLI::App& sub) {
   o->kafka.add_to(sub);
   sub.add_option("--model", o->model, "Model file (streamml train/save)")->required();
   sub.add_option("--input", o->server.input_topics, "Input topic(s)")->required();
-  sub.add_option("--output", o->server.output_topic, "Output topic")->required();
+  sub.add_option("--output-topic", o->server.output_topic, "Output topic (required)");
+  add_deprecated_alias(sub, "--output", "--output-topic", o->server.output_topic);
   sub.add_option("-G,--group", o->server.group, "Consumer group (processes in one group share partitions)")
       ->required();
   sub.add_option("--max-batch", o->server.max_batch, "Close a micro-batch at this many records")
@@ -123,8 +126,10 @@ RunFunction setup(CLI::App& sub) {
                  "each process on one host its own with --exactly-once)");
   sub.add_option("--dead-letter", o->server.dead_letter_topic, "Topic for undecodable/rejected records");
   add_on_data_loss_option(sub, o->on_data_loss);
-  sub.add_option("--output-format", o->format, "json or csv")->capture_default_str();
-  sub.add_option("--decoder", o->decoder, "Decoder spec (default: the one stored in the model file)");
+  sub.add_option("--format", o->format, "Predictions as json or csv")->capture_default_str();
+  add_deprecated_alias(sub, "--output-format", "--format", o->format);
+  sub.add_option("--decode", o->decode, "Decoder spec (default: the one stored in the model file)");
+  add_deprecated_alias(sub, "--decoder", "--decode", o->decode);
   sub.add_option("--metrics-port", o->server.metrics_port, "Serve /metrics and /healthz on this port (1..65535; 0: off)")
       ->check(CLI::Range(0, 65535));
   sub.add_option("--metrics-host", o->server.metrics_host, "Address the metrics server listens on")
@@ -132,6 +137,9 @@ RunFunction setup(CLI::App& sub) {
   sub.add_option("--metrics-interval-ms", o->server.metrics_interval_ms, "Stderr metrics period (0: off)")
       ->capture_default_str();
   sub.add_flag("--watch", o->watch, "Reload the model when its file changes (SIGHUP reloads too)");
+  set_examples(sub, {"streamml serve -b localhost:9092 --model model.smlm --input requests --output-topic scores -G scorer",
+                     "streamml serve -b localhost:9092 --model model.smlm --input requests --output-topic scores -G scorer "
+                     "--exactly-once --metrics-port 9100 --watch"});
   return [o] { return run(*o); };
 }
 

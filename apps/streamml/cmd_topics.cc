@@ -1,6 +1,8 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
 //
 // streamml topics list|create|describe
+#include <fmt/format.h>
+
 #include <cstdio>
 
 #include "cli_common.h"
@@ -69,10 +71,13 @@ int run_describe(TopicsOptions& o) {
     kafka::TopicInfo info = admin.describe_topic(name, o.kafka.timeout());
     std::printf("topic %s: %zu partition(s)\n", info.name.c_str(), info.partitions.size());
     for (const auto& p : info.partitions) {
-      std::printf("  partition %d  leader %d  replicas [%s]  isr [%s]  offsets %lld..%lld (%lld records)\n", p.id,
-                  p.leader, join(p.replicas).c_str(), join(p.isrs).c_str(), static_cast<long long>(p.watermarks.low),
-                  static_cast<long long>(p.watermarks.high),
-                  static_cast<long long>(p.watermarks.high - p.watermarks.low));
+      // Inclusive, as the SPEC grammar (t:0:0:4 is offsets 0..4); an empty
+      // partition has no first and last offset, only the next one.
+      const long long low = p.watermarks.low, high = p.watermarks.high;
+      const std::string offsets = high > low ? fmt::format("offsets {}..{} ({} records)", low, high - 1, high - low)
+                                             : fmt::format("no records (next offset {})", high);
+      std::printf("  partition %d  leader %d  replicas [%s]  isr [%s]  %s\n", p.id, p.leader, join(p.replicas).c_str(),
+                  join(p.isrs).c_str(), offsets.c_str());
     }
   }
   return kExitOk;
@@ -99,6 +104,13 @@ RunFunction setup(CLI::App& sub) {
   CLI::App* describe = sub.add_subcommand("describe", "Describe topics: partitions, leaders, offsets");
   o->kafka.add_to(*describe);
   describe->add_option("names", o->names, "Topic names")->required();
+  set_examples(sub, {"streamml topics list -b localhost:9092", "streamml topics create -b localhost:9092 -p 3 events",
+                     "streamml topics describe -b localhost:9092 events"});
+  set_examples(*list, {"streamml topics list -b localhost:9092", "streamml topics list -b embedded"});
+  set_examples(*create, {"streamml topics create -b localhost:9092 -p 3 events",
+                         "streamml topics create -b localhost:9092 -p 6 -r 3 --config retention.ms=86400000 events"});
+  set_examples(*describe, {"streamml topics describe -b localhost:9092 events",
+                           "streamml topics describe -b localhost:9092 events clicks"});
   return [o, list, create, describe] {
     if (list->parsed()) return run_list(*o);
     if (create->parsed()) return run_create(*o);

@@ -29,7 +29,9 @@
 #include "streamml/train/drift.h"
 #include "streamml/train/drift_action.h"
 #include "streamml/train/kafka_callbacks.h"
+#include "streamml/train/lr_schedule.h"
 #include "streamml/train/metrics_log.h"
+#include "streamml/train/model_checkpoint.h"
 #include "streamml/train/online_trainer.h"
 #include "streamml/train/progress_bar.h"
 #include "streamml/train/svg_plot.h"
@@ -65,6 +67,12 @@ struct TrainCommandOptions {
   uint64_t seed = 42;
   int patience = 0;
   bool restore_best = false;
+  double validation_split = 0.0;
+  size_t shuffle_buffer = 0;
+  std::string monitor;
+  double min_delta = 0.0;
+  std::string save_best;
+  std::string lr_schedule;
   bool quiet = false;
   bool json = false;
   std::string run_id;
@@ -255,6 +263,7 @@ void check_output_paths(const TrainCommandOptions& o) {
   if (!o.save.empty()) check_output_path("--save", o.save);
   if (!o.metrics_log.empty()) check_output_path("--metrics-log", o.metrics_log);
   if (!o.plot.empty()) check_output_path("--plot", o.plot);
+  if (!o.save_best.empty()) check_output_path("--save-best", o.save_best);
 }
 
 // The model to train: an existing model file (--resume / --model FILE), a
@@ -308,6 +317,28 @@ train::TrainOptions make_train_options(const TrainCommandOptions& o) {
   options.seed = o.seed;
   options.patience = o.patience;
   options.restore_best = o.restore_best;
+  options.monitor = o.monitor;
+  options.min_delta = o.min_delta;
+  options.validation_split = o.validation_split;
+  options.shuffle_buffer = o.shuffle_buffer;
+  options.lr_schedule = train::parse_lr_schedule(o.lr_schedule);
+  if (o.validation_split > 0 && !o.validation.empty()) {
+    throw ConfigError("give --validation or --validation-split, not both");
+  }
+  if (!(o.validation_split >= 0.0 && o.validation_split < 1.0)) {
+    throw ConfigError(fmt::format("--validation-split {} is invalid: use a fraction between 0 and 1, e.g. 0.2",
+                                  o.validation_split));
+  }
+  if (!(o.min_delta >= 0.0)) throw ConfigError(fmt::format("--min-delta {} is invalid: use a value >= 0", o.min_delta));
+  if (o.online) {
+    const std::pair<const char*, bool> epoch_only[] = {{"--validation-split", o.validation_split > 0},
+                                                       {"--shuffle-buffer", o.shuffle_buffer > 0},
+                                                       {"--save-best", !o.save_best.empty()},
+                                                       {"--lr-schedule", !o.lr_schedule.empty()}};
+    for (const auto& [flag, given] : epoch_only) {
+      if (given) throw ConfigError(std::string(flag) + " is for epoch training, not --online");
+    }
+  }
   options.stats_mode = o.online ? train::StatsMode::kFirstBatch : train::StatsMode::kFullPass;
   if (options.restore_best && options.patience == 0) throw ConfigError("--restore-best needs --patience N");
   options.validate();
@@ -466,6 +497,13 @@ int run_epochs(TrainCommandOptions& o) {
     owned.push_back(std::move(output));
   };
   if (!o.quiet) owned.push_back(std::make_unique<train::ProgressBar>());
+  train::ModelCheckpoint* best_checkpoint = nullptr;
+  if (!o.save_best.empty()) {
+    auto checkpoint = std::make_unique<train::ModelCheckpoint>(train::CheckpointOptions{
+        .path = o.save_best, .save_best_only = true, .monitor = o.monitor, .min_delta = o.min_delta});
+    best_checkpoint = checkpoint.get();
+    owned.push_back(std::move(checkpoint));
+  }
   if (!o.metrics_log.empty()) {
     add_output("--metrics-log",
                std::make_unique<train::MetricsLog>(train::MetricsLogOptions{o.metrics_log, 0, o.run_id}));
@@ -511,6 +549,10 @@ int run_epochs(TrainCommandOptions& o) {
   summary["epochs"] = history.epochs_run;
   summary["saved_epoch"] = history.weights_epoch;
   if (history.best_epoch > 0) summary["best_epoch"] = history.best_epoch;
+  if (best_checkpoint != nullptr && best_checkpoint->best_epoch() > 0) {
+    summary["best_epoch"] = best_checkpoint->best_epoch();
+    log_info("model of the best epoch {} saved to {}", best_checkpoint->best_epoch(), o.save_best);
+  }
   std::printf("%s\n", format_metrics(summary, o.json).c_str());
   return report_outputs(outputs);
 }
@@ -552,6 +594,18 @@ RunFunction setup(CLI::App& sub) {
   sub.add_option("--seed", o->seed, "Random seed (weights, dropout)")->capture_default_str();
   sub.add_option("--patience", o->patience, "Early stopping: epochs without improvement (0: off)");
   sub.add_flag("--restore-best", o->restore_best, "With --patience: save the weights of the best epoch, not the last");
+  sub.add_option("--validation-split", o->validation_split,
+                 "Validate on the last fraction F of the training records (Keras' validation_split), e.g. 0.2");
+  sub.add_option("--shuffle-buffer", o->shuffle_buffer,
+                 "Shuffle training records through a buffer of N records, a new order each epoch (0: source order)");
+  sub.add_option("--monitor", o->monitor, "Epoch metric of --patience, --save-best and plateau: loss, accuracy, auc, "
+                                          "rmse, ... or val_* (default: val_loss with validation, else loss)");
+  sub.add_option("--min-delta", o->min_delta, "Smallest change of --monitor that counts as an improvement")
+      ->capture_default_str();
+  sub.add_option("--save-best", o->save_best, "Save the model here at each epoch that improves --monitor "
+                                              "(Keras' ModelCheckpoint with save_best_only)");
+  sub.add_option("--lr-schedule", o->lr_schedule, "Learning-rate schedule: step:E:G (x G every E epochs), cosine, "
+                                                  "or plateau:P:F (x F after P epochs without improvement)");
   sub.add_flag("-q,--quiet", o->quiet, "No progress bar (online: no progress line)");
   sub.add_flag("--json", o->json, "Print the final metrics as JSON");
   sub.add_flag("--no-evaluation", o->no_evaluation, "Online: no prequential (test-then-train) evaluation");
@@ -572,6 +626,12 @@ RunFunction setup(CLI::App& sub) {
   sub.add_option("--true-drift", o->true_drift, "Online --plot: mark this record number as the known drift");
   sub.add_option("--run-id", o->run_id, "Id of this run in --metrics-log and the key of its --metrics-topic records "
                                         "(default: time and a random suffix)");
+  set_examples(sub, {"streamml train --file train.csv --decode csv:names=a+b+y,label=y --task binary --save model.smlm",
+                     "streamml train -b localhost:9092 --topic events:0:0:8999 --decode csv:names=a+b+y,label=y "
+                     "--task binary --validation-split 0.2 --shuffle-buffer 10000 --lr-schedule cosine --save-best "
+                     "best.smlm",
+                     "streamml train -b localhost:9092 --online -G learner --topic events --save model.smlm "
+                     "--decode csv:names=a+b+y,label=y --task binary"});
   return [o] {
     if (o->run_id.empty()) o->run_id = new_run_id();
     return o->online ? run_online(*o) : run_epochs(*o);

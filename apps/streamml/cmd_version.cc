@@ -1,16 +1,16 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
 #include <cstdio>
 
+#include "cli_common.h"
 #include "command.h"
-#include "streamml/kafka/config.h"
-#include "streamml/version.h"
 
 namespace streamml::cli {
 namespace {
 
 RunFunction setup(CLI::App& sub) {
+  set_examples(sub, {"streamml version", "streamml --version"});
   return [] {
-    std::printf("streamml %s (librdkafka %s)\n", kVersion, kafka::librdkafka_version().c_str());
+    std::printf("%s\n", version_text().c_str());
     return kExitOk;
   };
 }

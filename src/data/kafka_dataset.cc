@@ -376,6 +376,16 @@ std::vector<std::string> KafkaDataset::resolved_ranges() const {
   return out;
 }
 
+std::optional<int64_t> KafkaDataset::size_hint() const {
+  const Impl& d = *impl_;
+  if (d.group_mode) return std::nullopt;
+  int64_t records = 0;
+  for (const auto& r : d.ranges) records += r.size();
+  records *= d.options.repeat;
+  if (d.options.take >= 0) records = std::min(records, d.options.take);
+  return records;
+}
+
 std::vector<kafka::TopicPartitionOffset> KafkaDataset::positions() const {
   std::lock_guard<std::mutex> lock(impl_->returned_mu);
   std::vector<kafka::TopicPartitionOffset> out;

@@ -66,7 +66,10 @@ std::string RangeSpec::to_string() const {
 }
 
 std::string ResolvedRange::to_string() const {
-  return topic + ":" + std::to_string(partition) + ":[" + std::to_string(start) + "," + std::to_string(end) + ")";
+  // Inclusive, as the SPEC grammar: t:0:5..9 holds offsets 5 to 9.
+  const std::string tp = topic + ":" + std::to_string(partition) + ":";
+  if (size() == 0) return tp + "empty@" + std::to_string(start);
+  return tp + std::to_string(start) + ".." + std::to_string(end - 1);
 }
 
 RangeSpec parse_range_spec(std::string_view text) {

@@ -37,7 +37,7 @@ class ModelProcessor final : public Processor {
     decoder_spec_ = options.decoder_spec.empty() ? model_->features().decoder_spec : options.decoder_spec;
     if (decoder_spec_.empty()) {
       throw ConfigError("model file '" + options.model_path +
-                        "' stores no decoder spec: give one with --decoder");
+                        "' stores no decoder spec: give one with --decode");
     }
     // Inputs to a served model usually carry no label: the stored spec
     // (which names one) decodes them with or without it.
@@ -115,7 +115,7 @@ class ModelProcessor final : public Processor {
 OutputFormat parse_output_format(const std::string& name) {
   if (name == "json") return OutputFormat::kJson;
   if (name == "csv") return OutputFormat::kCsv;
-  throw ConfigError("--output-format: expected json or csv, got '" + name + "'");
+  throw ConfigError("--format: expected json or csv, got '" + name + "'");
 }
 
 std::unique_ptr<Processor> make_model_processor(const ModelProcessorOptions& options) {

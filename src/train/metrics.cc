@@ -12,13 +12,17 @@ std::string main_metric(const model::Task& task) {
 
 bool higher_is_better(const std::string& metric) {
   std::string name = metric.rfind("val_", 0) == 0 ? metric.substr(4) : metric;
-  return name == "accuracy" || name == "auc";
+  return name == "accuracy" || name == "auc" || name == "precision" || name == "recall" || name == "f1";
 }
 
 MetricAccumulator::MetricAccumulator(model::Task task) : task_(task) {
   if (task_.kind == model::TaskKind::kBinary) {
     positives_.assign(kAucBins, 0);
     negatives_.assign(kAucBins, 0);
+  }
+  if (task_.is_classification()) {
+    const auto k = static_cast<size_t>(task_.num_classes);
+    confusion_.assign(k * k, 0);
   }
 }
 
@@ -28,6 +32,14 @@ void MetricAccumulator::add(const model::Predictions& predictions, const float* 
   loss_sum_ += loss_sum;
   for (size_t r = 0; r < predictions.size; ++r) {
     const float label = labels[r];
+    if (!confusion_.empty()) {
+      const auto k = static_cast<int64_t>(task_.num_classes);
+      const auto truth = static_cast<int64_t>(label);
+      const int64_t predicted = predictions.classes[r];
+      if (truth >= 0 && truth < k && predicted >= 0 && predicted < k) {
+        confusion_[static_cast<size_t>(truth * k + predicted)]++;
+      }
+    }
     switch (task_.kind) {
       case model::TaskKind::kBinary: {
         if (predictions.classes[r] == static_cast<int64_t>(label)) ++correct_;
@@ -80,6 +92,56 @@ Metrics MetricAccumulator::metrics(bool with_auc) const {
       out["auc"] = wins / (total_pos * total_neg);
     }
   }
+  return out;
+}
+
+ConfusionMatrix MetricAccumulator::confusion() const {
+  ConfusionMatrix out;
+  if (confusion_.empty()) return out;
+  const auto k = static_cast<size_t>(task_.num_classes);
+  for (size_t t = 0; t < k; ++t) out.emplace_back(confusion_.begin() + t * k, confusion_.begin() + (t + 1) * k);
+  return out;
+}
+
+Metrics MetricAccumulator::classification_metrics() const {
+  Metrics out;
+  if (confusion_.empty() || count_ == 0) return out;
+  const ConfusionMatrix m = confusion();
+  const size_t k = m.size();
+  // Per class c: precision = tp / predicted c, recall = tp / labelled c.
+  auto scores = [&](size_t c, double& precision, double& recall, double& f1) {
+    double tp = static_cast<double>(m[c][c]), predicted = 0, labelled = 0;
+    for (size_t i = 0; i < k; ++i) {
+      predicted += static_cast<double>(m[i][c]);
+      labelled += static_cast<double>(m[c][i]);
+    }
+    precision = predicted > 0 ? tp / predicted : 0.0;
+    recall = labelled > 0 ? tp / labelled : 0.0;
+    f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0.0;
+    return predicted > 0 || labelled > 0;
+  };
+  double precision = 0, recall = 0, f1 = 0;
+  if (task_.kind == model::TaskKind::kBinary) {
+    scores(1, precision, recall, f1);
+  } else {
+    size_t classes = 0;
+    for (size_t c = 0; c < k; ++c) {
+      double p = 0, r = 0, f = 0;
+      if (!scores(c, p, r, f)) continue;
+      precision += p;
+      recall += r;
+      f1 += f;
+      ++classes;
+    }
+    if (classes > 0) {
+      precision /= static_cast<double>(classes);
+      recall /= static_cast<double>(classes);
+      f1 /= static_cast<double>(classes);
+    }
+  }
+  out["precision"] = precision;
+  out["recall"] = recall;
+  out["f1"] = f1;
   return out;
 }
 

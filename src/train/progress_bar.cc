@@ -2,7 +2,10 @@
 #include "streamml/train/progress_bar.h"
 
 #include <fmt/format.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <cmath>
 #include <string>
@@ -36,7 +39,45 @@ std::string metric_text(const Logs& logs) {
   return out;
 }
 
+constexpr int kDefaultColumns = 80;
+constexpr int kMinBar = 10;
+
+std::string bar_text(int width, int permille, bool final_line) {
+  std::string bar = "[";
+  const int filled = static_cast<int>(static_cast<int64_t>(width) * permille / 1000);
+  for (int i = 0; i < width; ++i) bar += i < filled ? '=' : (i == filled && !final_line ? '>' : '.');
+  return bar + ']';
+}
+
 }  // namespace
+
+int terminal_columns(std::FILE* stream) {
+  if (stream == nullptr) return kDefaultColumns;
+  winsize size{};
+  if (::ioctl(::fileno(stream), TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  return kDefaultColumns;
+}
+
+std::string fit_progress_line(const std::string& before_bar, int bar_done_permille, bool final_line,
+                              const std::string& after_bar, int max_bar, int columns) {
+  // One column stays free: a line exactly as wide as the terminal wraps on
+  // some terminals when the cursor moves past its end.
+  const int room = std::max(columns - 1, 1);
+  int bar = max_bar;
+  if (bar_done_permille >= 0) {
+    const int rest = static_cast<int>(before_bar.size() + after_bar.size()) + 2;
+    bar = std::clamp(room - rest, std::min(kMinBar, max_bar), max_bar);
+  }
+  std::string line = before_bar;
+  if (bar_done_permille >= 0) line += bar_text(bar, bar_done_permille, final_line);
+  line += after_bar;
+  if (static_cast<int>(line.size()) > room) {
+    line.resize(static_cast<size_t>(room));
+    // No dangling " - " separator where a metric was cut off.
+    while (!line.empty() && (line.back() == ' ' || line.back() == '-')) line.pop_back();
+  }
+  return line;
+}
 
 ProgressBar::ProgressBar(ProgressBarOptions options) : options_(options) {
   switch (options_.style) {
@@ -80,34 +121,45 @@ void ProgressBar::write_line(const TrainContext& context, const Logs& logs, bool
   if (options_.stream == nullptr) return;
   const double elapsed = std::chrono::duration<double>(Clock::now() - epoch_start_).count();
   const double rate = elapsed > 0 ? static_cast<double>(context.epoch_records) / elapsed : 0.0;
-  const int64_t total = context.steps_per_epoch;
+  if (first_batch_size_ == 0 && context.epoch_step > 0) {
+    first_batch_size_ = std::max<int64_t>(1, context.epoch_records / context.epoch_step);
+  }
+  int64_t total = context.steps_per_epoch;
+  if (total == 0 && context.records_hint > 0 && first_batch_size_ > 0) {
+    // First epoch of a bounded source: estimated from its size (an upper
+    // bound: gaps and skipped records make the epoch shorter).
+    total = (context.records_hint + first_batch_size_ - 1) / first_batch_size_;
+  }
   const int64_t done = context.epoch_step;
-  std::string line = fmt::format("Epoch {}/{}", context.epoch + 1, context.epochs);
+  if (final_line) total = total > 0 ? std::max(total, done) : 0;
+  std::string before = fmt::format("Epoch {}/{}", context.epoch + 1, context.epochs);
+  int permille = -1;
   if (total > 0) {
     const int digits = static_cast<int>(std::to_string(total).size());
-    line += fmt::format("  {:>{}}/{} [", std::min(done, total), digits, total);
-    const int filled = static_cast<int>(
-        static_cast<double>(options_.width) * static_cast<double>(std::min(done, total)) /
-        static_cast<double>(total));
-    for (int i = 0; i < options_.width; ++i) {
-      line += i < filled ? '=' : (i == filled && !final_line ? '>' : '.');
-    }
-    line += ']';
+    const int64_t shown = final_line ? done : std::min(done, total);
+    before += fmt::format("  {:>{}}/{} ", shown, digits, final_line ? done : total);
+    permille = static_cast<int>(1000 * std::min(done, total) / total);
+    if (final_line) permille = 1000;
   } else {
-    line += fmt::format("  {} steps", done);
+    before += fmt::format("  {} steps", done);
   }
-  line += fmt::format(" {} rec/s", human_rate(rate));
+  std::string after = fmt::format(" {} rec/s", human_rate(rate));
   if (final_line) {
-    line += " " + human_duration(elapsed);
+    after += " " + human_duration(elapsed);
   } else if (total > 0 && done > 0 && done < total) {
-    line += " ETA " + human_duration(elapsed / static_cast<double>(done) *
-                                     static_cast<double>(total - done));
+    after += " ETA " + human_duration(elapsed / static_cast<double>(done) * static_cast<double>(total - done));
   }
-  line += metric_text(logs);
+  after += metric_text(logs);
   if (terminal_) {
+    const int columns = options_.columns > 0 ? options_.columns : terminal_columns(options_.stream);
+    // The epoch's summary line is kept whole (it stays on screen); the
+    // redrawn one fits the width so that it never wraps.
+    const std::string line = final_line ? before + (permille >= 0 ? bar_text(options_.width, permille, true) : "") + after
+                                        : fit_progress_line(before, permille, false, after, options_.width, columns);
     // \r + clear to end of line, newline only when the epoch ends.
     std::fprintf(options_.stream, "\r\x1b[K%s%s", line.c_str(), final_line ? "\n" : "");
   } else {
+    const std::string line = before + (permille >= 0 ? bar_text(options_.width, permille, final_line) : "") + after;
     std::fprintf(options_.stream, "%s\n", line.c_str());
   }
   std::fflush(options_.stream);

@@ -45,6 +45,11 @@ void TrainOptions::validate() const {
   if (!(min_delta >= 0.0)) {
     throw ConfigError(fmt::format("invalid min_delta {}: must be >= 0", min_delta));
   }
+  if (!(validation_split >= 0.0 && validation_split < 1.0)) {
+    throw ConfigError(fmt::format("invalid validation_split {}: use a fraction in (0, 1), or 0 for none",
+                                  validation_split));
+  }
+  lr_schedule.validate();
 }
 
 }  // namespace streamml::train

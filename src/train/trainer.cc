@@ -11,7 +11,10 @@
 #include "model/model_impl.h"
 #include "streamml/common/error.h"
 #include "streamml/common/logging.h"
+#include "streamml/data/shuffle_source.h"
+#include "streamml/data/validation_split.h"
 #include "streamml/train/early_stopping.h"
+#include "streamml/train/lr_schedule.h"
 
 namespace streamml::train {
 namespace {
@@ -251,13 +254,49 @@ void Trainer::reset_weights(uint64_t seed) {
 
 Metrics Trainer::evaluate(data::BatchSource& source) { return train::evaluate(model_, source); }
 
-History Trainer::fit(data::BatchSource& train, data::BatchSource* validation,
+History Trainer::fit(data::BatchSource& train_source, data::BatchSource* validation,
                      const Callbacks& user_callbacks) {
   ModelImpl& impl = model::detail_impl(model_);
-  check_source(model_, train, "training");
+  check_source(model_, train_source, "training");
   if (validation != nullptr) check_source(model_, *validation, "validation");
   stop_requested_.store(false);
   torch::manual_seed(options_.seed);
+
+  // Validation split first (the last records, in source order), then the
+  // shuffle of the training records only: no record moves between the two.
+  data::BatchSource* training = &train_source;
+  std::unique_ptr<data::ValidationSplit> split;
+  if (options_.validation_split > 0.0) {
+    if (validation != nullptr) {
+      throw ConfigError("give a validation source or a validation split, not both");
+    }
+    split = std::make_unique<data::ValidationSplit>(train_source, options_.validation_split);
+    training = &split->training();
+    validation = &split->validation();
+    log_info("validation split {}: {} training and {} validation records", options_.validation_split,
+             split->training_records(), split->validation_records());
+  }
+  std::unique_ptr<data::ShuffleSource> shuffled;
+  if (options_.shuffle_buffer > 0) {
+    shuffled = std::make_unique<data::ShuffleSource>(*training, options_.shuffle_buffer, options_.seed);
+    training = shuffled.get();
+  }
+  data::BatchSource& train = *training;
+
+  // The learning-rate schedule watches the metric early stopping watches.
+  const double base_rate = options_.learning_rate;
+  std::string monitor = options_.monitor.empty() ? (validation != nullptr ? "val_loss" : "loss") : options_.monitor;
+  if (options_.lr_schedule.kind == LrScheduleKind::kPlateau && monitor.rfind("val_", 0) == 0 &&
+      validation == nullptr) {
+    throw ConfigError(fmt::format("the plateau schedule monitors '{}' but there is no validation source", monitor));
+  }
+  LrScheduler scheduler(options_.lr_schedule, base_rate, options_.epochs, monitor, options_.min_delta);
+  const bool scheduled = options_.lr_schedule.kind != LrScheduleKind::kNone;
+  struct RestoreRate {
+    TrainOptions& options;
+    double rate;
+    ~RestoreRate() { options.learning_rate = rate; }
+  } restore_rate{options_, base_rate};
 
   Callbacks callbacks = user_callbacks;
   std::unique_ptr<EarlyStopping> early_stopping;
@@ -287,6 +326,7 @@ History Trainer::fit(data::BatchSource& train, data::BatchSource* validation,
   context.options = &options_;
   context.has_validation = validation != nullptr;
   context.epochs = options_.epochs;
+  context.records_hint = train.size_hint().value_or(0);
   History history;
   Logs last_logs;
   bool validation_consumed = false;
@@ -299,6 +339,11 @@ History Trainer::fit(data::BatchSource& train, data::BatchSource* validation,
     context.epoch = epoch;
     context.epoch_step = 0;
     context.epoch_records = 0;
+    if (scheduled) {
+      const double rate = scheduler.rate(epoch);
+      if (rate != options_.learning_rate) log_info("epoch {}: learning rate {}", epoch + 1, rate);
+      options_.learning_rate = rate;
+    }
     for (Callback* cb : callbacks) cb->on_epoch_begin(context, epoch);
 
     MetricAccumulator acc(impl.task);
@@ -368,6 +413,10 @@ History Trainer::fit(data::BatchSource& train, data::BatchSource* validation,
     }
     logs["elapsed_s"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (scheduled) {
+      logs["lr"] = options_.learning_rate;
+      scheduler.observe(logs);
+    }
     history.epochs.push_back(logs);
     history.epochs_run = epoch + 1;
     last_logs = logs;
@@ -407,6 +456,22 @@ Metrics evaluate(model::Model& model, data::BatchSource& source) {
     evaluate_on(impl, *batch, acc);
   }
   return acc.metrics(/*with_auc=*/true);
+}
+
+Evaluation evaluate_report(model::Model& model, data::BatchSource& source) {
+  ModelImpl& impl = model::detail_impl(model);
+  MetricAccumulator acc(impl.task);
+  while (std::optional<data::Batch> batch = source.next()) {
+    if (batch->empty()) continue;
+    evaluate_on(impl, *batch, acc);
+  }
+  Evaluation out;
+  out.metrics = acc.metrics(/*with_auc=*/true);
+  if (!out.metrics.empty()) {
+    for (const auto& [name, value] : acc.classification_metrics()) out.metrics[name] = value;
+    out.confusion = acc.confusion();
+  }
+  return out;
 }
 
 }  // namespace streamml::train

@@ -91,7 +91,7 @@ struct ServeSetup {
   }
   std::vector<std::string> args(std::vector<std::string> extra = {}) const {
     std::vector<std::string> a = {"-b", TestKafka::get().bootstrap(), "--model", model, "--input", in,
-                                  "--output", out, "-G", group, "--max-batch", "100",
+                                  "--output-topic", out, "-G", group, "--max-batch", "100",
                                   "--metrics-interval-ms", "1000"};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
@@ -191,15 +191,46 @@ TEST(ServeCli, ExitCodes) {
   ServeSetup s("serve-codes", 1);
   std::string out;
   const std::string base = testing::cli_path() + " serve -b " + TestKafka::get().bootstrap() + " --input " + s.in +
-                           " --output " + s.out + " -G " + s.group;
+                           " --output-topic " + s.out + " -G " + s.group;
   EXPECT_EQ(testing::run_command(base + " --model " + s.dir.file("missing.smlm") + " 2>&1", &out), 1) << out;
   EXPECT_NE(out.find("missing.smlm"), std::string::npos) << out;
   out.clear();
   EXPECT_EQ(testing::run_command(base + " --model " + s.model + " --max-batch 0 2>&1", &out), 2) << out;
   EXPECT_NE(out.find("--max-batch"), std::string::npos) << out;
   out.clear();
-  EXPECT_EQ(testing::run_command(base + " --model " + s.model + " --output-format xml 2>&1", &out), 2) << out;
+  EXPECT_EQ(testing::run_command(base + " --model " + s.model + " --format xml 2>&1", &out), 2) << out;
+  EXPECT_NE(out.find("--format"), std::string::npos) << out;
+  out.clear();
   EXPECT_EQ(testing::run_command(testing::cli_path() + " serve --model x 2>&1", &out), 2);
+  EXPECT_NE(out.find("streamml: error: "), std::string::npos) << out;
+}
+
+// The names serve had before the flags were unified still work for one
+// release, each with a deprecation note on stderr: --output (now
+// --output-topic), --output-format (--format) and --decoder (--decode).
+TEST(ServeCli, OldFlagNamesStillWorkWithADeprecationNote) {
+  ServeSetup s("serve-aliases", 1);
+  std::string out;
+  // --format xml fails after the options were parsed: the aliases were accepted.
+  const std::string cmd = testing::cli_path() + " serve -b " + TestKafka::get().bootstrap() + " --input " + s.in +
+                          " --output " + s.out + " -G " + s.group + " --model " + s.model +
+                          " --output-format xml --decoder csv:columns=2 2>&1";
+  EXPECT_EQ(testing::run_command(cmd, &out), 2) << out;
+  for (const char* note : {"--output is deprecated and will be removed; use --output-topic",
+                           "--output-format is deprecated and will be removed; use --format",
+                           "--decoder is deprecated and will be removed; use --decode"}) {
+    EXPECT_NE(out.find("streamml: warning: " + std::string(note)), std::string::npos) << out;
+  }
+  EXPECT_NE(out.find("--format: expected json or csv, got 'xml'"), std::string::npos) << out;
+  // The old names are hidden from --help; the new ones are listed.
+  std::string help;
+  ASSERT_EQ(testing::run_command(testing::cli_path() + " serve --help", &help), 0);
+  for (const char* name : {"--output-topic", "--format", "--decode"}) {
+    EXPECT_NE(help.find(name), std::string::npos) << help;
+  }
+  for (const char* name : {"--output-format", "--decoder", "--output "}) {
+    EXPECT_EQ(help.find(name), std::string::npos) << name << " in\n" << help;
+  }
 }
 
 // Whether process `pid` has a handler for `sig` (SigCgt in /proc/PID/status).
@@ -218,7 +249,7 @@ bool catches(pid_t pid, int sig) {
 // nobody answers, so serve would wait out its --timeout and fail.
 TEST(ServeCli, SigtermWhileStartingExitsZero) {
   ServeSetup s("serve-early-term", 1);
-  ServeProcess serve({"-b", "127.0.0.1:1", "--timeout", "5000", "--model", s.model, "--input", s.in, "--output",
+  ServeProcess serve({"-b", "127.0.0.1:1", "--timeout", "5000", "--model", s.model, "--input", s.in, "--output-topic",
                       s.out, "-G", s.group},
                      s.dir.file("serve.log"));
   ASSERT_TRUE(serve.started());

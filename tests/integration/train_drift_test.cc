@@ -60,7 +60,7 @@ std::string sea_topic(const std::string& name) {
   testing::CommandResult r = cli(fmt::format("generate sea {} -t {} --records {} --drift-at {} --concepts 2,3 --seed 3",
                                              broker(), topic, kRecords, kDriftAt));
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find(fmt::format("delivered {} of {}", kRecords, kRecords)), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find(fmt::format("delivered {} of {}", kRecords, kRecords)), std::string::npos) << r.err;
   return topic;
 }
 

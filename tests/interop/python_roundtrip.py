@@ -32,10 +32,15 @@ def unique(name):
 
 
 def run(args, stdin=None):
+    return run_both(args, stdin)[0]
+
+
+def run_both(args, stdin=None):
+    """stdout (data) and stderr (status) of a successful run."""
     proc = subprocess.run([STREAMML] + args, input=stdin, capture_output=True, text=True, timeout=120)
     if proc.returncode != 0:
         fail("streamml %s exited %d: %s" % (" ".join(args), proc.returncode, proc.stderr.strip()))
-    return proc.stdout
+    return proc.stdout, proc.stderr
 
 
 class Broker:
@@ -139,9 +144,11 @@ def read_all_python(bootstrap, topic, partitions, extra=None):
 
 def streamml_to_python(bootstrap, topic):
     lines = ["k%d=v%d" % (i, i) for i in range(300)]
-    out = run(["produce", "-b", bootstrap, "-t", topic, "-K", "=", "-H", "from=streamml"], stdin="\n".join(lines) + "\n")
-    if "delivered 300 of 300" not in out:
-        fail("streamml produce: " + out)
+    out, status = run_both(["produce", "-b", bootstrap, "-t", topic, "-K", "=", "-H", "from=streamml"],
+                           stdin="\n".join(lines) + "\n")
+    # Status on stderr, nothing on stdout (as kcat).
+    if "delivered 300 of 300" not in status or out:
+        fail("streamml produce: stdout %r, stderr %r" % (out, status))
     records = read_all_python(bootstrap, topic, 2)
     got = ["%s=%s" % (m.key().decode(), m.value().decode()) for m in records]
     if sorted(got) != sorted(lines):

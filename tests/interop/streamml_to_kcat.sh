@@ -12,7 +12,9 @@ start_broker "$T:2" "$P:3"
 for i in $(seq 1 250); do echo "k$i|v$i with spaces"; done >"$WORK/input"
 "$STREAMML" produce -b "$B" -t "$T" -K '|' -H origin=streamml -H n=1 "$WORK/input" >"$WORK/out" 2>"$WORK/err" ||
   fail "streamml produce failed: $(cat "$WORK/err")"
-grep -q "delivered 250 of 250" "$WORK/out" || fail "streamml produce: $(cat "$WORK/out")"
+# Status on stderr, stdout empty, as kcat.
+grep -q "delivered 250 of 250" "$WORK/err" || fail "streamml produce: $(cat "$WORK/err")"
+[ ! -s "$WORK/out" ] || fail "streamml produce wrote to stdout: $(cat "$WORK/out")"
 
 kcat -C -b "$B" -t "$T" -o beginning -e -q "${KCAT_CONSUMER_OPTS[@]}" -f '%k|%s\n' >"$WORK/got" ||
   fail "kcat -C failed"

@@ -33,6 +33,10 @@ struct Batch {
   const float* row(size_t i) const { return features.data() + i * num_features; }
   // Appends the rows of `other` (same widths).
   void append(const Batch& other);
+  // Appends row `row` of `other` (same widths).
+  void append_row(const Batch& other, size_t row);
+  // Rows [begin, end) as a new batch.
+  Batch slice(size_t begin, size_t end) const;
 };
 
 // A pull source of batches. Not thread-safe: one consumer thread.
@@ -58,6 +62,12 @@ class BatchSource {
 
   // Canonical decoder spec of the records (stored in model files), or "".
   virtual std::string decoder_spec() const { return {}; }
+
+  // Records one epoch will return at most, when the source knows it without
+  // reading them (bounded Kafka ranges: the sum of their sizes; records lost
+  // to gaps or skipped as bad make the epoch shorter); nullopt when unknown.
+  // For progress display only.
+  virtual std::optional<int64_t> size_hint() const { return std::nullopt; }
 
   // Iterator state after the last returned batch, as text, for checkpoints
   // ("" when the source cannot resume). restore() continues from such a

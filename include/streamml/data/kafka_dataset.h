@@ -137,6 +137,8 @@ class KafkaDataset final : public BatchSource {
   size_t num_labels() const override;
   std::vector<std::string> feature_names() const override;
   std::string decoder_spec() const override;
+  // Bounded: the records of the resolved ranges (times repeat, within take).
+  std::optional<int64_t> size_hint() const override;
 
   // The resolved ranges (bounded mode), e.g. for reporting.
   std::vector<std::string> resolved_ranges() const;

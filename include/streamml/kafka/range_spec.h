@@ -65,7 +65,7 @@ struct ResolvedRange {
 
   int64_t size() const { return end > start ? end - start : 0; }
   friend bool operator==(const ResolvedRange&, const ResolvedRange&) = default;
-  std::string to_string() const;  // "topic:partition:[start,end)"
+  std::string to_string() const;  // "topic:2:5..9" (inclusive), "topic:2:empty@5"
 };
 
 // What resolve_ranges() does with a range that asks for offsets not produced

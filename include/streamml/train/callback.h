@@ -37,6 +37,8 @@ struct TrainContext {
   int64_t step = 0;                       // optimizer steps so far (all epochs)
   int64_t epoch_step = 0;                 // steps in the current epoch
   int64_t steps_per_epoch = 0;            // steps of the first epoch, 0 until it ends
+  int64_t records_hint = 0;               // training records per epoch when the source knows them
+                                          // without reading (BatchSource::size_hint), else 0
   int64_t records = 0;                    // training records so far (all epochs)
   int64_t epoch_records = 0;              // training records in the current epoch
   bool stop_training = false;             // set by a callback: fit ends after this batch

@@ -7,6 +7,10 @@
 //   auc        binary: area under the ROC curve (absent when one class is missing)
 //   mae, rmse  regression: mean absolute error, root mean squared error
 //   records    records seen
+//   precision, recall, f1   classification, from classification_metrics()
+//              only (evaluate): binary for the positive class 1, multiclass
+//              the macro average over the classes that occur (as labels or
+//              predictions); a class never predicted has precision 0
 // Validation metrics carry a "val_" prefix in training logs.
 #pragma once
 
@@ -30,6 +34,9 @@ std::string main_metric(const model::Task& task);
 // without the "val_" prefix).
 bool higher_is_better(const std::string& metric);
 
+// Rows: true class, columns: predicted class (K x K; 2 x 2 for binary).
+using ConfusionMatrix = std::vector<std::vector<uint64_t>>;
+
 // Streaming metrics with fixed memory. AUC uses a histogram of the predicted
 // probability with kAucBins equal bins: a positive and a negative in the
 // same bin count one half, so the result differs from the exact AUC only
@@ -49,6 +56,10 @@ class MetricAccumulator {
   // Metrics so far (empty before the first record). AUC is the only metric
   // that costs O(kAucBins); pass with_auc = false on per-batch updates.
   Metrics metrics(bool with_auc = true) const;
+  // Classification: precision, recall and f1 (see above); empty otherwise.
+  Metrics classification_metrics() const;
+  // Classification: the confusion matrix so far; empty otherwise.
+  ConfusionMatrix confusion() const;
   void clear();
 
  private:
@@ -60,6 +71,7 @@ class MetricAccumulator {
   double squared_error_sum_ = 0.0;
   std::vector<uint64_t> positives_;  // per probability bin (binary only)
   std::vector<uint64_t> negatives_;
+  std::vector<uint64_t> confusion_;  // classification: [true * K + predicted]
 };
 
 }  // namespace streamml::train

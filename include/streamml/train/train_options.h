@@ -1,9 +1,12 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "streamml/train/lr_schedule.h"
 
 namespace streamml::train {
 
@@ -32,6 +35,11 @@ struct TrainOptions {
   std::string monitor{};         // early-stopping metric; "": val_loss with validation, else loss
   double min_delta = 0.0;        // smallest change of `monitor` that counts as improvement
   bool restore_best = false;     // with patience: end with the weights of the best epoch (as Keras)
+  LrSchedule lr_schedule{};      // learning-rate schedule over epochs (train/lr_schedule.h); none by default
+  double validation_split = 0.0;  // fit() without a validation source: the last fraction of the training
+                                  // records validate (data/validation_split.h); 0: off, else in (0, 1)
+  size_t shuffle_buffer = 0;     // fit(): shuffle training rows through a buffer of this many (data/
+                                 // shuffle_source.h; seeded by seed); 0: source order
   StatsMode stats_mode = StatsMode::kFullPass;  // see StatsMode
 
   // Throws ConfigError naming the first invalid field.

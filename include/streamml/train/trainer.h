@@ -128,6 +128,14 @@ History fit(model::Model& model, data::BatchSource& train, const TrainOptions& o
             data::BatchSource* validation = nullptr, const Callbacks& callbacks = {});
 Metrics evaluate(model::Model& model, data::BatchSource& source);
 
+// evaluate() plus, for classification, precision/recall/f1 among the
+// metrics and the confusion matrix (MetricAccumulator::classification_metrics).
+struct Evaluation {
+  Metrics metrics;
+  ConfusionMatrix confusion;  // empty for regression
+};
+Evaluation evaluate_report(model::Model& model, data::BatchSource& source);
+
 // Predicts every remaining batch of `source`, calling on_predict_batch_end
 // of each callback and source.commit() after each batch. Returns the number
 // of records predicted.

@@ -127,7 +127,8 @@ TEST(RangeSpecTest, ToStringRoundTrips) {
 TEST(RangeSpecTest, ResolvedRangeSizeAndText) {
   ResolvedRange r{"t", 2, 5, 10};
   EXPECT_EQ(r.size(), 5);
-  EXPECT_EQ(r.to_string(), "t:2:[5,10)");
+  EXPECT_EQ(r.to_string(), "t:2:5..9");  // inclusive, as the SPEC grammar
+  EXPECT_EQ((ResolvedRange{"t", 2, 5, 5}).to_string(), "t:2:empty@5");
   EXPECT_EQ((ResolvedRange{"t", 0, 10, 10}).size(), 0);
   EXPECT_EQ((ResolvedRange{"t", 0, 10, 3}).size(), 0);
 }

@@ -187,7 +187,7 @@ TEST(ProgressBar, PlainModeWritesOneLinePerEpochWithMetrics) {
 TEST(ProgressBar, TerminalModeRedrawsInPlace) {
   TempDir dir;
   std::FILE* out = std::fopen(dir.file("progress.txt").c_str(), "w+");
-  ProgressBar bar(ProgressBarOptions{.stream = out, .style = ProgressStyle::kTerminal, .refresh = {}});
+  ProgressBar bar(ProgressBarOptions{.stream = out, .style = ProgressStyle::kTerminal, .refresh = {}, .columns = 200});
   run({&bar}, 2);
   std::fclose(out);
   const std::string text = read_all(dir.file("progress.txt"));
