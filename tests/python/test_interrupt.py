@@ -13,7 +13,8 @@ import streamml
 CHILD = r"""
 import sys, time, streamml
 servers, group, topic = sys.argv[1:4]
-ds = streamml.KafkaDataset(group=group, topics=[topic], servers=servers, config={"auto.offset.reset": "earliest"})
+ds = streamml.KafkaDataset(group=group, topics=[topic], servers=servers, batch_size=1,
+                           config={"auto.offset.reset": "earliest"})
 print("ready", flush=True)
 try:
     for batch in ds:
