@@ -6,7 +6,10 @@ python3-wheel, pybind11-dev and python3-dev (scripts/deps.sh). See
 docs/python.md:
 
     python3 -m venv --system-site-packages /tmp/venv
-    /tmp/venv/bin/pip install --no-build-isolation .
+    /tmp/venv/bin/pip install .      # or --no-build-isolation
+
+No pyproject.toml on purpose: with one, pip builds in an isolated
+environment and fetches setuptools from PyPI.
 
 STREAMML_PIP_BUILD_DIR overrides the CMake build folder; STREAMML_JOBS the
 parallel jobs.

@@ -77,9 +77,14 @@ void export_torchscript(Model& model, const std::string& path) {
     torch::jit::Module inner = impl.script->clone();
     inner.eval();
     out.register_module("net", inner);
-    body += "    x = self.net(x)\n";
+    body += "    x = self.net.forward(x)\n";
   }
-  out.define("def forward(self, x: Tensor) -> Tensor:\n" + body + "    return x\n");
+  try {
+    out.define("def forward(self, x: Tensor) -> Tensor:\n" + body + "    return x\n");
+  } catch (const c10::Error& e) {
+    const std::string what = e.what();
+    throw Error("cannot export the model to TorchScript: " + what.substr(0, what.find('\n')));
+  }
   out.eval();
   const std::string tmp = path + ".tmp";
   try {

@@ -84,7 +84,7 @@ def test_export_opens_with_torch_jit_load_and_predicts_the_same(trained, tmp_pat
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
         extra = {"streamml.json": ""}
         torch.jit.load(str(out), _extra_files=extra)
-        assert '"task"' in extra["streamml.json"]
+        assert b'"task"' in extra["streamml.json"]
 
 
 def test_import_makes_a_torchscript_module_servable_without_training(tmp_path, trained):
