@@ -2,9 +2,14 @@
 # Copyright streamml authors. Licensed under the Apache License 2.0.
 """Python ingest throughput (issue 15): streamml.KafkaDataset iterated from
 Python, against the C++ KafkaDataset (the same dataset drained by a C++ loop,
-as bench/data_ingest_bench reads it) and against the loop a careful Python
-user writes today with python3-confluent-kafka: consume(500) and one
-numpy.fromstring per batch into a [n, 31] float32 array.
+as bench/data_ingest_bench reads it) and against the loops a Python user
+writes today with python3-confluent-kafka consume(500):
+  confluent         numpy.fromstring per record, rows stacked into a
+                    [n, 31] float32 array (the issue's baseline);
+  confluent_float   float() per value of each record's split(","), rows
+                    into one float32 array;
+  confluent_joined  a careful variant: the batch's values joined and parsed
+                    by one numpy.fromstring call.
 
 Records: data_ingest_bench's, CSV of 30 "%.4f" features (normal, sd 10) and a
 0/1 label (~240 B), 3 partitions, on an in-process embedded cluster
@@ -63,7 +68,19 @@ def read_python(servers, ranges):
     return rows, seconds
 
 
-def read_confluent(servers, chunk):
+def decode_per_record(values):
+    return np.stack([np.fromstring(v, dtype=np.float32, sep=",") for v in values])
+
+
+def decode_floats(values):
+    return np.array([[float(v) for v in value.split(b",")] for value in values], dtype=np.float32)
+
+
+def decode_joined(values):
+    return np.fromstring(b",".join(values), dtype=np.float32, sep=",").reshape(len(values), FEATURES + 1)
+
+
+def read_confluent(servers, chunk, decode):
     consumer = Consumer({"bootstrap.servers": servers, "group.id": "py-ingest-confluent", "enable.auto.commit": False,
                          "fetch.wait.max.ms": 1, "auto.offset.reset": "error"})
     left = sum(end - start for start, end in chunk)
@@ -75,7 +92,7 @@ def read_confluent(servers, chunk):
         values = [m.value() for m in messages if m.error() is None]
         if not values:
             continue
-        table = np.fromstring(b",".join(values), dtype=np.float32, sep=",").reshape(len(values), FEATURES + 1)
+        table = decode(values)
         features, labels = table[:, :FEATURES], table[:, FEATURES]
         checksum += features[0, 0] + labels[-1]
         rows += len(values)
@@ -93,15 +110,16 @@ def main():
     rows = make_rows(4096)
     avg_bytes = sum(len(r) for r in rows) / len(rows)
     per_chunk = min(int(CHUNK_BYTES_PER_PARTITION / (avg_bytes + 70)), args.records // PARTITIONS)
-    readers = ["cpp", "python", "confluent"]
+    readers = ["cpp", "python", "confluent", "confluent_float", "confluent_joined"]
     rates = {r: [] for r in readers}
+    cpu = {r: [] for r in readers}
     with streamml.EmbeddedCluster(topics={TOPIC: PARTITIONS}) as cluster:
         servers = cluster.bootstrap_servers
         ends = [0] * PARTITIONS
         next_row = 0
         chunk_no = 0
         for run in range(args.runs):
-            total = {r: [0, 0.0] for r in readers}
+            total = {r: [0, 0.0, 0.0] for r in readers}
             done = 0
             while done < args.records:
                 n = min(per_chunk, (args.records - done) // PARTITIONS)
@@ -112,29 +130,39 @@ def main():
                     placed = streamml.produce(TOPIC, values, servers=servers, partition=p)
                     chunk.append((placed[0][1], placed[-1][1] + 1))
                 ranges = ["%s:%d:%d:%d" % (TOPIC, p, s, e - 1) for p, (s, e) in enumerate(chunk)]
-                order = readers[chunk_no % 3:] + readers[:chunk_no % 3]
+                order = readers[chunk_no % len(readers):] + readers[:chunk_no % len(readers)]
                 chunk_no += 1
                 for reader in order:
+                    cpu0 = time.process_time()
                     if reader == "cpp":
                         got, seconds = read_cpp(servers, ranges)
                     elif reader == "python":
                         got, seconds = read_python(servers, ranges)
+                    elif reader == "confluent_float":
+                        got, seconds = read_confluent(servers, chunk, decode_floats)
+                    elif reader == "confluent":
+                        got, seconds = read_confluent(servers, chunk, decode_per_record)
                     else:
-                        got, seconds = read_confluent(servers, chunk)
+                        got, seconds = read_confluent(servers, chunk, decode_joined)
                     if got != n * PARTITIONS:
                         raise SystemExit("%s read %d records, expected %d" % (reader, got, n * PARTITIONS))
                     total[reader][0] += got
                     total[reader][1] += seconds
+                    total[reader][2] += time.process_time() - cpu0
                 done += n * PARTITIONS
             for r in readers:
                 rates[r].append(total[r][0] / total[r][1])
-            print("# run %d: %d records per reader: C++ %.0f rec/s, Python %.0f rec/s, confluent loop %.0f rec/s"
-                  % (run + 1, done, rates["cpp"][-1], rates["python"][-1], rates["confluent"][-1]), flush=True)
+                cpu[r].append(total[r][2] / total[r][0] * 1e6)
+            print("# run %d: %d records per reader: " % (run + 1, done) +
+                  ", ".join("%s %.0f rec/s (%.2f us CPU/rec)" % (r, rates[r][-1], cpu[r][-1]) for r in readers),
+                  flush=True)
     med = {r: statistics.median(v) for r, v in rates.items()}
-    print("RESULT python_dataset records=%d runs=%d record_bytes=%.0f batch=%d cpp_rec_per_s=%.0f "
-          "python_rec_per_s=%.0f confluent_rec_per_s=%.0f python_vs_cpp=%.3f python_vs_confluent=%.2f"
-          % (args.records, args.runs, avg_bytes, BATCH, med["cpp"], med["python"], med["confluent"],
-             med["python"] / med["cpp"], med["python"] / med["confluent"]))
+    med_cpu = {r: statistics.median(v) for r, v in cpu.items()}
+    print("RESULT python_dataset records=%d runs=%d record_bytes=%.0f batch=%d " % (args.records, args.runs, avg_bytes, BATCH) +
+          " ".join("%s_rec_per_s=%.0f %s_cpu_us_per_rec=%.2f" % (r, med[r], r, med_cpu[r]) for r in readers) +
+          " python_vs_cpp=%.3f python_vs_confluent=%.2f python_vs_confluent_float=%.2f python_vs_confluent_joined=%.2f"
+          % (med["python"] / med["cpp"], med["python"] / med["confluent"], med["python"] / med["confluent_float"],
+             med["python"] / med["confluent_joined"]))
 
 
 if __name__ == "__main__":
