@@ -330,7 +330,11 @@ void create_topic(const std::string& name, int partitions, const py::object& con
   kafka::Config c = config_from(config);
   py::gil_scoped_release release;
   kafka::Admin admin(c);
-  admin.create_topics({kafka::NewTopic{.name = name, .partitions = partitions, .replication_factor = replication_factor}});
+  kafka::NewTopic topic;
+  topic.name = name;
+  topic.partitions = partitions;
+  topic.replication_factor = replication_factor;
+  admin.create_topics({topic});
 }
 
 }  // namespace

@@ -244,3 +244,22 @@ def test_confluent_framed_avro(kafka):
     kafka.produce(topic, [b"\x00" + struct.pack(">I", 8) + records[0][5:]], partition=0)
     with pytest.raises(streamml.InputError, match="schema id|schema_id"):
         list(streamml.KafkaDataset([topic], servers=kafka.bootstrap_servers, decoder=decoder))
+
+
+def test_wait_for_records_waits_for_offsets_not_produced_yet(kafka):
+    import threading
+
+    topic = kafka.topic("wait")
+    kafka.produce(topic, ["D%d" % i for i in range(5)], partition=0)
+    later = threading.Timer(1.0, lambda: kafka.produce(topic, ["D%d" % i for i in range(5, 10)], partition=0))
+    later.start()
+    try:
+        ds = streamml.KafkaDataset([topic + ":0:0:9"], servers=kafka.bootstrap_servers, wait_for_records=True,
+                                   message_poll_timeout_ms=50, on_data_loss="fail")
+        assert payloads(ds) == ["D%d" % i for i in range(10)]
+    finally:
+        later.join()
+    with pytest.raises(streamml.ConfigError, match="on_data_loss"):
+        streamml.KafkaDataset([topic], servers=kafka.bootstrap_servers, on_data_loss="ignore")
+    with pytest.raises(streamml.ConfigError, match="no option 'colour'"):
+        streamml._streamml._KafkaDataset({"ranges": [topic], "colour": "red"})
