@@ -224,7 +224,7 @@ int main(int argc, char** argv) {
   }
   streamml::set_log_level(streamml::LogLevel::kError);
   const std::string checkpoint =
-      (std::filesystem::temp_directory_path() / fmt::format("drift-bench-{}.pt", ::getpid())).string();
+      (std::filesystem::temp_directory_path() / fmt::format("drift-bench-{}.smlm", ::getpid())).string();
 
   // 1 and 3: abrupt SEA changes, per action.
   struct Change {

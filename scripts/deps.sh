@@ -8,6 +8,9 @@ PACKAGES=(
   librdkafka-dev libtorch-dev libsimdjson-dev libavro-dev libcli11-dev
   libspdlog-dev libfmt-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev
   kcat python3 python3-confluent-kafka python3-torch
+  # The Python module (python/, docs/python.md): pybind11, headers, pip
+  # install . into a venv, pytest, NumPy.
+  pybind11-dev python3-dev python3-pip python3-setuptools python3-wheel python3-venv python3-pytest python3-numpy
   # Debian's LibTorch calls the system BLAS for every Linear layer; without this
   # it is the reference BLAS, 26x slower on serve's MLP (BENCHMARKS.md, issue 14).
   # Serial: one thread per GEMM, as serve and the trainers run one intra-op thread.

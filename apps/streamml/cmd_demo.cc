@@ -141,7 +141,7 @@ int run_train(DemoCliOptions& o) {
     model::Model model = training.train(set, m);
     model.set_offsets(read.offsets);
     const std::string path =
-        out_file(o, set == demo::FeatureSet::kLive ? "live_model.smlmodel" : "form_model.smlmodel");
+        out_file(o, set == demo::FeatureSet::kLive ? "live_model.smlm" : "form_model.smlm");
     model.save(path);
     std::printf("trained %s on %zu races (%zu rows) from %s\n", path.c_str(), read.races, training.rows(set),
                 topic(o, "history").c_str());
@@ -175,7 +175,7 @@ int run_live(DemoCliOptions& o, const std::atomic<bool>& stop) {
 // The ranking service (serve::Server with the race processor) until --idle-timeout ms pass without input.
 int run_serve(DemoCliOptions& o, const std::atomic<bool>& stop) {
   const kafka::Config config = o.kafka.make_config();
-  const std::string path = out_file(o, "live_model.smlmodel");
+  const std::string path = out_file(o, "live_model.smlm");
   auto model = std::make_shared<model::Model>(model::Model::load(path));
   serve::ProcessorFactory factory = demo::race_ranking_factory(model, demo::RaceRankingOptions{.version = path});
   const std::vector<demo::Race> races = demo::simulate_races(o.seed, first_live_race(o), o.live_races);
@@ -213,9 +213,9 @@ int run_leaderboard_step(DemoCliOptions& o, const std::atomic<bool>& stop) {
     expected += r.num_records();
   }
   ensure_rankings_topic(config, o, races);
-  auto form_model = std::make_shared<model::Model>(model::Model::load(out_file(o, "form_model.smlmodel")));
+  auto form_model = std::make_shared<model::Model>(model::Model::load(out_file(o, "form_model.smlm")));
   if (demo::race_model_feature_set(*form_model) != demo::FeatureSet::kFormOnly) {
-    throw InputError(out_file(o, "form_model.smlmodel") + " is not a pre-race (form) model");
+    throw InputError(out_file(o, "form_model.smlm") + " is not a pre-race (form) model");
   }
   demo::LeaderboardRunOptions b;
   b.topic = topic(o, "rankings");

@@ -337,6 +337,13 @@ std::optional<Batch> KafkaDataset::next() {
   return std::move(item.batch);
 }
 
+bool KafkaDataset::wait_for_batch(kafka::milliseconds timeout) {
+  Impl& d = *impl_;
+  if (d.epoch_done || d.prefetch->interrupted()) return true;
+  if (!d.prefetch->running()) d.start();
+  return d.prefetch->wait_ready(timeout);
+}
+
 void KafkaDataset::interrupt() { impl_->prefetch->interrupt(); }
 bool KafkaDataset::interrupted() const { return impl_->prefetch->interrupted(); }
 

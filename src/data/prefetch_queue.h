@@ -16,6 +16,7 @@
 // interrupted() for any thread.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -124,6 +125,19 @@ class PrefetchQueue {
     queue_.pop_front();
     if (queue_.size() <= refill_at()) not_full_.notify_one();
     return item;
+  }
+
+  // Consumer: waits up to `timeout` until pop() would return at once (an
+  // item, the producer's error, or an interrupt); true then.
+  bool wait_ready(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      if (!queue_.empty() || error_ || interrupted_.load()) return true;
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) return false;
+      not_empty_.wait_for(lock, std::min<std::chrono::steady_clock::duration>(deadline - now, interrupt_check_));
+    }
   }
 
   // Any thread, also a signal handler (it only sets an atomic flag): pop()

@@ -73,11 +73,11 @@ TEST(DemoRaceEndToEndTest, EveryTickGetsARankingSummingToOne) {
   EXPECT_LE(summary.report.latency.p50_us, summary.report.latency.p99_us);
 
   // Outputs: models trained from the history topic, report, board lines.
-  const model::Model live = model::Model::load((out_dir / "live_model.smlmodel").string());
+  const model::Model live = model::Model::load((out_dir / "live_model.smlm").string());
   EXPECT_EQ(race_model_feature_set(live), FeatureSet::kLive);
   EXPECT_EQ(live.metadata().at("race.races"), "30");
   EXPECT_FALSE(live.offsets().empty());  // remembers how far it read the history topic
-  const model::Model form = model::Model::load((out_dir / "form_model.smlmodel").string());
+  const model::Model form = model::Model::load((out_dir / "form_model.smlm").string());
   EXPECT_EQ(race_model_feature_set(form), FeatureSet::kFormOnly);
   const std::string report = read_file(out_dir / "report.md");
   EXPECT_NE(report.find("streaming model"), std::string::npos);

@@ -70,8 +70,8 @@ TEST_F(DemoRaceStepsTest, DocumentedSequenceRunsAgainstABroker) {
   EXPECT_NE(out.find("produced 20 history races"), std::string::npos) << out;
   out.clear();
   ASSERT_EQ(run_command(cli + " demo --step train --epochs 1" + common + " 2>&1", &out), 0) << out;
-  EXPECT_TRUE(std::filesystem::exists(dir_ / "models" / "live_model.smlmodel")) << out;
-  EXPECT_TRUE(std::filesystem::exists(dir_ / "models" / "form_model.smlmodel")) << out;
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "models" / "live_model.smlm")) << out;
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "models" / "form_model.smlm")) << out;
 
   // Leaderboard and service first; the live races start once the service
   // says its group has assigned the partitions (as the doc does it, so the

@@ -373,7 +373,7 @@ TEST(KafkaCliTest, NoConfigWarningFromPropertiesTheUserDidNotGive) {
                               " --topic " + topic + " --decode csv:columns=3,label=2 --task binary --model linear" +
                               " --batch-size 8 --stream-timeout 1500 --metrics-topic " +
                               TestKafka::get().unique_name("cli-confwarn-metrics") + " --save " +
-                              shell_quote(dir.path() + "/online.pt"));
+                              shell_quote(dir.path() + "/online.smlm"));
   ASSERT_EQ(trained.exit_code, 0) << trained.err;
   EXPECT_EQ(trained.err.find("CONFWARN"), std::string::npos) << trained.err;
 }
@@ -521,7 +521,7 @@ TEST(KafkaCliTest, OnlineTrainingStopsOnRecordsLostToRetentionWhenAsked) {
   TempDir dir;
   CommandResult trained = run("train " + brokers() + " --online -G " + group + " --topic " + topic +
                               " --decode csv:columns=3,label=2 --task binary --model linear --stream-timeout 3000" +
-                              " --on-data-loss fail --save " + shell_quote(dir.path() + "/online.pt"));
+                              " --on-data-loss fail --save " + shell_quote(dir.path() + "/online.smlm"));
   EXPECT_EQ(trained.exit_code, 1) << trained.err;
   EXPECT_NE(trained.err.find("records 3.." + std::to_string(w.low - 1) + " of " + topic + ":0 were removed by retention"),
             std::string::npos)

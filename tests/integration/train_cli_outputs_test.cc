@@ -84,7 +84,7 @@ TEST(TrainCliOutputs, OnlineTrainingWithoutSaveIsAUsageErrorAndCommitsNothing) {
 TEST(TrainCliOutputs, ADivergedRunFailsNamingTheEpochAndSavesNoModel) {
   TempDir dir;
   const std::string data = write_csv(dir, "train.csv", rows(500));
-  const std::string model = dir / "model.pt";
+  const std::string model = dir / "model.smlm";
   testing::CommandResult r = cli("train --file " + data + " --decode " + kDecode +
                                  " --task binary --model mlp:16 --lr 1e30 --epochs 3 -q --save " + model);
   EXPECT_EQ(r.exit_code, 1);
@@ -100,7 +100,7 @@ TEST(TrainCliOutputs, UnwritableOutputPathsFailBeforeTrainingNamingTheFlag) {
   const std::string missing = dir / "no-such-dir";
   for (const std::string flag : {"--save", "--plot", "--metrics-log"}) {
     SCOPED_TRACE(flag);
-    const std::string model = dir / "model.pt";
+    const std::string model = dir / "model.smlm";
     const std::string target = missing + "/out";
     std::string args = base + flag + " " + target;
     if (flag != "--save") args += " --save " + model;
@@ -122,7 +122,7 @@ TEST(TrainCliOutputs, APlotThatFailsDuringTrainingStillLeavesTheSavedModel) {
   const std::string plots = dir / "plots";
   std::filesystem::create_directory(plots);
   const std::string plot = plots + "/curves.svg";
-  const std::string model = dir / "model.pt";
+  const std::string model = dir / "model.smlm";
   // Long enough that the plot's directory goes away while it trains.
   auto run = std::async(std::launch::async, [&] {
     return cli("train --file " + data + " --decode " + kDecode + " --task binary --model mlp:4 --batch-size 16 " +
@@ -166,7 +166,7 @@ TEST(TrainCliOutputs, MetricsLogAndTopicCarryTheSameEventsWithoutDuplicateKeysKe
   testing::CommandResult r =
       cli("train " + broker() + " --topic " + train_topic + " --decode " + kDecode +
           " --task binary --model mlp:4 --epochs 3 -q --metrics-log " + log + " --metrics-topic " + metrics_topic +
-          " --run-id run-17 --save " + dir / "model.pt");
+          " --run-id run-17 --save " + dir / "model.smlm");
   ASSERT_EQ(r.exit_code, 0) << r.err;
 
   std::vector<std::string> lines;
@@ -220,7 +220,7 @@ TEST(TrainCliOutputs, RestoreBestSavesTheBestEpochAndTheSummarySaysWhich) {
     flipped.push_back(row.substr(0, row.size() - 1) + (row.back() == '1' ? "0" : "1"));
   }
   const std::string validation = write_csv(dir, "flipped.csv", flipped);
-  const std::string model = dir / "model.pt";
+  const std::string model = dir / "model.smlm";
   const std::string args = "train --file " + data + " --decode " + kDecode + " --task binary --model mlp:8 --lr 0.05 " +
                            "--epochs 20 --patience 2 --validation " + validation + " -q --json --save " + model;
   testing::CommandResult last = cli(args);
@@ -245,7 +245,7 @@ TEST(TrainCliOutputs, RestoreBestSavesTheBestEpochAndTheSummarySaysWhich) {
 
 TEST(TrainCliOutputs, EvaluatingNoRecordFailsNamingTheRanges) {
   TempDir dir;
-  const std::string model = dir / "model.pt";
+  const std::string model = dir / "model.smlm";
   ASSERT_EQ(cli("train --file " + write_csv(dir, "train.csv", rows(100)) + " --decode " + kDecode +
                 " --task binary --model mlp:4 --epochs 1 -q --save " + model)
                 .exit_code,
@@ -273,7 +273,7 @@ TEST(TrainCliOutputs, EvaluatingNoRecordFailsNamingTheRanges) {
 TEST(TrainCliOutputs, PeopleGetFourSignificantDigitsAndJsonGetsFullPrecision) {
   TempDir dir;
   const std::string data = write_csv(dir, "train.csv", rows(300));
-  const std::string model = dir / "model.pt";
+  const std::string model = dir / "model.smlm";
   testing::CommandResult r = cli("train --file " + data + " --decode " + kDecode +
                                  " --task binary --model mlp:4 --epochs 2 -q --save " + model);
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -150,7 +150,7 @@ TEST(CliStop, OnlineTrainingThatCaughtUpStopsOnASignalSavingAndCommitting) {
     TempDir dir;
     const std::string topic = TestKafka::get().create_topic("stop-online", 1);
     const std::string group = TestKafka::get().unique_name("stop-online-group");
-    const std::string model = dir / "online.pt";
+    const std::string model = dir / "online.smlm";
     testing::produce_to(topic, 0, csv_rows(40));
     CliProcess p({"train", "-b", TestKafka::get().bootstrap(), "--online", "-G", group, "--topic", topic, "--decode",
                   "csv:names=a+b+y,label=y", "--task", "binary", "--model", "mlp:4", "--batch-size", "8",
@@ -179,7 +179,7 @@ TEST(CliStop, EpochTrainingWaitingForRecordsStopsOnTheFirstSignal) {
   // rest, and says so every 5 s.
   CliProcess p({"train", "-b", TestKafka::get().bootstrap(), "--topic", topic + ":0:0:99", "--wait", "--decode",
                 "csv:names=a+b+y,label=y", "--task", "binary", "--model", "mlp:4", "--batch-size", "8", "-q",
-                "--save", dir / "model.pt"},
+                "--save", dir / "model.smlm"},
                dir / "out", dir / "err");
   ASSERT_TRUE(p.started());
   ASSERT_TRUE(wait_for([&] { return p.err().find("waiting for records 40..99") != std::string::npos || !p.running(); },
@@ -191,7 +191,7 @@ TEST(CliStop, EpochTrainingWaitingForRecordsStopsOnTheFirstSignal) {
   // Nothing was trained yet (the feature statistics pass was waiting).
   EXPECT_EQ(code, 1) << p.err();
   EXPECT_NE(p.err().find("stopped by a signal before the first epoch was trained"), std::string::npos) << p.err();
-  EXPECT_FALSE(std::filesystem::exists(dir / "model.pt"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "model.smlm"));
 }
 
 TEST(CliStop, GroupConsumerThatCaughtUpStopsOnASignal) {
@@ -217,7 +217,7 @@ TEST(CliStop, GroupConsumerThatCaughtUpStopsOnASignal) {
 
 TEST(CliStop, ServeThatCaughtUpStopsOnASignal) {
   TempDir dir;
-  const std::string model = dir / "model.pt";
+  const std::string model = dir / "model.smlm";
   const std::string data = dir / "train.csv";
   {
     std::ofstream out(data);

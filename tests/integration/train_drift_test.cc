@@ -84,7 +84,7 @@ TEST(TrainDrift, OnlineTrainingDetectsTheDriftAndWritesItsEventEverywhere) {
   const std::string metrics_topic = TestKafka::get().create_topic("drift-metrics", 1);
   const std::string group = TestKafka::get().unique_name("drift-g");
   testing::CommandResult r = cli("train " + broker() + " --online -G " + group + " --topic " + topic + kTrainArgs +
-                                 " --save " + dir / "sea.pt" + " --drift-topic " + drift_topic + " --metrics-topic " +
+                                 " --save " + dir / "sea.smlm" + " --drift-topic " + drift_topic + " --metrics-topic " +
                                  metrics_topic + " --metrics-log " + dir / "log.jsonl" + " --plot " + dir / "sea.svg" +
                                  fmt::format(" --true-drift {}", kDriftAt) + " --run-id drift-run --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -138,14 +138,14 @@ TEST(TrainDrift, ARestartKeepsTheDetectorsStateSoItNeitherRealarmsNorForgets) {
   const std::string drift_topic = TestKafka::get().create_topic("drift-restart-events", 1);
   const std::string group = TestKafka::get().unique_name("drift-restart-g");
   const std::string args = "train " + broker() + " --online -G " + group + " --topic " + topic + kTrainArgs +
-                           " --save " + dir / "sea.pt" + " --drift-topic " + drift_topic + " -q --json" +
+                           " --save " + dir / "sea.smlm" + " --drift-topic " + drift_topic + " -q --json" +
                            " --on-drift reset-optimizer --checkpoint-every 10";
   // Up to 1600 records past the drift, then the rest in a second run.
   testing::CommandResult first = cli(args + " --max-batches 120");
   ASSERT_EQ(first.exit_code, 0) << first.err;
   const double first_drifts = json_value(first.out, "drifts");
   ASSERT_GE(first_drifts, 1) << first.out;
-  const std::string saved_state = model::Model::load(dir / "sea.pt").metadata().at(kDriftStateKey);
+  const std::string saved_state = model::Model::load(dir / "sea.smlm").metadata().at(kDriftStateKey);
   EXPECT_NE(saved_state.find(fmt::format("detections={} ", first_drifts)), std::string::npos) << saved_state;
 
   testing::CommandResult second = cli(args);
@@ -165,7 +165,7 @@ TEST(TrainDrift, ARestartKeepsTheDetectorsStateSoItNeitherRealarmsNorForgets) {
       EXPECT_GT(json_value(events[i].value, "offset"), json_value(events[i - 1].value, "offset"));
     }
   }
-  const std::string final_state = model::Model::load(dir / "sea.pt").metadata().at(kDriftStateKey);
+  const std::string final_state = model::Model::load(dir / "sea.smlm").metadata().at(kDriftStateKey);
   EXPECT_NE(final_state.find(fmt::format("detections={} ", events.size())), std::string::npos) << final_state;
 }
 
@@ -175,17 +175,17 @@ TEST(TrainDrift, NoEvaluationTrainsWithoutPrequentialMetricsOrDetector) {
   ASSERT_EQ(cli(fmt::format("generate sea {} -t {} --records 640", broker(), topic)).exit_code, 0);
   testing::CommandResult r =
       cli("train " + broker() + " --online -G " + TestKafka::get().unique_name("noeval-g") + " --topic " + topic +
-          kTrainArgs + " --no-evaluation -q --json --save " + dir / "m.pt");
+          kTrainArgs + " --no-evaluation -q --json --save " + dir / "m.smlm");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(json_value(r.out, "records"), 640) << r.out;
   EXPECT_EQ(r.out.find("preq_"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("drifts"), std::string::npos) << r.out;
-  EXPECT_EQ(model::Model::load(dir / "m.pt").metadata().count(kDriftStateKey), 0u);
+  EXPECT_EQ(model::Model::load(dir / "m.smlm").metadata().count(kDriftStateKey), 0u);
 }
 
 TEST(TrainDrift, InvalidDriftOptionsAreUsageErrorsNamingTheValue) {
   const std::string topic = TestKafka::get().create_topic("drift-usage", 1);
-  const std::string base = "train " + broker() + " --online -G g --topic " + topic + kTrainArgs + " --save x.pt";
+  const std::string base = "train " + broker() + " --online -G g --topic " + topic + kTrainArgs + " --save x.smlm";
   testing::CommandResult r = testing::run_command_capture(testing::cli_path() + " " + base + " --on-drift panic");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("'panic'"), std::string::npos) << r.err;

@@ -210,7 +210,7 @@ TEST(TrainFaultCli, OnlineTrainingSigkilledInRoundsResumesFromEachCheckpoint) {
   const std::string topic = kafka.create_topic("online-rounds", kPartitions);
   const std::string group = kafka.unique_name("online-rounds");
   testing::TempDir dir;
-  const std::string model = dir.file("online.pt");
+  const std::string model = dir.file("online.smlm");
   const std::vector<std::string> args = {"train", "-b", kafka.bootstrap(), "--online", "-G", group, "--topic", topic,
                                          "--decode", kDecode, "--task", "binary", "--model", "mlp:8",
                                          "--batch-size", "16", "--batch-wait", "20", "--checkpoint-every", "5",

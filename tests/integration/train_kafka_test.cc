@@ -397,7 +397,7 @@ TEST(TrainCli, BinaryTrainEvaluatePredictThroughKafka) {
   produce(train_topic, synthetic(Synthetic::kBinary, 3000, 11));
   std::vector<Record> test = synthetic(Synthetic::kBinary, 600, 12);
   produce(test_topic, test);  // keyed: spread over 3 partitions by key
-  const std::string model = dir / "model.pt";
+  const std::string model = dir / "model.smlm";
   std::string out;
   ASSERT_EQ(cli("train " + broker() + " --topic " + train_topic + " --decode " + kDecode +
                     " --model mlp:16 --task binary --epochs 8 --batch-size 32 --lr 0.01 --validation " +
@@ -464,13 +464,13 @@ TEST(TrainCli, BinaryTrainEvaluatePredictThroughKafka) {
 TEST(TrainCli, BadInputsAreOneLineErrors) {
   TempDir dir;
   std::string err;
-  EXPECT_EQ(cli("evaluate --model " + dir / "missing.pt" + " --file " + dir / "x.csv", nullptr, &err), 1);
-  EXPECT_NE(err.find("missing.pt"), std::string::npos) << err;
+  EXPECT_EQ(cli("evaluate --model " + dir / "missing.smlm" + " --file " + dir / "x.csv", nullptr, &err), 1);
+  EXPECT_NE(err.find("missing.smlm"), std::string::npos) << err;
   EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
 
-  std::ofstream(dir / "corrupt.pt") << "SMLMODEL" << std::string("\x01\0\0\0garbage", 11);
-  EXPECT_EQ(cli("predict --model " + dir / "corrupt.pt" + " --file " + dir / "x.csv --output -", nullptr, &err), 1);
-  EXPECT_NE(err.find("corrupt.pt"), std::string::npos) << err;
+  std::ofstream(dir / "corrupt.smlm") << "SMLMODEL" << std::string("\x01\0\0\0garbage", 11);
+  EXPECT_EQ(cli("predict --model " + dir / "corrupt.smlm" + " --file " + dir / "x.csv --output -", nullptr, &err), 1);
+  EXPECT_NE(err.find("corrupt.smlm"), std::string::npos) << err;
 
   // A label that does not fit the task names the file and line.
   std::ofstream(dir / "bad.csv") << "0.1,0.2,1\n0.2,0.3,2\n0.5,0.5,7\n";
@@ -508,7 +508,7 @@ TEST(TrainCli, TorchScriptModelTrainsAndPredictsThroughKafka) {
   const std::string test_topic = TestKafka::get().create_topic("ts-test", 1);
   produce(train_topic, synthetic(Synthetic::kBinary, 2000, 31));
   produce(test_topic, synthetic(Synthetic::kBinary, 300, 32));
-  const std::string model = dir / "ts-model.pt";
+  const std::string model = dir / "ts-model.smlm";
   std::string out;
   ASSERT_EQ(cli("train " + broker() + " --topic " + train_topic + " --decode " + kDecode + " --model " + module +
                     " --task binary --epochs 6 --batch-size 32 --lr 0.02 --save " + model + " -q --json",
@@ -550,7 +550,7 @@ TEST(TrainCli, OnlineLearningKilledWithSigkillResumesFromTheCheckpoint) {
   TempDir dir;
   const std::string topic = TestKafka::get().create_topic("online", 2);
   const std::string group = TestKafka::get().unique_name("online-group");
-  const std::string model = dir / "online.pt";
+  const std::string model = dir / "online.smlm";
   const int total = 6000;
   std::vector<Record> records = synthetic(Synthetic::kBinary, total, 21);
   const std::string args = "train " + broker() + " --online -G " + group + " --topic " + topic + " --decode " +
@@ -603,7 +603,7 @@ TEST(TrainCli, PredictAndServeSpecAcceptRecordsWithoutTheLabelSelectedByIndex) {
   TempDir dir;
   // Trained with the label by index: csv:columns=3,label=2.
   std::ofstream(dir / "train.csv") << "0.1,0.2,1\n-0.3,-0.1,0\n0.5,0.4,1\n-0.2,-0.6,0\n";
-  const std::string model = dir / "indexed.pt";
+  const std::string model = dir / "indexed.smlm";
   ASSERT_EQ(cli("train --file " + dir / "train.csv" + " --decode csv:columns=3,label=2 --task binary --model mlp:4 "
                 "--epochs 1 -q --save " + model),
             0);
@@ -632,7 +632,7 @@ TEST(TrainCli, SkipPolicySkipsNonFiniteFeaturesAndInvalidLabelsInEveryCommand) {
     records.push_back({"", bad});
   }
   produce(topic, records, 0);
-  const std::string model = dir / "model.pt";
+  const std::string model = dir / "model.smlm";
   const std::string skip = " --bad-records skip ";
   std::string out, err;
   ASSERT_EQ(cli("train " + broker() + " --topic " + topic + skip + "--decode " + kDecode +
@@ -661,7 +661,7 @@ TEST(TrainCli, SkipPolicySkipsNonFiniteFeaturesAndInvalidLabelsInEveryCommand) {
   const std::string online = "train " + broker() + " --online -G " + TestKafka::get().unique_name("invalid") +
                              " --topic " + topic + skip + "--decode " + kDecode +
                              " --task binary --model mlp:4 --batch-size 16 --stream-timeout 2000 --json --save " +
-                             dir / "online.pt";
+                             dir / "online.smlm";
   out.clear();
   ASSERT_EQ(cli(online, &out, &err), 0) << err;
   EXPECT_EQ(json_value(out, "records"), 200) << out;

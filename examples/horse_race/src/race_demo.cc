@@ -265,8 +265,8 @@ DemoSummary run_demo(const DemoOptions& options, const std::atomic<bool>& stop) 
   auto form_model = std::make_shared<model::Model>(training.train(FeatureSet::kFormOnly, options.model));
   live_model->set_offsets(read.offsets);
   form_model->set_offsets(read.offsets);
-  const std::string live_path = (std::filesystem::path(options.out_dir) / "live_model.smlmodel").string();
-  const std::string form_path = (std::filesystem::path(options.out_dir) / "form_model.smlmodel").string();
+  const std::string live_path = (std::filesystem::path(options.out_dir) / "live_model.smlm").string();
+  const std::string form_path = (std::filesystem::path(options.out_dir) / "form_model.smlm").string();
   live_model->save(live_path);
   form_model->save(form_path);
   log_info("training: {} races, {} live rows, {} pre-race rows from '{}' in {:.1f} s; saved {} and {}", read.races,
@@ -290,7 +290,7 @@ DemoSummary run_demo(const DemoOptions& options, const std::atomic<bool>& stop) 
   service_options.output_topic = rankings_topic;
   service_options.group = options.topic_prefix + "-ranking-service";
   RankingService service(config, service_options,
-                         race_ranking_factory(live_model, RaceRankingOptions{.version = "live_model.smlmodel"}));
+                         race_ranking_factory(live_model, RaceRankingOptions{.version = "live_model.smlm"}));
   std::atomic<bool> stop_workers{false};
   std::exception_ptr stream_error;
   std::thread streamer([&] {

@@ -110,6 +110,11 @@ class KafkaDataset final : public BatchSource {
   // Rethrows errors of the prefetch thread (InputError for a bad record under
   // kFail, DataLossError, kafka::KafkaException).
   std::optional<Batch> next() override;
+  // Waits up to `timeout` until next() would return without waiting (a
+  // batch, the end of the epoch or stream, an error, an interrupt); true
+  // then. Starts reading as next() does. For callers that must do something
+  // while they wait, e.g. the Python binding, which checks for Ctrl-C.
+  bool wait_for_batch(kafka::milliseconds timeout);
   // Bounded: starts the next epoch (the same records). Group: ConfigError.
   void reset() override;
   // Makes next() return nullopt from now on, as at the end of the stream,

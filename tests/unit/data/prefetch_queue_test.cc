@@ -110,6 +110,30 @@ TEST(PrefetchQueue, InterruptUnblocksAWaitingConsumerAndStopsTheProducer) {
   EXPECT_EQ(queue.pop(), std::nullopt) << "an interrupt cannot be undone";
 }
 
+TEST(PrefetchQueue, WaitReadyReportsAnItemAnErrorOrAnInterruptWithoutTakingIt) {
+  PrefetchQueue<int> queue(4, milliseconds(10));
+  std::atomic<bool> go{false};
+  queue.start([&] {
+    while (!go.load() && !queue.stopping()) std::this_thread::sleep_for(milliseconds(1));
+    queue.push(7);
+    throw std::runtime_error("broken");
+  });
+  EXPECT_FALSE(queue.wait_ready(milliseconds(30))) << "nothing pushed yet";
+  go = true;
+  EXPECT_TRUE(queue.wait_ready(milliseconds(5000)));
+  EXPECT_EQ(queue.pop(), 7) << "wait_ready() takes nothing";
+  EXPECT_TRUE(queue.wait_ready(milliseconds(5000))) << "the producer's error is ready too";
+  EXPECT_THROW(queue.pop(), std::runtime_error);
+
+  PrefetchQueue<int> idle(4, milliseconds(10));
+  idle.start([&] {
+    while (!idle.stopping()) std::this_thread::sleep_for(milliseconds(1));
+  });
+  EXPECT_FALSE(idle.wait_ready(milliseconds(20)));
+  idle.interrupt();
+  EXPECT_TRUE(idle.wait_ready(milliseconds(5000)));
+}
+
 TEST(PrefetchQueue, InterruptWinsOverQueuedItems) {
   PrefetchQueue<int> queue(4, milliseconds(10));
   queue.start([&] {

@@ -51,7 +51,7 @@ TEST(Divergence, FitStopsAtTheFirstNonFiniteLossNamingEpochAndBatch) {
 
 TEST(Divergence, OnlineTrainingNeverCheckpointsNonFiniteWeights) {
   streamml::testing::TempDir dir;
-  const std::string path = dir / "online.pt";
+  const std::string path = dir / "online.smlm";
   InMemorySource stream = InMemorySource::from_batch(to_batch(make_dataset(SyntheticTask::kBinary, 640, 2)),
                                                      {.batch_size = 32, .shuffle = false, .seed = 1});
   Model m = new_model();

@@ -89,7 +89,7 @@ class DriftRecorder final : public Callback {
 };
 
 std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()) + ".pt")).string();
+  return (std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()) + ".smlm")).string();
 }
 
 TEST(OnlineDrift, DetectsTheSeaDriftAndNamesTheRecordAtWhichItWasDetected) {

@@ -73,7 +73,7 @@ model::Model make_model() {
 }
 
 std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()) + ".pt")).string();
+  return (std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()) + ".smlm")).string();
 }
 
 TEST(OnlineTrainer, CommitsOnlyRightAfterEachCheckpointWithMatchingOffsets) {
@@ -162,12 +162,12 @@ TEST(OnlineTrainer, InvalidOptionsNameTheOption) {
   model::Model model = make_model();
   Trainer trainer(model, TrainOptions{});
   try {
-    OnlineTrainer online(model, trainer, OnlineOptions{"x.pt", 0});
+    OnlineTrainer online(model, trainer, OnlineOptions{"x.smlm", 0});
     FAIL();
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("checkpoint-every 0"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(OnlineTrainer(model, trainer, OnlineOptions{"x.pt", 1, -1}), ConfigError);
+  EXPECT_THROW(OnlineTrainer(model, trainer, OnlineOptions{"x.smlm", 1, -1}), ConfigError);
 }
 
 TEST(KafkaCallbacks, SourceHeadersAndEncodings) {

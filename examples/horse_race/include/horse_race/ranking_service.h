@@ -5,7 +5,7 @@
 // object owns. The demo (run_demo) and `streamml demo --step serve` use it:
 //
 //   RankingService service(config, {.input_topic = "race-live", .output_topic = "race-rankings"},
-//                          race_ranking_factory(model, {.version = "live_model.smlmodel"}));
+//                          race_ranking_factory(model, {.version = "live_model.smlm"}));
 //   service.wait_until_assigned(stop, std::chrono::seconds(30));  // keep the group join out of the latency
 //   ... stream the live races, read the rankings ...
 //   const serve::ServerStats stats = service.stop();
