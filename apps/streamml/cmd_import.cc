@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 
+#include "cli_common.h"
 #include "command.h"
 #include "streamml/model/model.h"
 #include "streamml/model/torchscript_export.h"
@@ -26,6 +27,8 @@ RunFunction setup(CLI::App& sub) {
   sub.add_option("OUT", o->out, "streamml model file to write (.smlm)")->required();
   sub.add_option("--decode", o->decode, "Decoder spec of the records the model reads (docs/decoders.md)")->required();
   sub.add_option("--task", o->task, "binary, multiclass:K or regression")->required();
+  set_examples(sub, {"streamml import net.pt --decode csv:columns=31,label=30 --task binary net.smlm",
+                     "streamml import net.pt --decode csv:names=a+b+y,label=y --task regression net.smlm"});
   return [o] {
     model::Model m = model::import_torchscript(o->torchscript, o->decode, o->task);
     m.save(o->out);

@@ -136,7 +136,7 @@ TEST_P(HelpExamplesTest, HelpEndsWithExamplesThatParse) {
 INSTANTIATE_TEST_SUITE_P(EveryPage, HelpExamplesTest,
                          ::testing::Values("", "broker", "topics", "topics list", "topics create", "topics describe",
                                            "produce", "generate", "consume", "train", "evaluate", "predict", "serve",
-                                           "demo", "version"),
+                                           "demo", "export", "import", "version"),
                          [](const ::testing::TestParamInfo<const char*>& info) {
                            std::string name = *info.param == '\0' ? "main" : info.param;
                            for (char& c : name) {
