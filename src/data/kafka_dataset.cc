@@ -9,14 +9,13 @@
 // offsets returned so far, commit() and state()/restore().
 #include "streamml/data/kafka_dataset.h"
 
-#include <charconv>
-#include <climits>
 #include <map>
 #include <mutex>
 #include <sstream>
 
 #include "data/batch_builder.h"
 #include "data/chunk_decoder.h"
+#include "data/dataset_state.h"
 #include "data/group_reader.h"
 #include "data/prefetch_queue.h"
 #include "data/range_reader.h"
@@ -41,14 +40,6 @@ struct Item {
   std::map<kafka::TopicPartition, int64_t> consumed;  // next offset per partition
   BoundedPosition position;
 };
-
-// A non-negative decimal of a saved state, or nullopt.
-std::optional<int64_t> parse_state_number(std::string_view text) {
-  int64_t value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || value < 0) return std::nullopt;
-  return value;
-}
 
 }  // namespace
 
@@ -389,8 +380,7 @@ std::optional<int64_t> KafkaDataset::size_hint() const {
   int64_t records = 0;
   for (const auto& r : d.ranges) records += r.size();
   records *= d.options.repeat;
-  if (d.options.take >= 0) records = std::min(records, d.options.take);
-  return records;
+  return d.options.take >= 0 ? std::min(records, d.options.take) : records;
 }
 
 std::vector<kafka::TopicPartitionOffset> KafkaDataset::positions() const {
@@ -402,49 +392,26 @@ std::vector<kafka::TopicPartitionOffset> KafkaDataset::positions() const {
 
 std::string KafkaDataset::state() const {
   const Impl& d = *impl_;
+  if (d.group_mode) return format_group_state(positions());
   std::ostringstream out;
-  if (d.group_mode) {
-    out << "group";
-    for (const auto& p : positions()) out << ' ' << p.topic << ':' << p.partition << ':' << p.offset;
-  } else {
-    out << "bounded " << d.returned_position.pass << ' ' << d.returned_position.range << ' '
-        << d.returned_position.offset;
-  }
+  out << "bounded " << d.returned_position.pass << ' ' << d.returned_position.range << ' '
+      << d.returned_position.offset;
   return out.str();
 }
 
 void KafkaDataset::restore(const std::string& state) {
   Impl& d = *impl_;
-  std::istringstream in(state);
-  std::string mode;
-  in >> mode;
-  auto bad = [&](const std::string& why) {
-    return ConfigError("cannot restore dataset state '" + state + "': " + why);
-  };
   if (d.group_mode) {
-    if (mode != "group") throw bad("a consumer-group dataset expects 'group TOPIC:PARTITION:OFFSET ...'");
-    std::vector<kafka::TopicPartitionOffset> offsets;
-    std::string item;
-    while (in >> item) {
-      const size_t a = item.rfind(':');
-      const size_t b = a == std::string::npos || a == 0 ? std::string::npos : item.rfind(':', a - 1);
-      std::optional<int64_t> partition, offset;
-      if (b != std::string::npos && b > 0) {
-        partition = parse_state_number(std::string_view(item).substr(b + 1, a - b - 1));
-        offset = parse_state_number(std::string_view(item).substr(a + 1));
-      }
-      if (!partition || !offset || *partition > INT32_MAX) {
-        throw bad("'" + item + "' is not TOPIC:PARTITION:OFFSET with a non-negative partition and offset");
-      }
-      offsets.push_back({item.substr(0, b), static_cast<int32_t>(*partition), *offset});
-    }
-    d.consumer->set_start_offsets(offsets);
+    d.consumer->set_start_offsets(parse_group_state(state));
     return;
   }
+  std::istringstream in(state);
+  std::string mode;
   BoundedPosition p;
-  if (mode != "bounded" || !(in >> p.pass >> p.range >> p.offset) || p.pass < 0 || p.offset < -1 ||
-      p.range > d.ranges.size()) {
-    throw bad("a bounded dataset of " + std::to_string(d.ranges.size()) + " range(s) expects 'bounded PASS RANGE OFFSET'");
+  if (!(in >> mode) || mode != "bounded" || !(in >> p.pass >> p.range >> p.offset) || p.pass < 0 ||
+      p.offset < -1 || p.range > d.ranges.size()) {
+    throw ConfigError("cannot restore dataset state '" + state + "': a bounded dataset of " +
+                      std::to_string(d.ranges.size()) + " range(s) expects 'bounded PASS RANGE OFFSET'");
   }
   d.halt();
   d.start_position = p;
