@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git
   librdkafka-dev libtorch-dev libsimdjson-dev libavro-dev libcli11-dev
-  libspdlog-dev libfmt-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libgloo-dev libspdlog-dev libfmt-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev
   kcat python3 python3-confluent-kafka python3-torch
   # Debian's LibTorch calls the system BLAS for every Linear layer; without this
   # it is the reference BLAS, 26x slower on serve's MLP (BENCHMARKS.md, issue 14).
