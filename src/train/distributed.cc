@@ -6,11 +6,13 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <thread>
 
 #include "streamml/common/logging.h"
 #include "streamml/model/model.h"
+#include "model/model_impl.h"
 #include "train/distributed_impl.h"
 
 namespace streamml::train {
@@ -231,6 +233,15 @@ std::vector<std::string> ProcessGroup::all_gather(const std::string& text, const
 }
 
 void ProcessGroup::barrier(const std::string& what) { all_reduce_sum({1.0}, what); }
+
+double weights_l2(model::Model& model) {
+  torch::NoGradGuard no_grad;
+  double sum = 0.0;
+  for (const torch::Tensor& p : model::detail_impl(model).parameters()) {
+    sum += p.to(torch::kDouble).pow(2).sum().item<double>();
+  }
+  return std::sqrt(sum);
+}
 
 namespace detail {
 

@@ -121,6 +121,10 @@ std::vector<kafka::ResolvedRange> split_ranges(const std::vector<kafka::Resolved
 std::vector<kafka::TopicPartitionOffset> merge_offsets(
     const std::vector<std::vector<kafka::TopicPartitionOffset>>& per_rank);
 
+// The L2 norm of all the weights of `model`: a fingerprint that the ranks
+// print, equal on every rank when the weights are.
+double weights_l2(model::Model& model);
+
 // "t:0:12 t:1:40" and back (throws Error for malformed text).
 std::string offsets_to_text(const std::vector<kafka::TopicPartitionOffset>& offsets);
 std::vector<kafka::TopicPartitionOffset> offsets_from_text(const std::string& text);
