@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "model/model_impl.h"
+#include "streamml/model/feature_stats.h"
 #include "streamml/data/in_memory_source.h"
 #include "streamml/train/trainer.h"
 #include "support/free_port.h"
@@ -75,6 +76,42 @@ void on_two_ranks(Fn fn) {
   auto r1 = std::async(std::launch::async, fn, 1);
   r0.get();
   r1.get();
+}
+
+// What the ranks all-reduce: sums of two halves give the statistics and
+// metrics of the whole.
+TEST(ReducibleSums, TwoHalvesAddUpToTheWhole) {
+  const Dataset all = make_dataset(SyntheticTask::kBinary, 300, 4);
+  const data::Batch whole = to_batch(all);
+  Dataset first = all, second = all;
+  first.features.resize(100 * 6);
+  first.labels.resize(100);
+  second.features.erase(second.features.begin(), second.features.begin() + 100 * 6);
+  second.labels.erase(second.labels.begin(), second.labels.begin() + 100);
+  model::FeatureStatsAccumulator a(6), b(6), w(6);
+  a.add(to_batch(first));
+  b.add(to_batch(second));
+  w.add(whole);
+  std::vector<double> sum = a.sums();
+  for (size_t i = 0; i < sum.size(); ++i) sum[i] += b.sums()[i];
+  const model::FeatureStats merged = model::FeatureStatsAccumulator::from_sums(6, sum).finish();
+  const model::FeatureStats expected = w.finish();
+  for (size_t f = 0; f < 6; ++f) {
+    EXPECT_NEAR(merged.mean[f], expected.mean[f], 1e-4);
+    EXPECT_NEAR(merged.std[f], expected.std[f], 1e-4);
+  }
+  EXPECT_THROW(model::FeatureStatsAccumulator::from_sums(5, sum), Error);
+
+  model::Model m = new_model(1);
+  MetricAccumulator ma(m.task()), mb(m.task()), mw(m.task());
+  const data::Batch fb = to_batch(first), sb = to_batch(second);
+  ma.add(m.predict(fb), fb.labels.data(), 10.0);
+  mb.add(m.predict(sb), sb.labels.data(), 20.0);
+  mw.add(m.predict(whole), whole.labels.data(), 30.0);
+  ma.merge_sums(mb.sums());
+  const Metrics merged_metrics = ma.metrics(), expected_metrics = mw.metrics();
+  for (const auto& [name, value] : expected_metrics) EXPECT_NEAR(merged_metrics.at(name), value, 1e-9) << name;
+  EXPECT_THROW(ma.merge_sums({1.0}), Error);
 }
 
 TEST(SplitRanges, EveryRecordOnceEvenForUnevenSizes) {
