@@ -311,6 +311,13 @@ KafkaDataset::~KafkaDataset() {
   impl_->consumer->close();
 }
 
+bool KafkaDataset::ready(std::chrono::milliseconds wait) {
+  Impl& d = *impl_;
+  if (d.epoch_done || d.prefetch->interrupted()) return true;
+  if (!d.prefetch->running()) d.start();
+  return d.prefetch->wait_ready(wait);
+}
+
 std::optional<Batch> KafkaDataset::next() {
   Impl& d = *impl_;
   if (d.epoch_done || d.prefetch->interrupted()) return std::nullopt;

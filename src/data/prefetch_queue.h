@@ -126,6 +126,14 @@ class PrefetchQueue {
     return item;
   }
 
+  // Consumer: waits up to `timeout` until pop() would return at once (an
+  // item, an error, or an interrupt); true when it would.
+  bool wait_ready(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return not_empty_.wait_for(lock, timeout,
+                               [&] { return !queue_.empty() || error_ || interrupted_.load(); });
+  }
+
   // Any thread, also a signal handler (it only sets an atomic flag): pop()
   // returns nullopt from now on. It cannot be undone.
   void interrupt() { interrupted_.store(true); }

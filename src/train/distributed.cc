@@ -6,9 +6,12 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <cstring>
 #include <thread>
+
+#include <signal.h>
 
 #include "streamml/common/logging.h"
 #include "streamml/model/model.h"
@@ -132,6 +135,11 @@ void parse_rendezvous(const std::string& text, DistributedOptions& options, cons
 
 ProcessGroup::ProcessGroup(DistributedOptions options) : impl_(std::make_unique<Impl>()) {
   options.validate();
+  // Gloo and the store write to peers that may have closed (a rank that
+  // finished or died): that must be an error, not a SIGPIPE that kills this
+  // rank (Python, and so torchrun's workers, ignore SIGPIPE too).
+  struct sigaction current {};
+  if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) std::signal(SIGPIPE, SIG_IGN);
   Impl& d = *impl_;
   d.options = std::move(options);
   const DistributedOptions& o = d.options;

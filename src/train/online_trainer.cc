@@ -15,6 +15,9 @@
 namespace streamml::train {
 namespace {
 
+// Distributed: how long a rank waits for records before it steps without.
+constexpr std::chrono::milliseconds kIdleStep{50};
+
 int64_t metadata_count(const model::Model& model, const std::string& key) {
   auto it = model.metadata().find(key);
   if (it == model.metadata().end()) return 0;
@@ -229,12 +232,18 @@ OnlineResult OnlineTrainer::run(data::BatchSource& source, const Callbacks& call
   auto limit_reached = [&] { return options_.max_batches > 0 && steps >= options_.max_batches; };
   while (group != nullptr || !stop_requested_.load()) {
     std::optional<data::Batch> batch;
-    if (!ended) batch = source.next();
+    // Distributed: a rank without records now steps with the others rather
+    // than block them in next().
+    bool asked = false;
+    if (!ended && (group == nullptr || source.ready(kIdleStep))) {
+      batch = source.next();
+      asked = true;
+    }
     if (group == nullptr) {
       if (!batch) break;
       if (batch->empty()) continue;
     } else {
-      if (!ended && !batch) ended = true;
+      if (asked && !batch) ended = true;
       if (batch && batch->empty()) batch.reset();
       if (!batch) {
         Trainer::CollectiveStep step =

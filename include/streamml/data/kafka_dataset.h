@@ -110,6 +110,9 @@ class KafkaDataset final : public BatchSource {
   // Rethrows errors of the prefetch thread (InputError for a bad record under
   // kFail, DataLossError, kafka::KafkaException).
   std::optional<Batch> next() override;
+  // Whether a batch (or the end of the stream) is already there, waiting up
+  // to `wait` for one: consumer-group streams wait for records.
+  bool ready(std::chrono::milliseconds wait) override;
   // Bounded: starts the next epoch (the same records). Group: ConfigError.
   void reset() override;
   // Makes next() return nullopt from now on, as at the end of the stream,

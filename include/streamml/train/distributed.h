@@ -23,6 +23,9 @@
 // (found by asking the rendezvous store which ranks still answer), never a
 // hang.
 //
+// Joining a group ignores SIGPIPE when nothing handles it (as Python does):
+// a write to a rank that is gone must be an error, not kill this one.
+//
 // LibTorch types stay in the implementation (src/train/distributed*.cc).
 #pragma once
 
