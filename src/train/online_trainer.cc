@@ -227,6 +227,7 @@ OnlineResult OnlineTrainer::run(data::BatchSource& source, const Callbacks& call
   // when it has no records now), and steps, checkpoints and stops are
   // counted over all ranks, so they happen at the same step everywhere.
   bool ended = false;
+  auto* stream = dynamic_cast<data::KafkaDataset*>(&source);  // consumer groups wait for records in next()
   int64_t steps = 0;            // steps with records on some rank
   int64_t all_records = 0;      // records of those steps, over all ranks
   auto limit_reached = [&] { return options_.max_batches > 0 && steps >= options_.max_batches; };
@@ -235,7 +236,7 @@ OnlineResult OnlineTrainer::run(data::BatchSource& source, const Callbacks& call
     // Distributed: a rank without records now steps with the others rather
     // than block them in next().
     bool asked = false;
-    if (!ended && (group == nullptr || source.ready(kIdleStep))) {
+    if (!ended && (group == nullptr || stream == nullptr || stream->ready(kIdleStep))) {
       batch = source.next();
       asked = true;
     }

@@ -8,7 +8,6 @@
 // layer stays out of LibTorch's compile cost.
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -44,12 +43,6 @@ class BatchSource {
   // The next batch, or nullopt at the end of the epoch (bounded sources) or
   // when the stream stopped (stream timeout, shutdown). Never an empty batch.
   virtual std::optional<Batch> next() = 0;
-
-  // True when next() would return without waiting (a batch, the end, or an
-  // error), after waiting up to `wait` for that. Lets a caller that must not
-  // block long (distributed online training, which steps with every rank)
-  // go on without records. The default: always ready.
-  virtual bool ready(std::chrono::milliseconds wait) { return true; }
 
   // Starts the next epoch. Bounded sources replay exactly the same records;
   // unbounded sources throw ConfigError (they have no epochs).

@@ -110,9 +110,11 @@ class KafkaDataset final : public BatchSource {
   // Rethrows errors of the prefetch thread (InputError for a bad record under
   // kFail, DataLossError, kafka::KafkaException).
   std::optional<Batch> next() override;
-  // Whether a batch (or the end of the stream) is already there, waiting up
-  // to `wait` for one: consumer-group streams wait for records.
-  bool ready(std::chrono::milliseconds wait) override;
+  // True when next() would return without waiting (a batch, the end of the
+  // stream, or an error), after waiting up to `wait` for that: a caller that
+  // must not block long (distributed online training, which steps with
+  // every rank) goes on without records.
+  bool ready(std::chrono::milliseconds wait);
   // Bounded: starts the next epoch (the same records). Group: ConfigError.
   void reset() override;
   // Makes next() return nullopt from now on, as at the end of the stream,
