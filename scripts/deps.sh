@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git
   librdkafka-dev libtorch-dev libsimdjson-dev libavro-dev libcli11-dev
-  libspdlog-dev libfmt-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libgloo-dev libspdlog-dev libfmt-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev
   kcat python3 python3-confluent-kafka python3-torch
   # The Python module (python/, docs/python.md): pybind11, headers, pip
   # install . into a venv, pytest, NumPy.

@@ -36,6 +36,7 @@
 #include "streamml/train/progress_bar.h"
 #include "streamml/train/svg_plot.h"
 #include "streamml/train/trainer.h"
+#include "train_distributed.h"
 
 namespace streamml::cli {
 namespace {
@@ -86,6 +87,7 @@ struct TrainCommandOptions {
   std::string on_drift = "log";
   std::string drift_topic;
   int64_t true_drift = -1;
+  DistributedFlags dist;  // many processes (train_distributed.h)
 };
 
 // A run id for the metrics outputs: UTC time and a random suffix.
@@ -379,11 +381,14 @@ int run_online(TrainCommandOptions& o) {
   options.bad_records = data::parse_bad_record_policy(o.input.bad_records);
   options.on_data_loss = parse_data_loss_policy(o.on_data_loss);
   options.check = model::usable_record_check(task_of(o));
+  std::unique_ptr<DistributedRun> dist = DistributedRun::join(o.dist);
   data::KafkaDataset dataset(options);
   model::Model model = make_model(o, decoder_spec, dataset.num_features(), dataset.feature_names());
+  if (dist) dist->share_model(model);
   train::OnlineTrainer::resume(model, dataset);
 
   train::Trainer trainer(model, make_train_options(o));
+  if (dist) trainer.set_process_group(&dist->group());
   train::OnlineOptions online;
   online.checkpoint_path = o.save;
   online.checkpoint_every = o.checkpoint_every;
@@ -471,6 +476,7 @@ int run_online(TrainCommandOptions& o) {
   summary.insert(result.prequential.begin(), result.prequential.end());
   if (online.drift.kind != train::DriftDetectorKind::kNone) summary["drifts"] = static_cast<double>(result.drifts);
   if (dataset.lost_records() > 0) summary["lost_records"] = static_cast<double>(dataset.lost_records());
+  if (dist) dist->add_summary(summary, model);
   std::printf("%s\n", format_metrics(summary, o.json).c_str());
   return report_outputs(outputs);
 }
@@ -481,13 +487,18 @@ int run_epochs(TrainCommandOptions& o) {
   const std::string decoder_spec = decoder_of(o);
   const kafka::Config config = connect(o.kafka);
   const data::RecordCheck check = model::usable_record_check(task_of(o));
+  std::unique_ptr<DistributedRun> dist = DistributedRun::join(o.dist);
+  if (dist) dist->take_share(o.input, o.validation, config);
   std::unique_ptr<data::BatchSource> source = open_source(o.input, decoder_spec, config, check);
   std::unique_ptr<data::BatchSource> validation;
   if (!o.validation.empty()) {
-    validation = open_validation(o.validation, decoder_spec, o.input, config, check);
+    validation = dist ? dist->open_validation(o.validation, decoder_spec, o.input, config, check)
+                      : open_validation(o.validation, decoder_spec, o.input, config, check);
   }
   model::Model model = make_model(o, decoder_spec, source->num_features(), source->feature_names());
+  if (dist) dist->share_model(model);
   train::Trainer trainer(model, make_train_options(o));
+  if (dist) trainer.set_process_group(&dist->group());
 
   std::vector<std::unique_ptr<train::Callback>> owned;
   std::vector<OptionalOutput*> outputs;
@@ -498,7 +509,7 @@ int run_epochs(TrainCommandOptions& o) {
   };
   if (!o.quiet) owned.push_back(std::make_unique<train::ProgressBar>());
   train::ModelCheckpoint* best_checkpoint = nullptr;
-  if (!o.save_best.empty()) {
+  if (!o.save_best.empty() && (!dist || dist->writes_model())) {  // rank 0 writes, as for --save
     auto checkpoint = std::make_unique<train::ModelCheckpoint>(train::CheckpointOptions{
         .path = o.save_best, .save_best_only = true, .monitor = o.monitor, .min_delta = o.min_delta});
     best_checkpoint = checkpoint.get();
@@ -535,7 +546,7 @@ int run_epochs(TrainCommandOptions& o) {
   }
   register_stoppable(nullptr, nullptr);
   g_trainer.store(nullptr);
-  if (!o.save.empty()) {
+  if (!o.save.empty() && (!dist || dist->writes_model())) {
     model.save(o.save);
     log_info("model of epoch {} saved to {}", history.weights_epoch, o.save);
   }
@@ -553,6 +564,7 @@ int run_epochs(TrainCommandOptions& o) {
     summary["best_epoch"] = best_checkpoint->best_epoch();
     log_info("model of the best epoch {} saved to {}", best_checkpoint->best_epoch(), o.save_best);
   }
+  if (dist) dist->add_summary(summary, model);
   std::printf("%s\n", format_metrics(summary, o.json).c_str());
   return report_outputs(outputs);
 }
@@ -624,6 +636,7 @@ RunFunction setup(CLI::App& sub) {
       ->capture_default_str();
   sub.add_option("--drift-topic", o->drift_topic, "Online: write each drift as a JSON event to this topic");
   sub.add_option("--true-drift", o->true_drift, "Online --plot: mark this record number as the known drift");
+  add_distributed_options(sub, o->dist);
   sub.add_option("--run-id", o->run_id, "Id of this run in --metrics-log and the key of its --metrics-topic records "
                                         "(default: time and a random suffix)");
   set_examples(sub, {"streamml train --file train.csv --decode csv:names=a+b+y,label=y --task binary --save model.smlm",

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "streamml/common/error.h"
@@ -35,6 +36,33 @@ void FeatureStatsAccumulator::add(const data::Batch& batch) {
       m2_[f] += delta * (x - mean_[f]);
     }
   }
+}
+
+std::vector<double> FeatureStatsAccumulator::sums() const {
+  std::vector<double> out(1 + 2 * num_features_, 0.0);
+  const double n = static_cast<double>(count_);
+  out[0] = n;
+  for (size_t f = 0; f < num_features_; ++f) {
+    out[1 + f] = n * mean_[f];
+    out[1 + num_features_ + f] = m2_[f] + n * mean_[f] * mean_[f];
+  }
+  return out;
+}
+
+FeatureStatsAccumulator FeatureStatsAccumulator::from_sums(size_t num_features, const std::vector<double>& sums) {
+  if (sums.size() != 1 + 2 * num_features) {
+    throw Error(fmt::format("feature statistics sums hold {} values; {} features need {}", sums.size(), num_features,
+                            1 + 2 * num_features));
+  }
+  FeatureStatsAccumulator acc(num_features);
+  acc.count_ = static_cast<uint64_t>(std::llround(sums[0]));
+  if (acc.count_ == 0) return acc;
+  const double n = static_cast<double>(acc.count_);
+  for (size_t f = 0; f < num_features; ++f) {
+    acc.mean_[f] = sums[1 + f] / n;
+    acc.m2_[f] = std::max(0.0, sums[1 + num_features + f] - n * acc.mean_[f] * acc.mean_[f]);
+  }
+  return acc;
 }
 
 FeatureStats FeatureStatsAccumulator::finish() const {

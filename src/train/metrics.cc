@@ -1,8 +1,12 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
 #include "streamml/train/metrics.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
+
+#include "streamml/common/error.h"
 
 namespace streamml::train {
 
@@ -146,5 +150,28 @@ Metrics MetricAccumulator::classification_metrics() const {
 }
 
 void MetricAccumulator::clear() { *this = MetricAccumulator(task_); }
+
+std::vector<double> MetricAccumulator::sums() const {
+  std::vector<double> out{static_cast<double>(count_), loss_sum_, static_cast<double>(correct_), abs_error_sum_,
+                          squared_error_sum_};
+  out.insert(out.end(), positives_.begin(), positives_.end());
+  out.insert(out.end(), negatives_.begin(), negatives_.end());
+  return out;
+}
+
+void MetricAccumulator::merge_sums(const std::vector<double>& sums) {
+  if (sums.size() != 5 + positives_.size() + negatives_.size()) {
+    throw Error(fmt::format("cannot merge metric sums of {} values into an accumulator of {}", sums.size(),
+                            5 + positives_.size() + negatives_.size()));
+  }
+  count_ += static_cast<uint64_t>(std::llround(sums[0]));
+  loss_sum_ += sums[1];
+  correct_ += static_cast<uint64_t>(std::llround(sums[2]));
+  abs_error_sum_ += sums[3];
+  squared_error_sum_ += sums[4];
+  size_t i = 5;
+  for (uint64_t& p : positives_) p += static_cast<uint64_t>(std::llround(sums[i++]));
+  for (uint64_t& n : negatives_) n += static_cast<uint64_t>(std::llround(sums[i++]));
+}
 
 }  // namespace streamml::train

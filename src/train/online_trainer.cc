@@ -10,9 +10,13 @@
 #include "streamml/common/logging.h"
 #include "streamml/data/kafka_dataset.h"
 #include "streamml/model/model.h"
+#include "streamml/train/distributed.h"
 
 namespace streamml::train {
 namespace {
+
+// Distributed: how long a rank waits for records before it steps without.
+constexpr std::chrono::milliseconds kIdleStep{50};
 
 int64_t metadata_count(const model::Model& model, const std::string& key) {
   auto it = model.metadata().find(key);
@@ -93,6 +97,23 @@ void OnlineTrainer::checkpoint(data::BatchSource& source, OnlineResult& result) 
   // their states go with the offsets.
   if (evaluator_) model_.set_metadata(kPrequentialStateKey, evaluator_->state());
   if (detector_) model_.set_metadata(kDriftStateKey, detector_->state());
+  if (ProcessGroup* group = trainer_.process_group()) {
+    // Rank 0 saves every rank's offsets; each rank commits its own only
+    // after that save.
+    std::vector<std::vector<kafka::TopicPartitionOffset>> per_rank;
+    for (const std::string& text : group->all_gather(offsets_to_text(model_.offsets()), "gathering the offsets"))
+      per_rank.push_back(offsets_from_text(text));
+    if (group->rank() == 0 && !options_.checkpoint_path.empty()) {
+      model_.set_offsets(merge_offsets(per_rank));
+      model_.save(options_.checkpoint_path);
+      ++result.checkpoints;
+      log_debug("online checkpoint {} of {} ranks saved to {}", result.checkpoints, group->world_size(),
+                options_.checkpoint_path);
+    }
+    group->barrier("waiting for rank 0's checkpoint");
+    source.commit();
+    return;
+  }
   if (!options_.checkpoint_path.empty()) {
     model_.save(options_.checkpoint_path);
     ++result.checkpoints;
@@ -177,6 +198,12 @@ void OnlineTrainer::count_down_boost() {
 }
 
 OnlineResult OnlineTrainer::run(data::BatchSource& source, const Callbacks& callbacks) {
+  ProcessGroup* group = trainer_.process_group();
+  if (group != nullptr && options_.on_drift.kind != DriftActionKind::kLog && detector_) {
+    throw ConfigError(fmt::format("drift action {} would change one rank's model only: distributed online training "
+                                  "logs drifts (--on-drift log)",
+                                  options_.on_drift.to_string()));
+  }
   OnlineResult result;
   const int64_t records_before = metadata_count(model_, kOnlineRecordsKey);
   TrainContext context;
@@ -196,10 +223,45 @@ OnlineResult OnlineTrainer::run(data::BatchSource& source, const Callbacks& call
   // when training mode predicts as eval mode does (a built-in network
   // without dropout): evaluation then costs no second forward pass.
   const bool fused = model_.kind() == model::ModelKind::kMlp && model_.spec().dropout == 0.0;
-  while (!stop_requested_.load()) {
-    std::optional<data::Batch> batch = source.next();
-    if (!batch) break;
-    if (batch->empty()) continue;
+  // Distributed: every rank takes part in every step (with zero gradients
+  // when it has no records now), and steps, checkpoints and stops are
+  // counted over all ranks, so they happen at the same step everywhere.
+  bool ended = false;
+  auto* stream = dynamic_cast<data::KafkaDataset*>(&source);  // consumer groups wait for records in next()
+  int64_t steps = 0;            // steps with records on some rank
+  int64_t all_records = 0;      // records of those steps, over all ranks
+  auto limit_reached = [&] { return options_.max_batches > 0 && steps >= options_.max_batches; };
+  while (group != nullptr || !stop_requested_.load()) {
+    std::optional<data::Batch> batch;
+    // Distributed: a rank without records now steps with the others rather
+    // than block them in next().
+    bool asked = false;
+    if (!ended && (group == nullptr || stream == nullptr || stream->wait_for_batch(kIdleStep))) {
+      batch = source.next();
+      asked = true;
+    }
+    if (group == nullptr) {
+      if (!batch) break;
+      if (batch->empty()) continue;
+    } else {
+      if (asked && !batch) ended = true;
+      if (batch && batch->empty()) batch.reset();
+      if (!batch) {
+        Trainer::CollectiveStep step =
+            trainer_.collective_step(nullptr, ended, stop_requested_.load() || context.stop_training);
+        if (step.records > 0) {
+          ++steps;
+          all_records += step.records;
+          model_.set_metadata(kOnlineRecordsKey, std::to_string(records_before + all_records));
+          if (++since_checkpoint >= options_.checkpoint_every) {
+            checkpoint(source, result);
+            since_checkpoint = 0;
+          }
+        }
+        if (step.stop || (step.records == 0 && step.all_ended) || limit_reached()) break;
+        continue;
+      }
+    }
     // Test-then-train: predictions come from the model before it saw the
     // batch, unless it has no standardisation statistics yet (the first
     // update takes them from this batch; that batch is not evaluated).
@@ -210,8 +272,20 @@ OnlineResult OnlineTrainer::run(data::BatchSource& source, const Callbacks& call
     if (predict_first || (evaluate_batch && !fused)) before_update = predict_batch(*batch);
     for (Callback* cb : callbacks) cb->on_batch_begin(context, context.step);
     model::Predictions step_predictions;
-    Metrics metrics =
-        trainer_.train_step(*batch, evaluate_batch && !before_update ? &step_predictions : nullptr);
+    model::Predictions* step_out = evaluate_batch && !before_update ? &step_predictions : nullptr;
+    Metrics metrics;
+    bool stop_all = false;
+    if (group != nullptr) {
+      Trainer::CollectiveStep step =
+          trainer_.collective_step(&*batch, false, stop_requested_.load() || context.stop_training, step_out);
+      metrics = std::move(step.metrics);
+      stop_all = step.stop;
+      all_records += step.records;
+    } else {
+      metrics = trainer_.train_step(*batch, step_out);
+      all_records += static_cast<int64_t>(batch->size);
+    }
+    ++steps;
     if (options_.predict && !predict_first) predict_batch(*batch);
     count_down_boost();
     remember(*batch);
@@ -233,7 +307,7 @@ OnlineResult OnlineTrainer::run(data::BatchSource& source, const Callbacks& call
     }
     ++result.batches;
     result.records += static_cast<int64_t>(batch->size);
-    model_.set_metadata(kOnlineRecordsKey, std::to_string(records_before + result.records));
+    model_.set_metadata(kOnlineRecordsKey, std::to_string(records_before + all_records));
     ++context.step;
     ++context.epoch_step;
     context.records += static_cast<int64_t>(batch->size);
@@ -247,14 +321,21 @@ OnlineResult OnlineTrainer::run(data::BatchSource& source, const Callbacks& call
     if (detector_) logs["drifts"] = static_cast<double>(detector_->detections());
     result.last_metrics = metrics;
     for (Callback* cb : callbacks) cb->on_batch_end(context, context.step, logs);
-    if (options_.checkpoint_path.empty() || ++since_checkpoint >= options_.checkpoint_every) {
+    if ((group == nullptr && options_.checkpoint_path.empty()) || ++since_checkpoint >= options_.checkpoint_every) {
       checkpoint(source, result);
       since_checkpoint = 0;
     }
+    if (group != nullptr) {
+      if (stop_all || limit_reached()) break;
+      continue;  // a callback's stop goes to the other ranks with the next step
+    }
     if (context.stop_training) break;
-    if (options_.max_batches > 0 && result.batches >= options_.max_batches) break;
+    if (limit_reached()) break;
   }
-  if (since_checkpoint > 0 || (result.checkpoints == 0 && !options_.checkpoint_path.empty())) {
+  // Distributed: rank 0 alone counts checkpoints; the decision must not
+  // depend on it.
+  const bool never_saved = group != nullptr ? steps == 0 : result.checkpoints == 0;
+  if (since_checkpoint > 0 || (never_saved && !options_.checkpoint_path.empty())) {
     checkpoint(source, result);
   }
   if (evaluator_) result.prequential = evaluator_->metrics();

@@ -13,8 +13,10 @@
 #include "streamml/common/logging.h"
 #include "streamml/data/shuffle_source.h"
 #include "streamml/data/validation_split.h"
+#include "streamml/train/distributed.h"
 #include "streamml/train/early_stopping.h"
 #include "streamml/train/lr_schedule.h"
+#include "train/distributed_impl.h"
 
 namespace streamml::train {
 namespace {
@@ -137,31 +139,77 @@ torch::optim::Optimizer& ensure_optimizer(ModelImpl& impl, const TrainOptions& o
   return *impl.optimizer;
 }
 
+// A collective step's inputs and outcome (distributed.h).
+struct StepSync {
+  ProcessGroup* group = nullptr;
+  int64_t step = 0;      // 1-based, for messages
+  bool ended = false;    // this rank's source has ended
+  bool stop = false;     // this rank asks every rank to stop
+  int64_t records = 0;   // records of the step over all ranks
+  bool any_stop = false;
+  bool all_ended = false;
+  bool diverged_elsewhere = false;  // another rank's loss was not finite
+};
+
 // Forward + backward + step on one checked batch; adds to `acc`. Returns
 // false, with neither the step nor `acc` touched, when the loss is not a
 // finite number (a diverged run): the weights are never updated with it.
-bool step_on(ModelImpl& impl, const TrainOptions& options, const data::Batch& batch,
-             MetricAccumulator& acc, double* batch_loss, model::Predictions* predictions = nullptr) {
+// With `sync`: a collective step, where `batch` may be null (no records on
+// this rank) and the gradients are summed over the ranks and divided by
+// their total record count; false when any rank's loss is not finite.
+bool step_on(ModelImpl& impl, const TrainOptions& options, const data::Batch* batch, MetricAccumulator& acc,
+             double* batch_loss, model::Predictions* predictions = nullptr, StepSync* sync = nullptr) {
   torch::optim::Optimizer& optimizer = ensure_optimizer(impl, options);
   impl.set_training(true);
   optimizer.zero_grad();
-  torch::Tensor output = impl.forward(ModelImpl::input_tensor(batch));
-  torch::Tensor loss = task_loss(impl.task, output, label_tensor(batch));
-  const double mean_loss = loss.item<double>();
-  *batch_loss = mean_loss;
-  if (!std::isfinite(mean_loss)) return false;
-  loss.backward();
-  if (options.grad_clip_norm > 0.0) {
-    std::vector<torch::Tensor> params;
-    for (auto& group : optimizer.param_groups()) {
-      for (auto& p : group.params()) params.push_back(p);
-    }
-    torch::nn::utils::clip_grad_norm_(params, options.grad_clip_norm);
+  const bool has_rows = batch != nullptr && batch->size > 0;
+  torch::Tensor output;
+  double mean_loss = 0.0;
+  bool finite = true;
+  if (has_rows) {
+    output = impl.forward(ModelImpl::input_tensor(*batch));
+    torch::Tensor loss = task_loss(impl.task, output, label_tensor(*batch));
+    mean_loss = loss.item<double>();
+    *batch_loss = mean_loss;
+    finite = std::isfinite(mean_loss);
+    if (!finite && sync == nullptr) return false;
+    // Collective: the gradient of the summed loss; divided by the records
+    // of all ranks after the all-reduce.
+    if (finite) (sync != nullptr ? loss * static_cast<double>(batch->size) : loss).backward();
   }
+  std::vector<torch::Tensor> params;
+  for (auto& group : optimizer.param_groups()) {
+    for (auto& p : group.params()) params.push_back(p);
+  }
+  if (sync != nullptr) {
+    std::vector<torch::Tensor> grads;
+    for (torch::Tensor& p : params) {
+      if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+      grads.push_back(p.grad());
+    }
+    torch::Tensor control = torch::tensor({has_rows && finite ? static_cast<double>(batch->size) : 0.0,
+                                           sync->stop ? 1.0 : 0.0, finite ? 0.0 : 1.0, sync->ended ? 1.0 : 0.0},
+                                          torch::kDouble);
+    detail::all_reduce_gradients(*sync->group, grads, control, sync->step);
+    const double* c = control.data_ptr<double>();
+    sync->records = std::llround(c[0]);
+    sync->any_stop = c[1] > 0.5;
+    sync->all_ended = std::llround(c[3]) >= sync->group->world_size();
+    if (c[2] > 0.5) {
+      sync->diverged_elsewhere = finite;
+      return false;
+    }
+    if (sync->records == 0) return true;  // no rank had records: no step
+    torch::NoGradGuard no_grad;
+    for (torch::Tensor& g : grads) g.div_(static_cast<double>(sync->records));
+  }
+  if (options.grad_clip_norm > 0.0) torch::nn::utils::clip_grad_norm_(params, options.grad_clip_norm);
   optimizer.step();
-  model::Predictions step_predictions = impl.to_predictions(output);
-  acc.add(step_predictions, batch.labels.data(), mean_loss * static_cast<double>(batch.size));
-  if (predictions != nullptr) *predictions = std::move(step_predictions);
+  if (has_rows) {
+    model::Predictions step_predictions = impl.to_predictions(output);
+    acc.add(step_predictions, batch->labels.data(), mean_loss * static_cast<double>(batch->size));
+    if (predictions != nullptr) *predictions = std::move(step_predictions);
+  }
   return true;
 }
 
@@ -205,6 +253,7 @@ Trainer::Trainer(model::Model& model, TrainOptions options)
 Trainer::~Trainer() = default;
 
 Metrics Trainer::train_step(const data::Batch& batch, model::Predictions* predictions) {
+  if (group_ != nullptr) return collective_step(&batch, false, false, predictions).metrics;
   ModelImpl& impl = model::detail_impl(model_);
   impl.check_features(batch);
   check_labels(impl.task, batch);
@@ -217,7 +266,7 @@ Metrics Trainer::train_step(const data::Batch& batch, model::Predictions* predic
   }
   MetricAccumulator acc(impl.task);
   double batch_loss = 0.0;
-  if (!step_on(impl, options_, batch, acc, &batch_loss, predictions)) {
+  if (!step_on(impl, options_, &batch, acc, &batch_loss, predictions)) {
     throw DivergenceError(fmt::format("training diverged: the loss of step {} (the batch starting at record {}) is "
                                       "{}; the weights were not updated with it (try a lower learning_rate)",
                                       steps_ + 1, location(batch, 0), batch_loss));
@@ -227,6 +276,61 @@ Metrics Trainer::train_step(const data::Batch& batch, model::Predictions* predic
   Metrics metrics = acc.metrics(/*with_auc=*/true);
   metrics["step"] = static_cast<double>(steps_);
   return metrics;
+}
+
+Trainer::CollectiveStep Trainer::collective_step(const data::Batch* batch, bool ended, bool stop,
+                                                 model::Predictions* predictions) {
+  if (group_ == nullptr) throw Error("collective_step needs a process group (set_process_group)");
+  MetricAccumulator acc(model_.task());
+  double batch_loss = 0.0;
+  return collective(batch, ended, stop, predictions, acc, &batch_loss);
+}
+
+Trainer::CollectiveStep Trainer::collective(const data::Batch* batch, bool ended, bool stop,
+                                            model::Predictions* predictions, MetricAccumulator& acc,
+                                            double* batch_loss) {
+  ModelImpl& impl = model::detail_impl(model_);
+  if (batch != nullptr && batch->size == 0) batch = nullptr;
+  if (batch != nullptr) {
+    impl.check_features(*batch);
+    check_labels(impl.task, *batch);
+  }
+  // Statistics from the first step's batches of every rank (every rank
+  // lacks them at the same step: they all hold rank 0's model).
+  if (impl.standardize && impl.stats.empty()) {
+    model::FeatureStatsAccumulator stats(impl.features.num_features);
+    if (batch != nullptr) stats.add(*batch);
+    stats = model::FeatureStatsAccumulator::from_sums(
+        impl.features.num_features, group_->all_reduce_sum(stats.sums(), "the feature statistics"));
+    if (stats.count() > 0) {
+      impl.set_stats(stats.finish());
+      log_info("feature statistics taken from the first step ({} records over {} ranks)", stats.count(),
+               group_->world_size());
+    }
+  }
+  StepSync sync{.group = group_, .step = steps_ + 1, .ended = ended, .stop = stop};
+  if (!step_on(impl, options_, batch, acc, batch_loss, predictions, &sync)) {
+    throw DivergenceError(fmt::format(
+        "training diverged: the loss of step {} is not finite on {}; the weights were not updated with it (try a "
+        "lower learning_rate)",
+        steps_ + 1,
+        sync.diverged_elsewhere ? std::string("another rank")
+                                : fmt::format("rank {} (the batch starting at record {}: {})", group_->rank(),
+                                              location(*batch, 0), *batch_loss)));
+  }
+  CollectiveStep out;
+  out.records = sync.records;
+  out.stop = sync.any_stop;
+  out.all_ended = sync.all_ended;
+  if (sync.records == 0) return out;
+  if (batch != nullptr) {
+    model_.advance_offsets(batch->meta);
+    out.metrics = acc.metrics(/*with_auc=*/true);
+  }
+  ++steps_;
+  out.metrics["step"] = static_cast<double>(steps_);
+  out.metrics["step_records"] = static_cast<double>(sync.records);
+  return out;
 }
 
 void Trainer::reset_optimizer() {
@@ -252,7 +356,52 @@ void Trainer::reset_weights(uint64_t seed) {
   reset_optimizer();
 }
 
-Metrics Trainer::evaluate(data::BatchSource& source) { return train::evaluate(model_, source); }
+Metrics Trainer::evaluate(data::BatchSource& source) {
+  if (group_ == nullptr) return train::evaluate(model_, source);
+  ModelImpl& impl = model::detail_impl(model_);
+  MetricAccumulator acc(impl.task);
+  while (std::optional<data::Batch> batch = source.next()) {
+    if (batch->empty()) continue;
+    evaluate_on(impl, *batch, acc);
+  }
+  MetricAccumulator total(impl.task);
+  total.merge_sums(group_->all_reduce_sum(acc.sums(), "the evaluation metrics"));
+  return total.metrics(/*with_auc=*/true);
+}
+
+bool Trainer::collective_fit_step(const data::Batch* batch, MetricAccumulator& acc, TrainContext& context,
+                                  const Callbacks& callbacks, data::BatchSource& train) {
+  if (batch != nullptr) {
+    for (Callback* cb : callbacks) cb->on_batch_begin(context, context.step);
+  }
+  double batch_loss = 0.0;
+  const bool want_stop = context.stop_training || stop_requested_.load();
+  CollectiveStep step = collective(batch, batch == nullptr, want_stop, nullptr, acc, &batch_loss);
+  if (step.records == 0) return false;  // every rank's share is exhausted
+  ++context.step;
+  ++context.epoch_step;
+  if (batch != nullptr) {
+    train.commit();
+    context.records += static_cast<int64_t>(batch->size);
+    context.epoch_records += static_cast<int64_t>(batch->size);
+    Logs logs = acc.metrics(/*with_auc=*/false);
+    logs["batch_loss"] = batch_loss;
+    logs["batch_size"] = static_cast<double>(batch->size);
+    for (Callback* cb : callbacks) cb->on_batch_end(context, context.step, logs);
+  }
+  // Only stops every rank agrees on end the loop.
+  if (options_.max_steps > 0 && context.step >= options_.max_steps) {
+    context.stop_training = true;
+    context.stop_reason = fmt::format("reached max_steps {}", options_.max_steps);
+    return false;
+  }
+  if (step.stop) {
+    context.stop_training = true;
+    if (context.stop_reason.empty()) context.stop_reason = stop_requested_.load() ? "stop requested" : "a rank stopped";
+    return false;
+  }
+  return true;
+}
 
 History Trainer::fit(data::BatchSource& train_source, data::BatchSource* validation,
                      const Callbacks& user_callbacks) {
@@ -315,6 +464,10 @@ History Trainer::fit(data::BatchSource& train_source, data::BatchSource* validat
   if (impl.standardize && impl.stats.empty() && options_.stats_mode == StatsMode::kFullPass) {
     model::FeatureStatsAccumulator stats(impl.features.num_features);
     while (std::optional<data::Batch> batch = train.next()) stats.add(*batch);
+    if (group_ != nullptr) {
+      stats = model::FeatureStatsAccumulator::from_sums(
+          impl.features.num_features, group_->all_reduce_sum(stats.sums(), "the feature statistics"));
+    }
     if (stats.count() == 0) throw ConfigError("the training source produced no records");
     impl.set_stats(stats.finish());
     log_info("feature statistics computed from {} training records", stats.count());
@@ -347,8 +500,18 @@ History Trainer::fit(data::BatchSource& train_source, data::BatchSource* validat
     for (Callback* cb : callbacks) cb->on_epoch_begin(context, epoch);
 
     MetricAccumulator acc(impl.task);
-    while (!context.stop_training) {
-      std::optional<data::Batch> batch = train.next();
+    bool exhausted = false;
+    // Distributed: every rank takes part in every step until all are
+    // exhausted, and stops only when the ranks agree (collective_step).
+    while (group_ != nullptr || !context.stop_training) {
+      std::optional<data::Batch> batch;
+      if (!exhausted) batch = train.next();
+      exhausted = !batch;
+      if (group_ != nullptr) {
+        if (batch && batch->empty()) continue;
+        if (!collective_fit_step(batch ? &*batch : nullptr, acc, context, callbacks, train)) break;
+        continue;
+      }
       if (!batch) break;
       if (batch->empty()) continue;
       impl.check_features(*batch);
@@ -361,7 +524,7 @@ History Trainer::fit(data::BatchSource& train_source, data::BatchSource* validat
       }
       for (Callback* cb : callbacks) cb->on_batch_begin(context, context.step);
       double batch_loss = 0.0;
-      if (!step_on(impl, options_, *batch, acc, &batch_loss)) {
+      if (!step_on(impl, options_, &*batch, acc, &batch_loss)) {
         throw DivergenceError(fmt::format(
             "training diverged: the loss of epoch {} batch {} (starting at record {}) is {} (try a lower "
             "learning_rate)",
@@ -387,8 +550,13 @@ History Trainer::fit(data::BatchSource& train_source, data::BatchSource* validat
         context.stop_reason = "stop requested";
       }
     }
-    if (acc.count() == 0) {
-      if (epoch == 0 && context.records == 0) {
+    MetricAccumulator total(impl.task);
+    if (group_ != nullptr) {
+      total.merge_sums(group_->all_reduce_sum(acc.sums(), fmt::format("the metrics of epoch {}", epoch + 1)));
+    }
+    const MetricAccumulator& epoch_acc = group_ != nullptr ? total : acc;
+    if (epoch_acc.count() == 0) {
+      if (epoch == 0 && (group_ != nullptr || context.records == 0)) {
         throw ConfigError("the training source produced no records");
       }
       log_warn("epoch {} produced no training records; stopping", epoch + 1);
@@ -405,7 +573,7 @@ History Trainer::fit(data::BatchSource& train_source, data::BatchSource* validat
                                         epoch + 1));
     }
 
-    Logs logs = acc.metrics(/*with_auc=*/true);
+    Logs logs = epoch_acc.metrics(/*with_auc=*/true);
     if (validation != nullptr) {
       if (validation_consumed) validation->reset();
       validation_consumed = true;
@@ -421,6 +589,15 @@ History Trainer::fit(data::BatchSource& train_source, data::BatchSource* validat
     history.epochs_run = epoch + 1;
     last_logs = logs;
     for (Callback* cb : callbacks) cb->on_epoch_end(context, epoch, logs);
+    if (group_ != nullptr) {
+      // A callback of one rank may stop: every rank stops with it.
+      const bool stop = group_->all_reduce_sum({context.stop_training ? 1.0 : 0.0},
+                                               fmt::format("the stop vote after epoch {}", epoch + 1))[0] > 0.5;
+      if (stop && !context.stop_training) {
+        context.stop_training = true;
+        context.stop_reason = "another rank stopped";
+      }
+    }
     if (context.stop_training) break;
   }
   history.steps = context.step;

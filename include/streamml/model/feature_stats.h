@@ -37,6 +37,14 @@ class FeatureStatsAccumulator {
   // all, is reported as 1 so standardising never divides by zero).
   FeatureStats finish() const;
 
+  // The rows so far as sums (count, then per feature the sum, then the sum
+  // of squares): vectors of accumulators of several processes add up
+  // element-wise, and from_sums() turns their total back into an
+  // accumulator (distributed training).
+  std::vector<double> sums() const;
+  // Throws Error when `sums` does not hold 1 + 2 * num_features values.
+  static FeatureStatsAccumulator from_sums(size_t num_features, const std::vector<double>& sums);
+
  private:
   size_t num_features_;
   uint64_t count_ = 0;

@@ -62,6 +62,13 @@ class MetricAccumulator {
   ConfusionMatrix confusion() const;
   void clear();
 
+  // Every sum as one vector (count, loss, correct, errors, the AUC bins):
+  // vectors of accumulators of several processes add up element-wise, and
+  // merge_sums() adds such a vector into this one (distributed.h).
+  std::vector<double> sums() const;
+  // Throws Error when `sums` is not of an accumulator of the same task.
+  void merge_sums(const std::vector<double>& sums);
+
  private:
   model::Task task_;
   uint64_t count_ = 0;

@@ -35,6 +35,17 @@
 // goes on. A batch the model cannot predict yet (a standardising model
 // before its first update, which takes the statistics) is not evaluated.
 //
+// Distributed (the trainer has a process group, distributed.h): every rank
+// runs run() on its own consumer of one group. Each loop turn is one
+// collective step: a rank without records at that moment (idle, or its
+// stream ended) takes part with zero gradients; run() ends when every
+// rank's stream ended, or any rank is stopped. Steps, max_batches and
+// checkpoints count collective steps, so all ranks checkpoint at the same
+// step: rank 0 saves the model with every rank's offsets (gathered), then
+// each rank commits its own. A restart of every rank resumes from that
+// checkpoint. Evaluation and drift detection stay per rank, and the only
+// drift action allowed is log (another would change one rank's model).
+//
 // Not thread-safe, except request_stop().
 #pragma once
 #include <atomic>

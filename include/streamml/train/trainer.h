@@ -39,6 +39,8 @@
 
 namespace streamml::train {
 
+class ProcessGroup;  // distributed.h
+
 // Training diverged: a loss or the weights are not finite numbers (NaN,
 // infinity), e.g. after a far too large learning rate. The message names the
 // epoch and batch (or step).
@@ -80,7 +82,8 @@ class Trainer {
               const Callbacks& callbacks = {});
 
   // Metrics of the model on every remaining batch of `source` (eval mode, no
-  // gradients); labels are required.
+  // gradients); labels are required. With a process group: over every
+  // rank's source (a collective call).
   Metrics evaluate(data::BatchSource& source);
 
   // One optimizer step on `batch` (online learning). Without statistics the
@@ -105,6 +108,33 @@ class Trainer {
   // TorchScript model (its initialisation is not known).
   void reset_weights(uint64_t seed);
 
+  // Data-parallel training (distributed.h): from now on every optimizer step
+  // is collective over `group` (nullptr: one process). fit() then reduces
+  // the feature statistics, the epoch metrics and the validation metrics
+  // over the ranks (every rank reads its own share and logs the same
+  // totals), and an epoch ends when every rank's share is exhausted: a rank
+  // that ran out takes part in the remaining steps with zero gradients, and
+  // each step's gradient is the mean over the records all ranks trained in
+  // it. A stop (request_stop(), max_steps, a callback) stops every rank.
+  // The group must outlive the trainer's use of it.
+  void set_process_group(ProcessGroup* group) { group_ = group; }
+  ProcessGroup* process_group() const { return group_; }
+
+  // What one collective step did, over every rank.
+  struct CollectiveStep {
+    Metrics metrics;         // of this rank's batch (empty without one)
+    int64_t records = 0;     // records all ranks trained in the step (0: no rank had any; no step taken)
+    bool stop = false;       // some rank asked every rank to stop
+    bool all_ended = false;  // every rank's source has ended
+  };
+  // One collective optimizer step (needs a process group; every rank calls
+  // it the same number of times). `batch`: this rank's records, nullptr or
+  // empty when it has none now; `ended`: its source has ended; `stop`: ask
+  // every rank to stop. Throws DivergenceError on every rank when any rank's
+  // loss is not finite, DistributedError when a rank is gone.
+  CollectiveStep collective_step(const data::Batch* batch, bool ended, bool stop,
+                                 model::Predictions* predictions = nullptr);
+
   // Ends fit() after the current batch. Safe to call from any thread or a
   // signal handler.
   void request_stop() { stop_requested_.store(true); }
@@ -113,10 +143,18 @@ class Trainer {
   const TrainOptions& options() const { return options_; }
 
  private:
+  // The collective step, adding this rank's batch to `acc`.
+  CollectiveStep collective(const data::Batch* batch, bool ended, bool stop, model::Predictions* predictions,
+                            MetricAccumulator& acc, double* batch_loss);
+  // One step of fit() with a process group; false ends the epoch's loop.
+  bool collective_fit_step(const data::Batch* batch, MetricAccumulator& acc, TrainContext& context,
+                           const Callbacks& callbacks, data::BatchSource& train);
+
   model::Model& model_;
   TrainOptions options_;
   int64_t steps_ = 0;
   std::atomic<bool> stop_requested_{false};
+  ProcessGroup* group_ = nullptr;
 };
 
 // True when every weight of `model` is a finite number (checked before a
