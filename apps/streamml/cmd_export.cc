@@ -18,7 +18,7 @@ RunFunction setup(CLI::App& sub) {
   auto out = std::make_shared<std::string>();
   sub.add_option("MODEL", *model, "streamml model file (.smlm)")->required();
   sub.add_option("OUT", *out, "TorchScript file to write (e.g. model.pt)")->required();
-  set_examples(sub, {"streamml export model.smlm model.pt   # torch.jit.load('model.pt') opens it",
+  set_examples(sub, {"streamml export model.smlm model.pt",
                      "streamml export demo-out/live_model.smlm live.pt"});
   return [model, out] {
     model::Model m = model::Model::load(*model);
