@@ -183,7 +183,9 @@ class KafkaDataset:
         return self._ds.lost_records()
 
 
-_RESOLVED = re.compile(r"^(.*):(\d+):\[(\d+),(\d+)\)$")
+# ResolvedRange::to_string(): inclusive "t:0:5..9", or "t:0:empty@5".
+_RESOLVED = re.compile(r"^(.*):(\d+):(\d+)\.\.(\d+)$")
+_RESOLVED_EMPTY = re.compile(r"^(.*):(\d+):empty@(\d+)$")
 
 
 def resolve_ranges(ranges, servers=None, config=None):
@@ -194,9 +196,13 @@ def resolve_ranges(ranges, servers=None, config=None):
         out = []
         for text in ds.resolved_ranges():
             m = _RESOLVED.match(text)
+            if m:
+                out.append((m.group(1), int(m.group(2)), int(m.group(3)), int(m.group(4)) + 1))
+                continue
+            m = _RESOLVED_EMPTY.match(text)
             if not m:
                 raise Error("unexpected resolved range '%s'" % text)
-            out.append((m.group(1), int(m.group(2)), int(m.group(3)), int(m.group(4))))
+            out.append((m.group(1), int(m.group(2)), int(m.group(3)), int(m.group(3))))
         return out
     finally:
         ds.close()

@@ -263,3 +263,11 @@ def test_wait_for_records_waits_for_offsets_not_produced_yet(kafka):
         streamml.KafkaDataset([topic], servers=kafka.bootstrap_servers, on_data_loss="ignore")
     with pytest.raises(streamml.ConfigError, match="no option 'colour'"):
         streamml._streamml._KafkaDataset({"ranges": [topic], "colour": "red"})
+
+
+def test_resolve_ranges_gives_exclusive_ends_and_empty_partitions(kafka):
+    topic = kafka.topic("resolve", partitions=2)
+    kafka.produce(topic, [b"1,0", b"2,1", b"3,0"], partition=0)
+    resolved = sorted(streamml.resolve_ranges([topic + ":0", topic + ":1", topic + ":0:1:1"],
+                                              servers=kafka.bootstrap_servers))
+    assert resolved == [(topic, 0, 0, 3), (topic, 0, 1, 2), (topic, 1, 0, 0)]
