@@ -13,6 +13,7 @@
 #include <string_view>
 #include <utility>
 
+#include "board_text.h"
 #include "horse_race/race_board.h"
 #include "horse_race/race_ranking.h"
 #include "horse_race/win_probability.h"
@@ -27,28 +28,11 @@ using Clock = std::chrono::steady_clock;
 
 constexpr double kProbabilitySumTolerance = 1e-3;
 
-constexpr const char* kBold = "\x1b[1m";
-constexpr const char* kGreen = "\x1b[32m";
-constexpr const char* kReset = "\x1b[0m";
-
-std::string bar(double fraction, size_t width, char fill, char head) {
-  const double f = std::isfinite(fraction) ? std::clamp(fraction, 0.0, 1.0) : 0.0;
-  const auto full = static_cast<size_t>(std::lround(f * static_cast<double>(width)));
-  std::string out(full, fill);
-  if (head != '\0' && full > 0 && full < width) out.back() = head;
-  out.append(width - full, '.');
-  return out;
-}
-
-std::vector<size_t> board_order(const LeaderboardView& view) {
-  std::vector<double> p;
-  std::vector<RunnerStanding> standings;
-  for (const auto& e : view.entries) {
-    p.push_back(e.probability);
-    standings.push_back(RunnerStanding{e.position, e.finished});
-  }
-  return rank_by_probability(p, standings);
-}
+using board_text::bar;
+using board_text::board_order;
+using board_text::kBold;
+using board_text::kGreen;
+using board_text::kReset;
 
 std::string latency_text(double us) {
   if (!(us > 0.0)) return "-";
@@ -391,5 +375,28 @@ LeaderboardResult run_leaderboard(const kafka::Config& config, const Leaderboard
   }
   return result;
 }
+
+namespace board_text {
+
+std::string bar(double fraction, size_t width, char fill, char head) {
+  const double f = std::isfinite(fraction) ? std::clamp(fraction, 0.0, 1.0) : 0.0;
+  const auto full = static_cast<size_t>(std::lround(f * static_cast<double>(width)));
+  std::string out(full, fill);
+  if (head != '\0' && full > 0 && full < width) out.back() = head;
+  out.append(width - full, '.');
+  return out;
+}
+
+std::vector<size_t> board_order(const LeaderboardView& view) {
+  std::vector<double> p;
+  std::vector<RunnerStanding> standings;
+  for (const auto& e : view.entries) {
+    p.push_back(e.probability);
+    standings.push_back(RunnerStanding{e.position, e.finished});
+  }
+  return rank_by_probability(p, standings);
+}
+
+}  // namespace board_text
 
 }  // namespace streamml::demo

@@ -7,38 +7,22 @@
 #include <cmath>
 #include <utility>
 
+#include "board_text.h"
 #include "horse_race/win_probability.h"
 
 namespace streamml::demo {
 namespace {
 
-constexpr const char* kBold = "\x1b[1m";
-constexpr const char* kGreen = "\x1b[32m";
-constexpr const char* kReset = "\x1b[0m";
-
-std::string bar(double fraction, size_t width, char fill, char head) {
-  const double f = std::isfinite(fraction) ? std::clamp(fraction, 0.0, 1.0) : 0.0;
-  const auto full = static_cast<size_t>(std::lround(f * static_cast<double>(width)));
-  std::string out(full, fill);
-  if (head != '\0' && full > 0 && full < width) out.back() = head;
-  out.append(width - full, '.');
-  return out;
-}
+using board_text::bar;
+using board_text::board_order;
+using board_text::kBold;
+using board_text::kGreen;
+using board_text::kReset;
 
 // Latency in at most 8 characters: "21.4 ms", "1.31 s".
 std::string ms(double us) {
   if (us < 999950.0) return fmt::format("{:.1f} ms", us / 1000.0);
   return fmt::format("{:.2f} s", us / 1e6);
-}
-
-std::vector<size_t> order_of(const LeaderboardView& view) {
-  std::vector<double> p;
-  std::vector<RunnerStanding> standings;
-  for (const LeaderboardEntry& e : view.entries) {
-    p.push_back(e.probability);
-    standings.push_back(RunnerStanding{e.position, e.finished});
-  }
-  return rank_by_probability(p, standings);
 }
 
 void pad_to(std::string& block, size_t lines) {
@@ -80,7 +64,7 @@ std::string render_race_slot(const LeaderboardView& view, const LeaderboardStyle
       fmt::format("Race {}  {:.0f} m  {} runners  t={:.1f} s  [{}] {:3.0f}%\n", view.race_id, view.race_distance_m,
                   view.contestants, view.time_s, bar(view.leader_progress, style.progress_width, '=', '>'),
                   100.0 * view.leader_progress);
-  const std::vector<size_t> order = order_of(view);
+  const std::vector<size_t> order = board_order(view);
   for (size_t r = 0; r < std::min(order.size(), style.max_rows); ++r) {
     const LeaderboardEntry& e = view.entries[order[r]];
     const char* note = e.finished ? "  finished" : "";
@@ -119,9 +103,9 @@ void RaceBoard::finish(const LeaderboardView& final_view, int32_t winner) {
   done.race_id = final_view.race_id;
   done.time_s = final_view.time_s;
   done.winner = winner;
-  for (size_t i : order_of(final_view)) done.board.push_back(final_view.entries[i].horse);
+  for (size_t i : board_order(final_view)) done.board.push_back(final_view.entries[i].horse);
   if (const auto half = halfway_.find(final_view.race_id); half != halfway_.end()) {
-    const std::vector<size_t> order = order_of(half->second);
+    const std::vector<size_t> order = board_order(half->second);
     if (!order.empty()) done.halfway_favourite = half->second.entries[order.front()].horse;
     for (const LeaderboardEntry& e : half->second.entries) {
       if (winner != 0 && e.horse == winner) done.halfway_winner_probability = e.probability;
