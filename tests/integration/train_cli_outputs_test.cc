@@ -24,41 +24,23 @@
 
 #include "streamml/kafka/consumer.h"
 #include "streamml/model/model.h"
+#include "support/cli_json.h"
 #include "support/temp_dir.h"
 #include "support/test_kafka.h"
 
 namespace streamml::train {
 namespace {
 
+using testing::json_value;
+using testing::learnable_rows;
+using testing::write_lines;
+using testing::run_cli;
+
 using namespace std::chrono_literals;
 using testing::TempDir;
 using testing::TestKafka;
 
 constexpr const char* kDecode = "csv:names=a+b+y,label=y";
-
-// Learnable binary rows "a,b,y" (y = a + b > 0).
-std::vector<std::string> rows(int n, int seed = 0) {
-  std::vector<std::string> out;
-  for (int i = 0; i < n; ++i) {
-    const int k = i * 7919 + seed * 104729;
-    const double a = (k % 199 - 99) / 100.0, b = ((k / 199) % 199 - 99) / 100.0;
-    out.push_back(fmt::format("{},{},{}", a, b, a + b > 0 ? 1 : 0));
-  }
-  return out;
-}
-
-std::string write_csv(const TempDir& dir, const std::string& name, const std::vector<std::string>& lines) {
-  std::string text;
-  for (const auto& l : lines) text += l + "\n";
-  return dir.write(name, text);
-}
-
-// Runs the CLI with `args`; returns exit code, stdout and stderr.
-testing::CommandResult cli(const std::string& args) {
-  testing::CommandResult r = testing::run_command_capture(testing::cli_path() + " " + args);
-  if (r.exit_code != 0) std::cerr << "streamml " << args << " -> exit " << r.exit_code << "\n" << r.err;
-  return r;
-}
 
 std::string broker() { return "-b " + TestKafka::get().bootstrap(); }
 
@@ -70,8 +52,8 @@ std::string read_file(const std::string& path) {
 TEST(TrainCliOutputs, OnlineTrainingWithoutSaveIsAUsageErrorAndCommitsNothing) {
   const std::string topic = TestKafka::get().create_topic("online-nosave", 1);
   const std::string group = TestKafka::get().unique_name("online-nosave-g");
-  testing::produce_to(topic, 0, rows(50));
-  testing::CommandResult r = cli("train " + broker() + " --online -G " + group + " --topic " + topic +
+  testing::produce_to(topic, 0, learnable_rows(50));
+  testing::CommandResult r = run_cli("train " + broker() + " --online -G " + group + " --topic " + topic +
                                  " --decode " + kDecode + " --task binary --stream-timeout 1000");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--save"), std::string::npos) << r.err;
@@ -83,9 +65,9 @@ TEST(TrainCliOutputs, OnlineTrainingWithoutSaveIsAUsageErrorAndCommitsNothing) {
 
 TEST(TrainCliOutputs, ADivergedRunFailsNamingTheEpochAndSavesNoModel) {
   TempDir dir;
-  const std::string data = write_csv(dir, "train.csv", rows(500));
+  const std::string data = write_lines(dir, "train.csv", learnable_rows(500));
   const std::string model = dir / "model.smlm";
-  testing::CommandResult r = cli("train --file " + data + " --decode " + kDecode +
+  testing::CommandResult r = run_cli("train --file " + data + " --decode " + kDecode +
                                  " --task binary --model mlp:16 --lr 1e30 --epochs 3 -q --save " + model);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("diverged"), std::string::npos) << r.err;
@@ -95,7 +77,7 @@ TEST(TrainCliOutputs, ADivergedRunFailsNamingTheEpochAndSavesNoModel) {
 
 TEST(TrainCliOutputs, UnwritableOutputPathsFailBeforeTrainingNamingTheFlag) {
   TempDir dir;
-  const std::string data = write_csv(dir, "train.csv", rows(200));
+  const std::string data = write_lines(dir, "train.csv", learnable_rows(200));
   const std::string base = "train --file " + data + " --decode " + kDecode + " --task binary --model mlp:4 -q ";
   const std::string missing = dir / "no-such-dir";
   for (const std::string flag : {"--save", "--plot", "--metrics-log"}) {
@@ -104,28 +86,28 @@ TEST(TrainCliOutputs, UnwritableOutputPathsFailBeforeTrainingNamingTheFlag) {
     const std::string target = missing + "/out";
     std::string args = base + flag + " " + target;
     if (flag != "--save") args += " --save " + model;
-    testing::CommandResult r = cli(args);
+    testing::CommandResult r = run_cli(args);
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.err.find(flag + " '" + target + "'"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
     EXPECT_EQ(r.err.find("epoch"), std::string::npos) << "it trained first:\n" << r.err;
   }
   // A directory given as the output file.
-  testing::CommandResult r = cli(base + "--plot " + dir.path());
+  testing::CommandResult r = run_cli(base + "--plot " + dir.path());
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("is a directory"), std::string::npos) << r.err;
 }
 
 TEST(TrainCliOutputs, APlotThatFailsDuringTrainingStillLeavesTheSavedModel) {
   TempDir dir;
-  const std::string data = write_csv(dir, "train.csv", rows(1000));
+  const std::string data = write_lines(dir, "train.csv", learnable_rows(1000));
   const std::string plots = dir / "plots";
   std::filesystem::create_directory(plots);
   const std::string plot = plots + "/curves.svg";
   const std::string model = dir / "model.smlm";
   // Long enough that the plot's directory goes away while it trains.
   auto run = std::async(std::launch::async, [&] {
-    return cli("train --file " + data + " --decode " + kDecode + " --task binary --model mlp:4 --batch-size 16 " +
+    return run_cli("train --file " + data + " --decode " + kDecode + " --task binary --model mlp:4 --batch-size 16 " +
                "--epochs 200 -q --plot " + plot + " --save " + model);
   });
   const auto deadline = std::chrono::steady_clock::now() + 120s;
@@ -161,10 +143,10 @@ TEST(TrainCliOutputs, MetricsLogAndTopicCarryTheSameEventsWithoutDuplicateKeysKe
   TempDir dir;
   const std::string train_topic = TestKafka::get().create_topic("events-train", 1);
   const std::string metrics_topic = TestKafka::get().create_topic("events-metrics", 4);
-  testing::produce_to(train_topic, 0, rows(300));
+  testing::produce_to(train_topic, 0, learnable_rows(300));
   const std::string log = dir / "log.jsonl";
   testing::CommandResult r =
-      cli("train " + broker() + " --topic " + train_topic + " --decode " + kDecode +
+      run_cli("train " + broker() + " --topic " + train_topic + " --decode " + kDecode +
           " --task binary --model mlp:4 --epochs 3 -q --metrics-log " + log + " --metrics-topic " + metrics_topic +
           " --run-id run-17 --save " + dir / "model.smlm");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -203,42 +185,35 @@ TEST(TrainCliOutputs, MetricsLogAndTopicCarryTheSameEventsWithoutDuplicateKeysKe
   EXPECT_NE(records[4].value.find("\"epochs_run\":3"), std::string::npos) << records[4].value;
 }
 
-// Value of "name":<number> in a JSON object line (NaN when absent).
-double json_value(const std::string& json, const std::string& name) {
-  size_t at = json.find("\"" + name + "\":");
-  if (at == std::string::npos) return std::nan("");
-  return std::stod(json.substr(at + name.size() + 3));
-}
-
 TEST(TrainCliOutputs, RestoreBestSavesTheBestEpochAndTheSummarySaysWhich) {
   TempDir dir;
-  const std::string data = write_csv(dir, "train.csv", rows(600, 1));
+  const std::string data = write_lines(dir, "train.csv", learnable_rows(600, 1));
   // Validation labels are the opposite of the training ones: the better the
   // model learns, the worse val_loss gets, so the first epoch is the best.
   std::vector<std::string> flipped;
-  for (const std::string& row : rows(300, 2)) {
+  for (const std::string& row : learnable_rows(300, 2)) {
     flipped.push_back(row.substr(0, row.size() - 1) + (row.back() == '1' ? "0" : "1"));
   }
-  const std::string validation = write_csv(dir, "flipped.csv", flipped);
+  const std::string validation = write_lines(dir, "flipped.csv", flipped);
   const std::string model = dir / "model.smlm";
   const std::string args = "train --file " + data + " --decode " + kDecode + " --task binary --model mlp:8 --lr 0.05 " +
                            "--epochs 20 --patience 2 --validation " + validation + " -q --json --save " + model;
-  testing::CommandResult last = cli(args);
+  testing::CommandResult last = run_cli(args);
   ASSERT_EQ(last.exit_code, 0) << last.err;
   EXPECT_EQ(json_value(last.out, "saved_epoch"), json_value(last.out, "epochs")) << last.out;
 
-  testing::CommandResult best = cli(args + " --restore-best");
+  testing::CommandResult best = run_cli(args + " --restore-best");
   ASSERT_EQ(best.exit_code, 0) << best.err;
   const double best_epoch = json_value(best.out, "best_epoch");
   EXPECT_EQ(json_value(best.out, "saved_epoch"), best_epoch) << best.out;
   EXPECT_LT(best_epoch, json_value(best.out, "epochs")) << "early stopping did not stop: " << best.out;
   // The saved model is the best epoch's: evaluate gives its val_loss.
-  testing::CommandResult eval = cli("evaluate --model " + model + " --file " + validation + " --json");
+  testing::CommandResult eval = run_cli("evaluate --model " + model + " --file " + validation + " --json");
   ASSERT_EQ(eval.exit_code, 0) << eval.err;
   EXPECT_NEAR(json_value(eval.out, "loss"), json_value(best.out, "val_loss"), 1e-5) << eval.out << best.out;
   EXPECT_LT(json_value(best.out, "val_loss"), json_value(last.out, "val_loss")) << best.out << last.out;
 
-  testing::CommandResult bad = cli("train --file " + data + " --decode " + kDecode + " --task binary --restore-best");
+  testing::CommandResult bad = run_cli("train --file " + data + " --decode " + kDecode + " --task binary --restore-best");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("--patience"), std::string::npos) << bad.err;
 }
@@ -246,39 +221,39 @@ TEST(TrainCliOutputs, RestoreBestSavesTheBestEpochAndTheSummarySaysWhich) {
 TEST(TrainCliOutputs, EvaluatingNoRecordFailsNamingTheRanges) {
   TempDir dir;
   const std::string model = dir / "model.smlm";
-  ASSERT_EQ(cli("train --file " + write_csv(dir, "train.csv", rows(100)) + " --decode " + kDecode +
+  ASSERT_EQ(run_cli("train --file " + write_lines(dir, "train.csv", learnable_rows(100)) + " --decode " + kDecode +
                 " --task binary --model mlp:4 --epochs 1 -q --save " + model)
                 .exit_code,
             0);
-  const std::string empty = write_csv(dir, "empty.csv", {});
-  testing::CommandResult r = cli("evaluate --model " + model + " --file " + empty);
+  const std::string empty = write_lines(dir, "empty.csv", {});
+  testing::CommandResult r = run_cli("evaluate --model " + model + " --file " + empty);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
   EXPECT_NE(r.err.find("no record was read from " + empty), std::string::npos) << r.err;
 
   // Every record bad and skipped.
-  const std::string bad = write_csv(dir, "bad.csv", {"x,y,z", "1,2", "a,b,c"});
-  r = cli("evaluate --model " + model + " --file " + bad + " --bad-records skip");
+  const std::string bad = write_lines(dir, "bad.csv", {"x,y,z", "1,2", "a,b,c"});
+  r = run_cli("evaluate --model " + model + " --file " + bad + " --bad-records skip");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("no record was read from " + bad), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("bad and skipped"), std::string::npos) << r.err;
 
   // An empty Kafka range.
   const std::string topic = TestKafka::get().create_topic("eval-empty", 1);
-  r = cli("evaluate " + broker() + " --model " + model + " --topic " + topic);
+  r = run_cli("evaluate " + broker() + " --model " + model + " --topic " + topic);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("no record was read from " + topic + ":0"), std::string::npos) << r.err;
 }
 
 TEST(TrainCliOutputs, PeopleGetFourSignificantDigitsAndJsonGetsFullPrecision) {
   TempDir dir;
-  const std::string data = write_csv(dir, "train.csv", rows(300));
+  const std::string data = write_lines(dir, "train.csv", learnable_rows(300));
   const std::string model = dir / "model.smlm";
-  testing::CommandResult r = cli("train --file " + data + " --decode " + kDecode +
+  testing::CommandResult r = run_cli("train --file " + data + " --decode " + kDecode +
                                  " --task binary --model mlp:4 --epochs 2 -q --save " + model);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  testing::CommandResult human = cli("evaluate --model " + model + " --file " + data);
-  testing::CommandResult json = cli("evaluate --model " + model + " --file " + data + " --json");
+  testing::CommandResult human = run_cli("evaluate --model " + model + " --file " + data);
+  testing::CommandResult json = run_cli("evaluate --model " + model + " --file " + data + " --json");
   ASSERT_EQ(human.exit_code, 0);
   ASSERT_EQ(json.exit_code, 0);
   // "accuracy=0.8533 auc=0.9312 loss=0.5021 records=300"

@@ -22,6 +22,7 @@
 #include "streamml/model/model.h"
 #include "streamml/train/online_trainer.h"
 #include "support/free_port.h"
+#include "support/cli_json.h"
 #include "support/temp_dir.h"
 #include "support/test_kafka.h"
 
@@ -29,6 +30,8 @@ extern char** environ;
 
 namespace streamml::train {
 namespace {
+
+using testing::json_value;
 
 using testing::TempDir;
 using testing::TestKafka;
@@ -82,13 +85,6 @@ Rank spawn_rank(const std::string& env, const std::string& args, const std::stri
   const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
   if (posix_spawn(&r.pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) != 0) r.pid = -1;
   return r;
-}
-
-// Value of "name":<number> in the JSON summary line.
-double json_value(const std::string& json, const std::string& name) {
-  const size_t at = json.find("\"" + name + "\":");
-  if (at == std::string::npos) return std::nan("");
-  return std::stod(json.substr(at + name.size() + 3));
 }
 
 std::string broker() { return "-b " + TestKafka::get().bootstrap(); }

@@ -19,11 +19,15 @@
 
 #include "streamml/model/model.h"
 #include "streamml/train/online_trainer.h"
+#include "support/cli_json.h"
 #include "support/temp_dir.h"
 #include "support/test_kafka.h"
 
 namespace streamml::train {
 namespace {
+
+using testing::json_value;
+using testing::run_cli;
 
 using testing::TempDir;
 using testing::TestKafka;
@@ -33,12 +37,6 @@ constexpr int64_t kDriftAt = 6000;
 constexpr const char* kTrainArgs =
     " --decode csv:columns=4,label=3 --task binary --model mlp:16 --lr 0.01 --stream-timeout 1500";
 
-testing::CommandResult cli(const std::string& args) {
-  testing::CommandResult r = testing::run_command_capture(testing::cli_path() + " " + args);
-  if (r.exit_code != 0) std::cerr << "streamml " << args << " -> exit " << r.exit_code << "\n" << r.err;
-  return r;
-}
-
 std::string broker() { return "-b " + TestKafka::get().bootstrap(); }
 
 std::string read_file(const std::string& path) {
@@ -46,18 +44,11 @@ std::string read_file(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-// Value of "name":<number> in a JSON object (NaN when absent).
-double json_value(const std::string& json, const std::string& name) {
-  size_t at = json.find("\"" + name + "\":");
-  if (at == std::string::npos) return std::nan("");
-  return std::stod(json.substr(at + name.size() + 3));
-}
-
 // A SEA stream drifting from theta 7 to theta 9.5 at kDriftAt, in a new
 // one-partition topic.
 std::string sea_topic(const std::string& name) {
   const std::string topic = TestKafka::get().create_topic(name, 1);
-  testing::CommandResult r = cli(fmt::format("generate sea {} -t {} --records {} --drift-at {} --concepts 2,3 --seed 3",
+  testing::CommandResult r = run_cli(fmt::format("generate sea {} -t {} --records {} --drift-at {} --concepts 2,3 --seed 3",
                                              broker(), topic, kRecords, kDriftAt));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find(fmt::format("delivered {} of {}", kRecords, kRecords)), std::string::npos) << r.err;
@@ -83,7 +74,7 @@ TEST(TrainDrift, OnlineTrainingDetectsTheDriftAndWritesItsEventEverywhere) {
   const std::string drift_topic = TestKafka::get().create_topic("drift-events", 1);
   const std::string metrics_topic = TestKafka::get().create_topic("drift-metrics", 1);
   const std::string group = TestKafka::get().unique_name("drift-g");
-  testing::CommandResult r = cli("train " + broker() + " --online -G " + group + " --topic " + topic + kTrainArgs +
+  testing::CommandResult r = run_cli("train " + broker() + " --online -G " + group + " --topic " + topic + kTrainArgs +
                                  " --save " + dir / "sea.smlm" + " --drift-topic " + drift_topic + " --metrics-topic " +
                                  metrics_topic + " --metrics-log " + dir / "log.jsonl" + " --plot " + dir / "sea.svg" +
                                  fmt::format(" --true-drift {}", kDriftAt) + " --run-id drift-run --json");
@@ -141,14 +132,14 @@ TEST(TrainDrift, ARestartKeepsTheDetectorsStateSoItNeitherRealarmsNorForgets) {
                            " --save " + dir / "sea.smlm" + " --drift-topic " + drift_topic + " -q --json" +
                            " --on-drift reset-optimizer --checkpoint-every 10";
   // Up to 1600 records past the drift, then the rest in a second run.
-  testing::CommandResult first = cli(args + " --max-batches 120");
+  testing::CommandResult first = run_cli(args + " --max-batches 120");
   ASSERT_EQ(first.exit_code, 0) << first.err;
   const double first_drifts = json_value(first.out, "drifts");
   ASSERT_GE(first_drifts, 1) << first.out;
   const std::string saved_state = model::Model::load(dir / "sea.smlm").metadata().at(kDriftStateKey);
   EXPECT_NE(saved_state.find(fmt::format("detections={} ", first_drifts)), std::string::npos) << saved_state;
 
-  testing::CommandResult second = cli(args);
+  testing::CommandResult second = run_cli(args);
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_NE(second.err.find(fmt::format("{} drifts so far", first_drifts)), std::string::npos)
       << "the detector is restored: " << second.err;
@@ -172,9 +163,9 @@ TEST(TrainDrift, ARestartKeepsTheDetectorsStateSoItNeitherRealarmsNorForgets) {
 TEST(TrainDrift, NoEvaluationTrainsWithoutPrequentialMetricsOrDetector) {
   TempDir dir;
   const std::string topic = TestKafka::get().create_topic("drift-noeval", 1);
-  ASSERT_EQ(cli(fmt::format("generate sea {} -t {} --records 640", broker(), topic)).exit_code, 0);
+  ASSERT_EQ(run_cli(fmt::format("generate sea {} -t {} --records 640", broker(), topic)).exit_code, 0);
   testing::CommandResult r =
-      cli("train " + broker() + " --online -G " + TestKafka::get().unique_name("noeval-g") + " --topic " + topic +
+      run_cli("train " + broker() + " --online -G " + TestKafka::get().unique_name("noeval-g") + " --topic " + topic +
           kTrainArgs + " --no-evaluation -q --json --save " + dir / "m.smlm");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(json_value(r.out, "records"), 640) << r.out;

@@ -31,12 +31,15 @@
 #include "streamml/train/kafka_callbacks.h"
 #include "streamml/train/online_trainer.h"
 #include "streamml/train/trainer.h"
+#include "support/cli_json.h"
 #include "support/test_kafka.h"
 
 extern char** environ;
 
 namespace streamml::train {
 namespace {
+
+using testing::json_value;
 
 using testing::TestKafka;
 using namespace std::chrono_literals;
@@ -144,13 +147,6 @@ int cli(const std::string& args, std::string* out = nullptr, std::string* err = 
 }
 
 std::string broker() { return "-b " + TestKafka::get().bootstrap(); }
-
-// Value of "name":<number> in a JSON object line.
-double json_value(const std::string& json, const std::string& name) {
-  size_t at = json.find("\"" + name + "\":");
-  if (at == std::string::npos) return std::nan("");
-  return std::stod(json.substr(at + name.size() + 3));
-}
 
 // --- OutputSequence -------------------------------------------------------------
 
