@@ -243,6 +243,25 @@ void check_source(const model::Model& model, const data::BatchSource& source, co
   }
 }
 
+// Counts a trained batch in `context` and passes its logs to on_batch_end.
+void end_batch(TrainContext& context, const MetricAccumulator& acc, size_t batch_size, double batch_loss,
+               const Callbacks& callbacks) {
+  context.records += static_cast<int64_t>(batch_size);
+  context.epoch_records += static_cast<int64_t>(batch_size);
+  Logs logs = acc.metrics(/*with_auc=*/false);
+  logs["batch_loss"] = batch_loss;
+  logs["batch_size"] = static_cast<double>(batch_size);
+  for (Callback* cb : callbacks) cb->on_batch_end(context, context.step, logs);
+}
+
+// True, with training stopped and the reason given, at options.max_steps.
+bool reached_max_steps(const TrainOptions& options, TrainContext& context) {
+  if (options.max_steps <= 0 || context.step < options.max_steps) return false;
+  context.stop_training = true;
+  context.stop_reason = fmt::format("reached max_steps {}", options.max_steps);
+  return true;
+}
+
 }  // namespace
 
 Trainer::Trainer(model::Model& model, TrainOptions options)
@@ -382,19 +401,10 @@ bool Trainer::collective_fit_step(const data::Batch* batch, MetricAccumulator& a
   ++context.epoch_step;
   if (batch != nullptr) {
     train.commit();
-    context.records += static_cast<int64_t>(batch->size);
-    context.epoch_records += static_cast<int64_t>(batch->size);
-    Logs logs = acc.metrics(/*with_auc=*/false);
-    logs["batch_loss"] = batch_loss;
-    logs["batch_size"] = static_cast<double>(batch->size);
-    for (Callback* cb : callbacks) cb->on_batch_end(context, context.step, logs);
+    end_batch(context, acc, batch->size, batch_loss, callbacks);
   }
   // Only stops every rank agrees on end the loop.
-  if (options_.max_steps > 0 && context.step >= options_.max_steps) {
-    context.stop_training = true;
-    context.stop_reason = fmt::format("reached max_steps {}", options_.max_steps);
-    return false;
-  }
+  if (reached_max_steps(options_, context)) return false;
   if (step.stop) {
     context.stop_training = true;
     if (context.stop_reason.empty()) context.stop_reason = stop_requested_.load() ? "stop requested" : "a rank stopped";
@@ -535,16 +545,8 @@ History Trainer::fit(data::BatchSource& train_source, data::BatchSource* validat
       ++steps_;
       ++context.step;
       ++context.epoch_step;
-      context.records += static_cast<int64_t>(batch->size);
-      context.epoch_records += static_cast<int64_t>(batch->size);
-      Logs logs = acc.metrics(/*with_auc=*/false);
-      logs["batch_loss"] = batch_loss;
-      logs["batch_size"] = static_cast<double>(batch->size);
-      for (Callback* cb : callbacks) cb->on_batch_end(context, context.step, logs);
-      if (options_.max_steps > 0 && context.step >= options_.max_steps) {
-        context.stop_training = true;
-        context.stop_reason = fmt::format("reached max_steps {}", options_.max_steps);
-      }
+      end_batch(context, acc, batch->size, batch_loss, callbacks);
+      reached_max_steps(options_, context);
       if (stop_requested_.load()) {
         context.stop_training = true;
         context.stop_reason = "stop requested";

