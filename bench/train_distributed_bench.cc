@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "streamml/common/logging.h"
+#include "synthetic_batch.h"
 #include "streamml/data/in_memory_source.h"
 #include "streamml/model/model.h"
 #include "streamml/train/distributed.h"
@@ -40,23 +41,7 @@ constexpr size_t kRecords = 120000;
 constexpr size_t kBatch = 256;
 
 Batch make_batch(size_t first, size_t rows) {
-  std::mt19937_64 rng(first + 1);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  Batch b;
-  b.size = rows;
-  b.num_features = kFeatures;
-  b.num_labels = 1;
-  for (size_t r = 0; r < rows; ++r) {
-    float score = 0;
-    for (size_t f = 0; f < kFeatures; ++f) {
-      const float x = normal(rng);
-      b.features.push_back(x);
-      score += (f % 2 ? 1.0f : -0.5f) * x;
-    }
-    b.labels.push_back(score > 0 ? 1.0f : 0.0f);
-    b.meta.emplace_back();
-  }
-  return b;
+  return streamml::bench::synthetic_binary_batch(rows, kFeatures, first + 1);
 }
 
 Model new_model(const std::string& spec) {
