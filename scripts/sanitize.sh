@@ -73,7 +73,7 @@ case "${mode}" in
     cd "${build}"
     # The CLI is not built under TSan (it links LibTorch): leave out the tests
     # that run it.
-    cli_tests='KafkaCliTest|AnotherProcessCreatesTopicsThroughTheSocket'
+    cli_tests='KafkaCliTest|KafkaCliStyleTest|HelpExamplesTest|AnotherProcessCreatesTopicsThroughTheSocket'
     ctest -L "${labels}" -E "(_NOT_BUILT\$|${cli_tests})" -j "${STREAMML_TEST_JOBS:-2}" --output-on-failure \
       --timeout 900 "$@"
     ;;
