@@ -22,6 +22,7 @@ namespace streamml::train {
 namespace {
 
 using testing::json_value;
+using testing::flipped_rows;
 using testing::learnable_rows;
 using testing::write_lines;
 using testing::run_cli;
@@ -91,11 +92,7 @@ TEST(TrainCliKeras, SaveBestKeepsTheBestEpochsModel) {
   const std::string data = write_lines(dir, "train.csv", learnable_rows(600, 1));
   // Flipped validation labels: the better the model learns, the worse its
   // val_loss, so an early epoch is the best.
-  std::vector<std::string> flipped;
-  for (const std::string& row : learnable_rows(300, 2)) {
-    flipped.push_back(row.substr(0, row.size() - 1) + (row.back() == '1' ? "0" : "1"));
-  }
-  const std::string validation = write_lines(dir, "flipped.csv", flipped);
+  const std::string validation = write_lines(dir, "flipped.csv", flipped_rows(300, 2));
   const std::string best = dir / "best.smlm", last = dir / "last.smlm";
   testing::CommandResult r = run_cli(train_args(data) + "--lr 0.05 --epochs 6 --validation " + validation +
                                  " --save-best " + best + " --save " + last);

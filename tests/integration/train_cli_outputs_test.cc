@@ -32,6 +32,7 @@ namespace streamml::train {
 namespace {
 
 using testing::json_value;
+using testing::flipped_rows;
 using testing::learnable_rows;
 using testing::write_lines;
 using testing::run_cli;
@@ -190,11 +191,7 @@ TEST(TrainCliOutputs, RestoreBestSavesTheBestEpochAndTheSummarySaysWhich) {
   const std::string data = write_lines(dir, "train.csv", learnable_rows(600, 1));
   // Validation labels are the opposite of the training ones: the better the
   // model learns, the worse val_loss gets, so the first epoch is the best.
-  std::vector<std::string> flipped;
-  for (const std::string& row : learnable_rows(300, 2)) {
-    flipped.push_back(row.substr(0, row.size() - 1) + (row.back() == '1' ? "0" : "1"));
-  }
-  const std::string validation = write_lines(dir, "flipped.csv", flipped);
+  const std::string validation = write_lines(dir, "flipped.csv", flipped_rows(300, 2));
   const std::string model = dir / "model.smlm";
   const std::string args = "train --file " + data + " --decode " + kDecode + " --task binary --model mlp:8 --lr 0.05 " +
                            "--epochs 20 --patience 2 --validation " + validation + " -q --json --save " + model;

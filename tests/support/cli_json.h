@@ -36,6 +36,17 @@ inline std::vector<std::string> learnable_rows(int n, int seed = 0) {
   return out;
 }
 
+// learnable_rows(n, seed) with every label flipped: as validation data, the
+// better a model learns the training rows, the worse its val_loss, so an
+// early epoch is the best.
+inline std::vector<std::string> flipped_rows(int n, int seed) {
+  std::vector<std::string> out;
+  for (const std::string& row : learnable_rows(n, seed)) {
+    out.push_back(row.substr(0, row.size() - 1) + (row.back() == '1' ? "0" : "1"));
+  }
+  return out;
+}
+
 // Writes `lines` to `name` in `dir`, one per line; returns the path.
 inline std::string write_lines(const TempDir& dir, const std::string& name, const std::vector<std::string>& lines) {
   std::string text;
