@@ -13,8 +13,12 @@ PACKAGES=(
   pybind11-dev python3-dev python3-pip python3-setuptools python3-wheel python3-venv python3-pytest python3-numpy
   # Debian's LibTorch calls the system BLAS for every Linear layer; without this
   # it is the reference BLAS, 26x slower on serve's MLP (BENCHMARKS.md, issue 14).
-  # Serial: one thread per GEMM, as serve and the trainers run one intra-op thread.
-  libopenblas0-serial
+  # The threaded build, not libopenblas0-serial: the serial one is not safe when
+  # two threads call it at once (~1% of concurrent sgemm calls come back wrong;
+  # tests/unit/model/concurrent_predict_test.cc). streamml sets it to one thread
+  # per call (src/model/blas_threads.cc). Its alternatives priority (100) is
+  # above the serial build's, so it is the libblas.so.3 in use once installed.
+  libopenblas0-pthread
   clang libclang-rt-14-dev
 )
 

@@ -14,12 +14,15 @@
 #include <string>
 #include <vector>
 
+#include "model/blas_threads.h"
 #include "streamml/model/model.h"
 
 namespace streamml::model::detail {
 
 // Not thread-safe (see Model).
 struct ModelImpl {
+  ModelImpl() { limit_blas_threads(); }
+
   Task task;
   ModelKind kind = ModelKind::kMlp;
   ModelSpec spec;

@@ -1,0 +1,27 @@
+// Copyright streamml authors. Licensed under the Apache License 2.0.
+#include "model/blas_threads.h"
+
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <mutex>
+
+namespace streamml::model {
+
+void limit_blas_threads() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (std::getenv("OPENBLAS_NUM_THREADS") != nullptr) return;  // the user's choice
+    // Looked up, not linked: LibTorch links whichever libblas.so.3 the
+    // system selects (OpenBLAS, the reference BLAS, ...); only OpenBLAS has
+    // the call. Debian's single-threaded build (libopenblas0-serial) is not
+    // safe when two threads call it at once: about 1% of concurrent sgemm
+    // calls return wrong results (ModelTest.ConcurrentPredictionsMatch...).
+    // The threaded build is safe, and with one thread it runs every call on
+    // the caller's thread as the serial one does.
+    using SetThreads = void (*)(int);
+    if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
+  });
+}
+
+}  // namespace streamml::model
