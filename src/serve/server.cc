@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "serve/at_least_once_step.h"
 #include "serve/commit_tracker.h"
 #include "serve/delivery_pipeline.h"
 #include "serve/exactly_once_step.h"
@@ -43,7 +44,6 @@ struct Server::Impl {
   // poll thread (delivery reports). Declared before `producer` so that it
   // outlives the producer's last delivery reports.
   DeliveryPipeline pipeline{&metrics};
-  InFlightLimit in_flight;  // at-least-once back-pressure (in_flight_limit())
   std::exception_ptr rebalance_error;  // raised in on_rebalance, rethrown by run()
 
   // Owned by the run() thread.
@@ -55,6 +55,7 @@ struct Server::Impl {
   std::unique_ptr<OutputProducer> outputs;
   std::unique_ptr<ExactlyOnceStep> transactions;  // exactly_once only
   std::unique_ptr<CommitTracker> commits;
+  std::unique_ptr<AtLeastOnceStep> delivery;  // retire, back-pressure and drain (also at a revocation)
   std::string transactional_id;
 
   // The model version now serving, into the metrics and the stats.
@@ -92,7 +93,7 @@ struct Server::Impl {
     // librdkafka's callback: run() rethrows them after the poll.
     if (!rebalance_error) {
       try {
-        drain(/*commit=*/!lost);
+        delivery->drain(/*commit=*/!lost);
       } catch (...) {
         rebalance_error = std::current_exception();
       }
@@ -154,10 +155,9 @@ struct Server::Impl {
   // Records of a batch that left the pipeline (served, or aborted to be read again). Holds mu.
   void settle(size_t records) { stats.records_in_flight -= std::min<uint64_t>(records, stats.records_in_flight); }
 
-  // Batches whose outputs were all acknowledged; `to_commit`: at-least-once.
-  void complete(size_t records, size_t batches, const std::vector<kafka::TopicPartitionOffset>& offsets,
-                bool to_commit) {
-    commits->acknowledged(offsets, to_commit);
+  // Batches whose outputs were all acknowledged (and their offsets handed
+  // to the CommitTracker).
+  void complete(size_t records, size_t batches, const std::vector<kafka::TopicPartitionOffset>& offsets) {
     std::lock_guard lock(mu);
     stats.records_in += records;
     settle(records);
@@ -168,76 +168,11 @@ struct Server::Impl {
     }
   }
 
-  // Commits the offsets of the fully acknowledged batches at the head of the
-  // pipeline (synchronously when `sync`). Throws kafka::KafkaException when the
-  // next batch had an output that was not delivered (after committing the
-  // batches before it: never an offset past an undelivered output).
-  void retire(bool sync) {
-    DeliveryPipeline::Retired retired = pipeline.retire();
-    const auto& done = retired.batches;
-    if (!done.empty()) {
-      size_t dead = 0;
-      for (const auto& b : done) dead += b->dead_letters;
-      if (dead > 0) dead_letters->flush();  // throws when a dead letter was not delivered
-      std::map<kafka::TopicPartition, int64_t> next;
-      size_t records = 0;
-      for (const auto& b : done) {
-        records += b->records;
-        metrics.record_batch(b->records);
-        for (const auto& o : b->offsets) next[{o.topic, o.partition}] = o.offset;
-      }
-      complete(records, done.size(), offsets_of(next), /*to_commit=*/true);
-    }
-    commits->commit(/*now=*/sync || !retired.failure.empty());
-    if (!retired.failure.empty()) {
-      throw kafka::KafkaException(retired.failure_code, "outputs to '" + options.output_topic +
-                                                            "' were not delivered (" + retired.failure +
-                                                            "); their offsets and later ones are not committed");
-    }
-  }
-
-  // Back-pressure: retires the acknowledged batches, and waits until the
-  // next micro-batch fits in the in-flight limit (or a delivery failed).
-  void wait_for_room() {
-    do {
-      retire(/*sync=*/false);
-    } while (!pipeline.wait_for_room(options.max_batch, in_flight, std::chrono::milliseconds(100)));
-  }
-
-  // Waits for every output in flight and commits the acknowledged batches
-  // (synchronously; not at all unless `commit`). Throws kafka::KafkaException when
-  // an output was not delivered or not acknowledged in time.
-  void drain(bool commit) {
-    if (pipeline.empty()) {
-      if (commit) retire(/*sync=*/true);  // what was acknowledged but not yet committed
-      return;
-    }
-    producer->flush();
-    // flush() returns once the reports were served; the poll thread may
-    // still be finishing the last callback.
-    pipeline.wait_acknowledged(std::chrono::seconds(5));
-    if (commit) {
-      retire(/*sync=*/true);
-    } else {
-      const DeliveryPipeline::Retired retired = pipeline.retire();  // the acknowledged batches leave, uncommitted
-      size_t left = 0;
-      for (const auto& b : retired.batches) left += b->records;
-      std::lock_guard lock(mu);
-      settle(left);
-    }
-    if (const auto stuck = pipeline.stuck()) {
-      throw kafka::KafkaException(stuck->failed ? stuck->failure_code : kafka::kErrMessageTimedOut,
-                                  "outputs to '" + options.output_topic + "' were not " +
-                                      (stuck->failed ? "delivered (" + stuck->failure + ")" : "acknowledged in time") +
-                                      "; their offsets are not committed");
-    }
-  }
-
-  // At-least-once: produce the batch's outputs and go on; retire() commits
+  // At-least-once: produce the batch's outputs and go on; delivery->retire() commits
   // it once it and the batches before it are acknowledged.
   void process_at_least_once(const std::vector<kafka::Message>& msgs) {
     outputs->serve(msgs, model->processor(), model->decoder());
-    retire(/*sync=*/false);
+    delivery->retire(/*sync=*/false);
   }
 
   // Exactly-once: one transaction per micro-batch; the pipeline holds at
@@ -248,7 +183,8 @@ struct Server::Impl {
     });
     if (offsets) {
       metrics.record_batch(msgs.size());
-      complete(msgs.size(), 1, *offsets, /*to_commit=*/false);
+      commits->acknowledged(*offsets, /*to_commit=*/false);  // the transaction committed them
+      complete(msgs.size(), 1, *offsets);
     } else {
       std::lock_guard lock(mu);
       ++stats.aborted_transactions;
@@ -289,7 +225,6 @@ void Server::run() {
   // Producer: low linger for latency, bounded queue (output_producer_config());
   // idempotent (kafka::Producer default).
   kafka::Config producer_config = output_producer_config(o);
-  s.in_flight = in_flight_limit(o, producer_config);
   if (o.exactly_once) {
     s.transactional_id = "streamml-serve-" + o.group + "-" + o.instance_id;
     producer_config.set("transactional.id", s.transactional_id);
@@ -315,6 +250,14 @@ void Server::run() {
                                                });
   auto commit_failed = [&s](const char* what, const kafka::KafkaError& err) { s.commit_failed(what, err); };
   s.commits = std::make_unique<CommitTracker>(*s.consumer, commit_failed);
+  s.delivery = std::make_unique<AtLeastOnceStep>(
+      *s.producer, s.pipeline, *s.commits, s.dead_letters.get(), s.metrics, in_flight_limit(o, producer_config),
+      o.output_topic,
+      [&s](size_t records, size_t batches, const auto& offsets) { s.complete(records, batches, offsets); },
+      [&s](size_t records) {
+        std::lock_guard lock(s.mu);
+        s.settle(records);
+      });
   s.batcher = std::make_unique<MicroBatcher>(*s.consumer, o.max_batch, std::chrono::microseconds(o.max_wait_us),
                                              s.stop_requested);
   if (o.exactly_once) {
@@ -365,8 +308,8 @@ void Server::run() {
     while (!s.stop_requested.load()) {
       s.maybe_reload();
       if (!o.exactly_once) {
-        if (s.pipeline.delivery_failed()) s.drain(/*commit=*/true);  // commits up to the failure, throws
-        s.wait_for_room();
+        if (s.pipeline.delivery_failed()) s.delivery->drain(/*commit=*/true);  // commits up to the failure, throws
+        s.delivery->wait_for_room(o.max_batch);
       }
       // With outputs in flight, come back soon to commit them once
       // acknowledged.
@@ -385,7 +328,7 @@ void Server::run() {
     // and make the earlier (asynchronous) commits stick (also exactly-once on
     // the mock cluster, whose offsets are stored by plain asynchronous commits
     // next to the transactions).
-    if (!o.exactly_once) s.drain(/*commit=*/true);
+    if (!o.exactly_once) s.delivery->drain(/*commit=*/true);
     if (!o.exactly_once || s.transactions->plain_commits()) s.commits->commit_all("final commit");
     s.consumer->close();
     if (s.rebalance_error) std::rethrow_exception(s.rebalance_error);
