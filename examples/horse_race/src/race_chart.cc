@@ -152,4 +152,17 @@ std::optional<LateSurge> find_late_surge_race(std::span<const RaceTrace> traces,
   return best;
 }
 
+std::optional<LateSurgeChart> late_surge_chart(std::span<const RaceTrace> traces) {
+  for (double rise : {0.2, 0.1, 0.0}) {
+    const std::optional<LateSurge> surge = find_late_surge_race(traces, rise);
+    if (!surge) continue;
+    const RaceTrace& trace = traces[surge->trace_index];
+    SvgChartOptions chart;
+    chart.title = fmt::format("Race {}: win probability over race time (late surge by #{})", trace.race_id,
+                              surge->winner);
+    return LateSurgeChart{*surge, render_win_probability_svg(trace, chart)};
+  }
+  return std::nullopt;
+}
+
 }  // namespace streamml::demo
