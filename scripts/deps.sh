@@ -16,6 +16,8 @@ PACKAGES=(
   # Serial: one thread per GEMM, as serve and the trainers run one intra-op thread.
   libopenblas0-serial
   clang libclang-rt-14-dev
+  # The browser test of the demo's race page (tests/interop/demo_web.py): headless chromium.
+  chromium
 )
 
 missing=()
