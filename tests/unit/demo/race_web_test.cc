@@ -17,23 +17,15 @@
 
 #include "horse_race/race_board.h"
 #include "streamml/common/error.h"
+#include "unit/demo/three_horse_view.h"
 
 namespace streamml::demo {
 namespace {
 
 // A view of race `id` with the leader at `progress` of 1000 m; horse 2 is the favourite.
 LeaderboardView race(int64_t id, double progress, bool finished = false, int32_t winner = 0) {
-  LeaderboardView v;
-  v.race_id = id;
-  v.race_distance_m = 1000;
-  v.leader_progress = progress;
-  v.time_s = 60.0 * progress;
-  v.contestants = 3;
+  LeaderboardView v = testing::three_horse_view(id, progress, {0.25, 0.6, 0.15}, finished);
   v.winner = winner;
-  const double p[] = {0.25, 0.6, 0.15};
-  for (int32_t h = 1; h <= 3; ++h) {
-    v.entries.push_back(LeaderboardEntry{h, h, p[h - 1], 1000 * progress - 5.0 * h, finished});
-  }
   return v;
 }
 
