@@ -110,7 +110,10 @@ void RaceWebState::close() {
   bump_locked();
 }
 
-bool RaceWebState::news_locked(const Cursor& cursor) const { return version_ > cursor.version || closed_; }
+bool RaceWebState::news_locked(const Cursor& cursor) const {
+  // A new stream's first event goes out at once, even with nothing in it yet: the page knows it is connected.
+  return version_ > cursor.version || closed_ || cursor.last_sent == Clock::time_point{};
+}
 
 std::string RaceWebState::state_event_locked(const Cursor& cursor) const {
   std::string races;
@@ -136,7 +139,9 @@ std::optional<std::string> RaceWebState::next_events(Cursor& cursor, std::chrono
   if (cursor.done_sent || closed_) return std::nullopt;
   const auto news = [&] { return news_locked(cursor); };
   // The first events go out at once; later ones at most every min_interval.
-  if (cursor.version > 0) changed_.wait_until(lock, cursor.last_sent + min_interval, [&] { return closed_; });
+  if (cursor.last_sent != Clock::time_point{}) {
+    changed_.wait_until(lock, cursor.last_sent + min_interval, [&] { return closed_; });
+  }
   if (!changed_.wait_for(lock, heartbeat, news)) return std::string();
   if (closed_) return std::nullopt;
   std::string events;

@@ -12,8 +12,8 @@
 //   event: chart
 //   data: <svg ...>          (one "data:" line per line of the SVG)
 //
-// A new stream's first event carries everything: the running races, the last
-// finished ones, the progress. Rankings coalesce: a page sees the latest view
+// A new stream's first event goes out at once and carries everything: the
+// running races, the last finished ones, the progress. Rankings coalesce: a page sees the latest view
 // of each race, never a backlog, however slow it is.
 //
 // Thread-safety: thread-safe; any number of writers and streams.
@@ -42,7 +42,7 @@ class RaceWebState {
     uint64_t version = 0;        // state changes sent
     uint64_t chart_version = 0;  // chart sent
     bool done_sent = false;      // the final state was sent: the stream ends
-    std::chrono::steady_clock::time_point last_sent{};
+    std::chrono::steady_clock::time_point last_sent{};  // epoch: nothing sent yet
   };
 
   // `results`: finished races a new page gets (the page keeps its own list).

@@ -132,6 +132,15 @@ TEST(RaceWeb, EveryOpenPageGetsTheRankingsAndTheProgressThenTheEnd) {
   }
 }
 
+TEST(RaceWeb, APageGetsAnEmptyStateAtOnceBeforeAnyRace) {
+  RaceWebServer web;
+  EventStream page(web.port());
+  // Without waiting for news, so that the page knows it is connected while the demo still trains.
+  ASSERT_TRUE(page.wait_for(R"(data: {"races":[],"running":[],"done":false})")) << page.text();
+  web.stop();
+  EXPECT_TRUE(page.wait_ended());
+}
+
 TEST(RaceWeb, APageThatOpensLateGetsTheRunningRacesAndTheLastResults) {
   RaceWebServer web;
   web.on_ranking(race(7, 0.95));
