@@ -19,7 +19,8 @@ constexpr double kRunnerWidth = 1.5;
 constexpr double kRunnerOpacity = 0.55;
 // The leader's progress marked by a dashed line (where it passed this share of the distance).
 constexpr std::array<double, 4> kProgressMarks = {0.25, 0.5, 0.75, 0.9};
-constexpr const char* kMarkerColour = "#999999";
+constexpr const char* kMarkerColour = "#888888";
+constexpr double kMarkerWidth = 1.5;
 constexpr const char* kMarkerDash = "4 4";
 
 using svg::nice_step;
@@ -34,7 +35,7 @@ std::string render_win_probability_svg(const RaceTrace& trace, const SvgChartOpt
   if (options.height < 200 || options.height > 10000) {
     throw ConfigError(fmt::format("svg chart: height must be in [200, 10000], got {}", options.height));
   }
-  const double left = 64, right = 190, top = 48, bottom = 56;
+  const double left = 64, right = 200, top = 48, bottom = 56;
   const double plot_w = options.width - left - right;
   const double plot_h = options.height - top - bottom;
   const double t_max = trace.ticks.empty() ? 1.0 : std::max(1.0, trace.ticks.back().time_s);
@@ -85,8 +86,9 @@ std::string render_win_probability_svg(const RaceTrace& trace, const SvgChartOpt
 
   // Progress markers.
   if (options.mark_progress) {
-    svg += fmt::format("<g class=\"progress-marks\" stroke=\"{}\" stroke-dasharray=\"{}\" fill=\"#777777\">\n",
-                       kMarkerColour, kMarkerDash);
+    svg += fmt::format(
+        "<g class=\"progress-marks\" stroke=\"{}\" stroke-width=\"{:g}\" stroke-dasharray=\"{}\" fill=\"#777777\">\n",
+        kMarkerColour, kMarkerWidth, kMarkerDash);
     for (double f : kProgressMarks) {
       const size_t k = trace.tick_at_progress(f);
       if (k >= trace.ticks.size()) continue;
@@ -137,9 +139,10 @@ std::string render_win_probability_svg(const RaceTrace& trace, const SvgChartOpt
   if (options.mark_progress) {
     ly += 10;
     svg += svg::legend_entry(lx, ly, svg::LegendEntry{.text = "race progress:", .colour = kMarkerColour,
-                                                      .stroke_width = 1, .dasharray = kMarkerDash, .marker = true});
+                                                      .stroke_width = kMarkerWidth, .dasharray = kMarkerDash,
+                                                      .marker = true});
     svg += fmt::format("<text class=\"legend\" x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"11\" fill=\"#555555\">"
-                       "leader past 25/50/75/90 %</text>\n",
+                       "leader past 25/50/75/90%</text>\n",
                        lx + 30, ly + 18);
   }
   svg += "</g>\n</svg>\n";

@@ -125,9 +125,10 @@ TEST(RaceChart, LegendExplainsTheDashedProgressMarkers) {
   // After the horses: a dashed sample in the markers' style, saying what the lines are.
   const size_t entry = svg.find(">race progress:</text>", legend);
   ASSERT_NE(entry, std::string::npos) << svg;
-  EXPECT_NE(svg.rfind(R"(stroke="#999999" stroke-width="1" stroke-dasharray="4 4")", entry), std::string::npos);
-  EXPECT_NE(svg.find(">leader past 25/50/75/90 %</text>", entry), std::string::npos);
-  EXPECT_NE(svg.find(R"(<g class="progress-marks" stroke="#999999" stroke-dasharray="4 4")"), std::string::npos);
+  EXPECT_NE(svg.rfind(R"(stroke="#888888" stroke-width="1.5" stroke-dasharray="4 4")", entry), std::string::npos);
+  EXPECT_NE(svg.find(">leader past 25/50/75/90%</text>", entry), std::string::npos);
+  EXPECT_NE(svg.find(R"(<g class="progress-marks" stroke="#888888" stroke-width="1.5" stroke-dasharray="4 4")"),
+            std::string::npos);
 
   SvgChartOptions unmarked;
   unmarked.mark_progress = false;
