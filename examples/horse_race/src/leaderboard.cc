@@ -341,7 +341,10 @@ LeaderboardResult run_leaderboard(const kafka::Config& config, const Leaderboard
         }
       }
       race_board.finish(view, view.winner);
-      if (options.observer != nullptr) options.observer->on_race_over(view, traced);
+      if (options.observer != nullptr) {
+        options.observer->on_race_over(view, traced);
+        options.observer->on_progress(progress_now());  // the finished count with the race, not 200 ms later
+      }
       if (show && !redraw && !options.quiet) {
         std::fputs((render_leaderboard_line(view) + "\n").c_str(), options.out);
         std::fflush(options.out);

@@ -116,8 +116,8 @@ class LeaderboardObserver {
   // A race's last ranking, with the official winner in final_view.winner (0:
   // unknown), and its trace when one was built (else nullptr).
   virtual void on_race_over(const LeaderboardView& final_view, const RaceTrace* trace) = 0;
-  // The overall progress, at most every min_interval, and once more at the
-  // end with the whole run's figures.
+  // The overall progress, at most every min_interval, after every finished
+  // race, and once more at the end with the whole run's figures.
   virtual void on_progress(const DemoProgress& progress) = 0;
 };
 
