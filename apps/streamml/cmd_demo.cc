@@ -296,8 +296,11 @@ RunFunction setup(CLI::App& sub) {
   sub.add_flag("--plain", o->plain, "Plain lines even on a terminal");
   sub.add_option("--web", o->web_port,
                  "all and leaderboard steps: show the race in a browser at http://127.0.0.1:PORT/ (0: any free port)")
-      ->check(CLI::Range(0, 65535));
-  sub.add_option("--web-bind", o->web_bind, "Address the --web page listens on")->capture_default_str();
+      ->check(CLI::Range(0, 65535))
+      ->type_name("PORT");
+  sub.add_option("--web-bind", o->web_bind, "Address the --web page listens on")
+      ->capture_default_str()
+      ->type_name("ADDR");
   set_examples(sub, {"streamml demo", "streamml demo --history-races 100 --live-races 20 --web 8080",
                      "streamml demo -b localhost:9092 --step leaderboard --web 8080"});
   return [o] { return run(*o); };
