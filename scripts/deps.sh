@@ -20,6 +20,8 @@ PACKAGES=(
   # above the serial build's, so it is the libblas.so.3 in use once installed.
   libopenblas0-pthread
   clang libclang-rt-14-dev
+  # The browser test of the demo's race page (tests/interop/demo_web.py): headless chromium.
+  chromium
 )
 
 missing=()

@@ -19,6 +19,7 @@
 #include "horse_race/demo_log_file.h"
 #include "horse_race/race_demo.h"
 #include "horse_race/race_models.h"
+#include "horse_race/race_web.h"
 #include "horse_race/ranking_service.h"
 #include "streamml/common/error.h"
 #include "streamml/common/logging.h"
@@ -43,6 +44,8 @@ struct DemoCliOptions {
   bool quiet = false;
   bool plain = false;
   int64_t idle_timeout_ms = 30000;
+  int web_port = -1;  // --web: serve the race page on this port (0: any free one); -1: no page
+  std::string web_bind = "127.0.0.1";
 };
 
 // Turns SIGINT/SIGTERM into an atomic flag for the library's loops.
@@ -95,8 +98,18 @@ std::unique_ptr<demo::DemoLogFile> log_to_out_dir(const DemoCliOptions& o) {
   return log;
 }
 
+// --web: the race page, serving before the demo starts so that a browser can open it at once; says where.
+std::unique_ptr<demo::RaceWebServer> start_web(const DemoCliOptions& o) {
+  if (o.web_port < 0) return nullptr;
+  auto web = std::make_unique<demo::RaceWebServer>(demo::RaceWebOptions{.host = o.web_bind, .port = o.web_port});
+  std::printf("streamml demo: the race live at %s\n", web->url().c_str());
+  std::fflush(stdout);
+  return web;
+}
+
 int run_all(DemoCliOptions& o, const std::atomic<bool>& stop) {
   const auto log = log_to_out_dir(o);
+  const auto web = start_web(o);
   demo::DemoOptions d;
   d.brokers = o.kafka.brokers;
   d.properties = o.kafka.properties;
@@ -110,7 +123,9 @@ int run_all(DemoCliOptions& o, const std::atomic<bool>& stop) {
   d.out_dir = o.out;
   d.quiet = o.quiet;
   d.mode = printer_mode(o);
+  d.observer = web.get();
   const demo::DemoSummary s = demo::run_demo(d, stop);
+  if (web) web->finish();  // the open pages get the final state before the server goes
   std::printf("\n%s", s.report.text.c_str());
   std::printf("\nDemo finished in %.1f s: %zu history records, %zu live records, %zu rankings (%zu rejected). "
               "Report: %s, chart: %s, log: %s\n",
@@ -204,6 +219,7 @@ int run_serve(DemoCliOptions& o, const std::atomic<bool>& stop) {
 
 int run_leaderboard_step(DemoCliOptions& o, const std::atomic<bool>& stop) {
   const auto log = log_to_out_dir(o);
+  const auto web = start_web(o);
   const kafka::Config config = o.kafka.make_config();
   const std::vector<demo::Race> races = demo::simulate_races(o.seed, first_live_race(o), o.live_races);
   std::map<int64_t, int32_t> winners;
@@ -224,7 +240,9 @@ int run_leaderboard_step(DemoCliOptions& o, const std::atomic<bool>& stop) {
   b.out = stdout;
   b.quiet = o.quiet;
   b.mode = printer_mode(o);
+  b.observer = web.get();
   const demo::LeaderboardResult board = demo::run_leaderboard(config, b, winners, stop);
+  if (web) web->finish();
   const demo::DemoReport report = demo::make_demo_report(
       board.traces, races, demo::model_scorer(form_model), board.latencies_us,
       {fmt::format("seed {}, live races {}..{}, rankings from '{}'", o.seed, first_live_race(o),
@@ -240,6 +258,7 @@ int run(DemoCliOptions& o) {
   StopFlag stop;
   if (o.step == "all") return run_all(o, stop.flag());
   if (o.kafka.brokers.empty()) throw ConfigError("--step " + o.step + " needs -b BROKERS");
+  if (o.web_port >= 0 && o.step != "leaderboard") throw ConfigError("--web shows --step all or leaderboard only");
   if (o.step == "history") return run_history(o);
   if (o.step == "train") return run_train(o);
   if (o.step == "live") return run_live(o, stop.flag());
@@ -275,8 +294,15 @@ RunFunction setup(CLI::App& sub) {
       ->capture_default_str();
   sub.add_flag("--quiet", o->quiet, "Only a periodic summary instead of the live board");
   sub.add_flag("--plain", o->plain, "Plain lines even on a terminal");
-  set_examples(sub, {"streamml demo", "streamml demo --history-races 100 --live-races 20 --out demo-out",
-                     "streamml demo -b localhost:9092 --step leaderboard"});
+  sub.add_option("--web", o->web_port,
+                 "all and leaderboard steps: show the race in a browser at http://127.0.0.1:PORT/ (0: any free port)")
+      ->check(CLI::Range(0, 65535))
+      ->type_name("PORT");
+  sub.add_option("--web-bind", o->web_bind, "Address the --web page listens on")
+      ->capture_default_str()
+      ->type_name("ADDR");
+  set_examples(sub, {"streamml demo", "streamml demo --history-races 100 --live-races 20 --web 8080",
+                     "streamml demo -b localhost:9092 --step leaderboard --web 8080"});
   return [o] { return run(*o); };
 }
 

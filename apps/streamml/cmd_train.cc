@@ -519,7 +519,7 @@ int run_epochs(TrainCommandOptions& o) {
     add_output("--metrics-log",
                std::make_unique<train::MetricsLog>(train::MetricsLogOptions{o.metrics_log, 0, o.run_id}));
   }
-  if (!o.plot.empty()) add_output("--plot", std::make_unique<train::SvgPlot>(o.plot));
+  if (!o.plot.empty()) add_output("--plot", std::make_unique<train::SvgPlot>(o.plot, /*metric=*/"", o.monitor));
   if (!o.metrics_topic.empty()) {
     train::KafkaMetricsOptions m;
     if (!config.contains("bootstrap.servers")) throw ConfigError("--metrics-topic needs -b BROKERS");

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -27,11 +28,31 @@ constexpr double kMarginLeft = 70;
 constexpr double kMarginRight = 20;
 constexpr double kMarginTop = 30;
 constexpr double kMarginBottom = 74;  // x labels, axis title and legend
-constexpr const char* kTrainColor = "#1f77b4";
-constexpr const char* kValidationColor = "#ff7f0e";
+constexpr double kLegendStep = 130;   // legend entries side by side, this far apart
+// Colours of the shared palette (svg.h): training blue, validation orange, the best epoch green.
+const std::string_view kTrainColor = svg::palette_colour(0);
+const std::string_view kValidationColor = svg::palette_colour(1);
+const std::string_view kBestColor = svg::palette_colour(2);
+const std::string_view kDriftColor = svg::palette_colour(3);
+const std::string_view kTrueDriftColor = svg::palette_colour(12);
 
 using svg::nice_step;
 using svg::xml_escape;
+
+// A metric as panel titles write it: acronyms in capitals ("AUC", "RMSE"), other names as they are.
+std::string metric_name(const std::string& metric) {
+  if (metric != "auc" && metric != "rmse" && metric != "mae") return metric;
+  std::string upper = metric;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return upper;
+}
+
+// A panel's title for a metric: "Loss", "Accuracy", "AUC", "RMSE".
+std::string metric_title(const std::string& metric) {
+  std::string title = metric_name(metric);
+  if (!title.empty()) title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(title[0])));
+  return title;
+}
 
 std::string tick_label(double value, double step) {
   if (std::abs(value) < step * 1e-9) value = 0;
@@ -41,16 +62,17 @@ std::string tick_label(double value, double step) {
 
 struct Series {
   std::string name;
-  const char* color;
+  std::string_view color;
   bool dashed;
   std::vector<std::pair<double, double>> points;  // (epoch, value)
 };
 
-// A vertical line across a panel at x.
+// A vertical line across a panel at x (class "marker", data-kind="<kind>").
 struct Marker {
   double x;
-  const char* color;
+  std::string_view color;
   bool dashed;
+  std::string_view kind;
 };
 
 struct PanelStyle {
@@ -103,10 +125,7 @@ void draw_panel(std::string& svg, double x0, double y0, const std::string& title
   auto sy = [&](double y) { return bottom - (y - y_min) / (y_max - y_min) * (bottom - top); };
 
   svg += fmt::format("<g class=\"panel\">\n");
-  svg += fmt::format(
-      "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"15\" "
-      "font-weight=\"bold\">{}</text>\n",
-      (left + right) / 2, y0 + 20, xml_escape(title));
+  svg += svg::panel_title((left + right) / 2, y0 + 20, title);
   // Grid and y ticks.
   for (double y = y_min; y <= y_max + y_step * 1e-6; y += y_step) {
     svg += fmt::format(
@@ -163,32 +182,22 @@ void draw_panel(std::string& svg, double x0, double y0, const std::string& title
                          sy(y), s.color);
     }
     // Legend entry, below the axis title so it never hides a curve.
-    const double lx = left + 130 * legend_index++;
-    const double ly = bottom + 60;
-    svg += fmt::format(
-        "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" "
-        "stroke-width=\"2\"{}/>\n",
-        lx, ly, lx + 24, ly, s.color, s.dashed ? " stroke-dasharray=\"6 4\"" : "");
-    svg += fmt::format(
-        "<text class=\"legend\" x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\">{}</text>\n",
-        lx + 30, ly + 4, xml_escape(s.name));
+    svg += svg::legend_entry(left + kLegendStep * legend_index++, bottom + 60,
+                             svg::LegendEntry{.text = s.name, .colour = std::string(s.color),
+                                              .dasharray = s.dashed ? "6 4" : ""});
   }
   if (!empty) {
     for (const Marker& m : style.markers) {
       svg += fmt::format(
-          "<line class=\"marker\" x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"{3}\" "
+          "<line class=\"marker\" data-kind=\"{5}\" x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"{3}\" "
           "stroke-width=\"1.5\"{4}/>\n",
-          sx(m.x), top, bottom, m.color, m.dashed ? " stroke-dasharray=\"4 3\"" : "");
+          sx(m.x), top, bottom, m.color, m.dashed ? " stroke-dasharray=\"4 3\"" : "", m.kind);
     }
   }
   for (const auto& [name, m] : style.marker_legend) {
-    const double lx = left + 130 * legend_index++;
-    const double ly = bottom + 60;
-    svg += fmt::format(
-        "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"1.5\"{}/>\n",
-        lx + 12, ly - 7, lx + 12, ly + 7, m.color, m.dashed ? " stroke-dasharray=\"4 3\"" : "");
-    svg += fmt::format("<text class=\"legend\" x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\">{}</text>\n", lx + 30,
-                       ly + 4, xml_escape(name));
+    svg += svg::legend_entry(left + kLegendStep * legend_index++, bottom + 60,
+                             svg::LegendEntry{.text = name, .colour = std::string(m.color), .stroke_width = 1.5,
+                                              .dasharray = m.dashed ? "4 3" : "", .marker = true});
   }
   svg += "</g>\n";
 }
@@ -231,8 +240,6 @@ void write_file(const std::string& path, const std::string& text) {
   }
 }
 
-constexpr const char* kDriftColor = "#d62728";
-constexpr const char* kTrueDriftColor = "#7f7f7f";
 
 std::vector<Series> online_series(const OnlineHistory& history, const std::string& metric) {
   Series window{"window", kTrainColor, false, {}};
@@ -256,13 +263,15 @@ std::string render_online_svg(const OnlineHistory& history, const std::string& t
   style.x_label = "records";
   style.dots = false;
   style.round_x_ticks = true;
-  for (double x : history.drifts) style.markers.push_back(Marker{x, kDriftColor, false});
-  if (!history.drifts.empty()) style.marker_legend.emplace_back("drift detected", Marker{0, kDriftColor, false});
-  if (history.true_drift >= 0) {
-    style.markers.push_back(Marker{history.true_drift, kTrueDriftColor, true});
-    style.marker_legend.emplace_back("true drift", Marker{0, kTrueDriftColor, true});
+  for (double x : history.drifts) style.markers.push_back(Marker{x, kDriftColor, false, "drift"});
+  if (!history.drifts.empty()) {
+    style.marker_legend.emplace_back("drift detected", Marker{0, kDriftColor, false, "drift"});
   }
-  draw_panel(svg, 0, kTitleHeight, "Prequential " + history.metric, history.metric,
+  if (history.true_drift >= 0) {
+    style.markers.push_back(Marker{history.true_drift, kTrueDriftColor, true, "true-drift"});
+    style.marker_legend.emplace_back("true drift", Marker{0, kTrueDriftColor, true, "true-drift"});
+  }
+  draw_panel(svg, 0, kTitleHeight, "Prequential " + metric_name(history.metric), history.metric,
              online_series(history, history.metric), style);
   draw_panel(svg, kPanelWidth, kTitleHeight, "Prequential loss", "loss", online_series(history, "loss"), style);
   svg += "</svg>\n";
@@ -305,19 +314,51 @@ void OnlinePlot::on_train_end(TrainContext& context, const Logs& logs) {
   write_file(path_, render_online_svg(history_, title_));
 }
 
-std::string render_training_svg(const EpochHistory& history, const std::string& metric,
-                                const std::string& title) {
-  const double width = 2 * kPanelWidth;
+std::optional<BestEpoch> best_epoch(const EpochHistory& history, const std::string& monitor) {
+  std::string key = monitor;
+  if (key.empty()) {
+    key = "loss";
+    for (const auto& [epoch, logs] : history) {
+      if (auto v = logs.find("val_loss"); v != logs.end() && std::isfinite(v->second)) key = "val_loss";
+    }
+  }
+  const bool higher = higher_is_better(key);
+  std::optional<BestEpoch> best;
+  for (const auto& [epoch, logs] : history) {
+    const auto v = logs.find(key);
+    if (v == logs.end() || !std::isfinite(v->second)) continue;
+    if (!best || (higher ? v->second > best->value : v->second < best->value)) best = BestEpoch{epoch, key, v->second};
+  }
+  return best;
+}
+
+std::string render_training_svg(const EpochHistory& history, const std::string& metric, const std::string& title,
+                                const std::string& monitor) {
+  // Panels: loss, the task's metric, and AUC when the logs have it.
+  std::vector<std::string> metrics = {"loss", metric};
+  const bool has_auc = std::any_of(history.begin(), history.end(), [](const auto& epoch) {
+    return epoch.second.count("auc") > 0 || epoch.second.count("val_auc") > 0;
+  });
+  if (has_auc && metric != "auc") metrics.push_back("auc");
+  PanelStyle style;
+  if (const std::optional<BestEpoch> best = best_epoch(history, monitor)) {
+    const Marker marker{static_cast<double>(best->epoch), kBestColor, true, "best-epoch"};
+    style.markers.push_back(marker);
+    style.marker_legend.emplace_back(fmt::format("best epoch {}", best->epoch), marker);
+  }
+  const double width = kPanelWidth * static_cast<double>(metrics.size());
   const double height = kPanelHeight + kTitleHeight;
   std::string svg = svg_header(width, height, title);
-  draw_panel(svg, 0, kTitleHeight, "Loss", "loss", series_for(history, "loss"));
-  draw_panel(svg, kPanelWidth, kTitleHeight, metric, metric, series_for(history, metric));
+  for (size_t i = 0; i < metrics.size(); ++i) {
+    draw_panel(svg, kPanelWidth * static_cast<double>(i), kTitleHeight, metric_title(metrics[i]), metrics[i],
+               series_for(history, metrics[i]), style);
+  }
   svg += "</svg>\n";
   return svg;
 }
 
-SvgPlot::SvgPlot(std::string path, std::string metric)
-    : path_(std::move(path)), metric_(std::move(metric)) {
+SvgPlot::SvgPlot(std::string path, std::string metric, std::string monitor)
+    : path_(std::move(path)), metric_(std::move(metric)), monitor_(std::move(monitor)) {
   if (path_.empty()) throw ConfigError("plot path is empty");
 }
 
@@ -338,6 +379,6 @@ void SvgPlot::on_epoch_end(TrainContext& context, int epoch, const Logs& logs) {
 
 void SvgPlot::on_train_end(TrainContext& context, const Logs& logs) { write(); }
 
-void SvgPlot::write() const { write_file(path_, render_training_svg(history_, metric_, title_)); }
+void SvgPlot::write() const { write_file(path_, render_training_svg(history_, metric_, title_, monitor_)); }
 
 }  // namespace streamml::train

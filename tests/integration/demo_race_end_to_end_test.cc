@@ -4,7 +4,8 @@
 // cluster or STREAMML_TEST_BOOTSTRAP), scaled down: 30 history races, 3 live
 // races at high speed. Every tick of every live race must get a ranking whose
 // probabilities sum to 1, the models must be trained from the history topic
-// and the report and chart must be written.
+// and the report and chart must be written; an observer (what the web page
+// sees) must see every ranking and every race's end.
 #include "horse_race/race_demo.h"
 
 #include <gtest/gtest.h>
@@ -12,8 +13,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
+#include "horse_race/race_board.h"
 #include "horse_race/race_models.h"
 #include "streamml/common/error.h"
 #include "streamml/model/model.h"
@@ -23,6 +26,24 @@ namespace streamml::demo {
 namespace {
 
 using testing::TestKafka;
+
+// What a LeaderboardObserver was told.
+struct RecordingObserver final : LeaderboardObserver {
+  size_t rankings = 0;
+  std::map<int64_t, int32_t> winners;  // race -> winner, from on_race_over
+  size_t traced = 0;
+  size_t progress_calls = 0;
+  DemoProgress last_progress;
+  void on_ranking(const LeaderboardView& view) override { ++rankings; }
+  void on_race_over(const LeaderboardView& final_view, const RaceTrace* trace) override {
+    winners[final_view.race_id] = final_view.winner;
+    if (trace != nullptr) ++traced;
+  }
+  void on_progress(const DemoProgress& progress) override {
+    ++progress_calls;
+    last_progress = progress;
+  }
+};
 
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -47,6 +68,8 @@ TEST(DemoRaceEndToEndTest, EveryTickGetsARankingSummingToOne) {
   std::FILE* board = std::tmpfile();
   ASSERT_NE(board, nullptr);
   options.out = board;
+  RecordingObserver observer;
+  options.observer = &observer;
   std::atomic<bool> stop{false};
 
   const DemoSummary summary = run_demo(options, stop);
@@ -87,6 +110,17 @@ TEST(DemoRaceEndToEndTest, EveryTickGetsARankingSummingToOne) {
   if (summary.report.chart_race) {
     EXPECT_NE(read_file(out_dir / "late_surge.svg").find("<svg"), std::string::npos);
   }
+  // The observer saw every ranking: the running races' and each race's last one, with the official winner.
+  EXPECT_EQ(observer.rankings + observer.winners.size(), summary.rankings);
+  ASSERT_EQ(observer.winners.size(), 3u);
+  for (const Race& race : summary.live_races) EXPECT_EQ(observer.winners[race.race_id], race.result.winner());
+  EXPECT_EQ(observer.traced, 3u);
+  EXPECT_GE(observer.progress_calls, 4u);  // after each race, and the whole run's figures last
+  EXPECT_EQ(observer.last_progress.races_finished, 3u);
+  EXPECT_EQ(observer.last_progress.races_total, 3u);
+  EXPECT_EQ(observer.last_progress.rankings, summary.rankings);
+  EXPECT_GT(observer.last_progress.p50_us, 0.0);
+
   std::fflush(board);
   EXPECT_GT(std::ftell(board), 0);  // the leaderboard printed lines
   std::fclose(board);

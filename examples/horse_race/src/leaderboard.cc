@@ -327,15 +327,24 @@ LeaderboardResult run_leaderboard(const kafka::Config& config, const Leaderboard
       view.latency_us = latency_us;
       if (!race_over) {
         race_board.update(view);
+        if (options.observer != nullptr) options.observer->on_ranking(view);
         continue;
       }
       ++finished_races;
+      const RaceTrace* traced = nullptr;
       const auto winner = winners.find(ranking.race_id);
       if (winner != winners.end()) {
         view.winner = winner->second;
-        if (auto trace = builder.finish(ranking.race_id, winner->second)) result.traces.push_back(std::move(*trace));
+        if (auto trace = builder.finish(ranking.race_id, winner->second)) {
+          result.traces.push_back(std::move(*trace));
+          traced = &result.traces.back();
+        }
       }
       race_board.finish(view, view.winner);
+      if (options.observer != nullptr) {
+        options.observer->on_race_over(view, traced);
+        options.observer->on_progress(progress_now());  // the finished count with the race, not 200 ms later
+      }
       if (show && !redraw && !options.quiet) {
         std::fputs((render_leaderboard_line(view) + "\n").c_str(), options.out);
         std::fflush(options.out);
@@ -343,8 +352,10 @@ LeaderboardResult run_leaderboard(const kafka::Config& config, const Leaderboard
     }
     const auto now = Clock::now();
     recent.sample(now, result.rankings, result.latencies_us.size());
-    if (screen && now - last_frame >= options.min_interval) {
-      screen->draw(race_board.render(progress_now()));
+    if ((screen || options.observer != nullptr) && now - last_frame >= options.min_interval) {
+      const DemoProgress progress = progress_now();
+      if (screen) screen->draw(race_board.render(progress));
+      if (options.observer != nullptr) options.observer->on_progress(progress);
       last_frame = now;
     }
     if (show && !redraw && now - last_summary >= options.summary_interval) {
@@ -360,15 +371,17 @@ LeaderboardResult run_leaderboard(const kafka::Config& config, const Leaderboard
     }
   }
   consumer.close();
+  if (!show && options.observer == nullptr) return result;
+  // The last frame, then the whole run's figures.
+  if (screen) screen->draw(race_board.render(progress_now()));
+  DemoProgress overall = progress_now();
+  const LatencySummary l = summarize_latency(result.latencies_us);
+  overall.p50_us = l.p50_us;
+  overall.p99_us = l.p99_us;
+  const double seconds = first_ranking ? std::chrono::duration<double>(last_ranking - *first_ranking).count() : 0.0;
+  overall.rankings_per_s = seconds > 0.0 ? static_cast<double>(result.rankings) / seconds : 0.0;
+  if (options.observer != nullptr) options.observer->on_progress(overall);
   if (show) {
-    // The last frame, then the whole run's figures.
-    if (screen) screen->draw(race_board.render(progress_now()));
-    DemoProgress overall = progress_now();
-    const LatencySummary l = summarize_latency(result.latencies_us);
-    overall.p50_us = l.p50_us;
-    overall.p99_us = l.p99_us;
-    const double seconds = first_ranking ? std::chrono::duration<double>(last_ranking - *first_ranking).count() : 0.0;
-    overall.rankings_per_s = seconds > 0.0 ? static_cast<double>(result.rankings) / seconds : 0.0;
     std::fputs(fmt::format("{}{} (whole run)\n", screen ? "\n" : "", render_progress_line(overall)).c_str(),
                options.out);
     std::fflush(options.out);

@@ -13,10 +13,15 @@
 namespace streamml::demo {
 namespace {
 
-// 14 distinguishable colours (Tableau 10 plus four).
-constexpr std::array<const char*, 14> kPalette = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-                                                  "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
-                                                  "#1f77b4", "#8c564b", "#17becf", "#7f7f7f"};
+// The winner's line stands out: thick and opaque; the others are thinner and lighter.
+constexpr double kWinnerWidth = 3.5;
+constexpr double kRunnerWidth = 1.5;
+constexpr double kRunnerOpacity = 0.55;
+// The leader's progress marked by a dashed line (where it passed this share of the distance).
+constexpr std::array<double, 4> kProgressMarks = {0.25, 0.5, 0.75, 0.9};
+constexpr const char* kMarkerColour = "#888888";
+constexpr double kMarkerWidth = 1.5;
+constexpr const char* kMarkerDash = "4 4";
 
 using svg::nice_step;
 using svg::xml_escape;
@@ -30,7 +35,7 @@ std::string render_win_probability_svg(const RaceTrace& trace, const SvgChartOpt
   if (options.height < 200 || options.height > 10000) {
     throw ConfigError(fmt::format("svg chart: height must be in [200, 10000], got {}", options.height));
   }
-  const double left = 64, right = 150, top = 48, bottom = 56;
+  const double left = 64, right = 200, top = 48, bottom = 56;
   const double plot_w = options.width - left - right;
   const double plot_h = options.height - top - bottom;
   const double t_max = trace.ticks.empty() ? 1.0 : std::max(1.0, trace.ticks.back().time_s);
@@ -49,8 +54,7 @@ std::string render_win_probability_svg(const RaceTrace& trace, const SvgChartOpt
   svg += fmt::format("<title>{}</title>\n", xml_escape(title));
   svg += fmt::format("<rect x=\"0\" y=\"0\" width=\"{}\" height=\"{}\" fill=\"#ffffff\"/>\n", options.width,
                      options.height);
-  svg += fmt::format("<text x=\"{:.1f}\" y=\"24\" font-size=\"16\" font-weight=\"bold\" text-anchor=\"middle\">{}</text>\n",
-                     options.width / 2.0, xml_escape(title));
+  svg += svg::panel_title(options.width / 2.0, 24, title);
 
   // Grid and axes.
   svg += "<g stroke=\"#dddddd\" stroke-width=\"1\">\n";
@@ -82,8 +86,10 @@ std::string render_win_probability_svg(const RaceTrace& trace, const SvgChartOpt
 
   // Progress markers.
   if (options.mark_progress) {
-    svg += "<g stroke=\"#999999\" stroke-dasharray=\"4 4\" fill=\"#777777\">\n";
-    for (double f : {0.25, 0.5, 0.75, 0.9}) {
+    svg += fmt::format(
+        "<g class=\"progress-marks\" stroke=\"{}\" stroke-width=\"{:g}\" stroke-dasharray=\"{}\" fill=\"#777777\">\n",
+        kMarkerColour, kMarkerWidth, kMarkerDash);
+    for (double f : kProgressMarks) {
       const size_t k = trace.tick_at_progress(f);
       if (k >= trace.ticks.size()) continue;
       const double x = x_of(trace.ticks[k].time_s);
@@ -110,21 +116,34 @@ std::string render_win_probability_svg(const RaceTrace& trace, const SvgChartOpt
       if (!points.empty()) points += ' ';
       points += fmt::format("{:.1f},{:.1f}", x_of(tick.time_s), y_of(std::isfinite(p) ? p : 0.0));
     }
-    svg += fmt::format("<polyline stroke=\"{}\" stroke-width=\"{}\" points=\"{}\"><title>horse {}</title></polyline>\n",
-                       kPalette[i % kPalette.size()], winner ? 3 : 1.5, points, trace.horses[i]);
+    svg += fmt::format(
+        "<polyline stroke=\"{}\" stroke-width=\"{:g}\"{} points=\"{}\"><title>horse {}</title></polyline>\n",
+        svg::palette_colour(i), winner ? kWinnerWidth : kRunnerWidth,
+        winner ? "" : fmt::format(" stroke-opacity=\"{:g}\"", kRunnerOpacity), points, trace.horses[i]);
   }
   svg += "</g>\n";
 
-  // Legend.
-  svg += "<g>\n";
+  // Legend: the horses, then what the dashed lines mean.
+  svg += "<g class=\"legend\">\n";
   const double lx = left + plot_w + 16;
-  for (size_t i = 0; i < trace.horses.size(); ++i) {
-    const double ly = top + 8 + 18.0 * static_cast<double>(i);
+  double ly = top + 8;
+  for (size_t i = 0; i < trace.horses.size(); ++i, ly += 18) {
     const bool winner = trace.horses[i] == trace.winner;
-    svg += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"{}\"/>\n",
-                       lx, ly, lx + 20, ly, kPalette[i % kPalette.size()], winner ? 3 : 1.5);
-    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\"{}>#{}{}</text>\n", lx + 26, ly + 4,
-                       winner ? " font-weight=\"bold\"" : "", trace.horses[i], winner ? " (winner)" : "");
+    svg += svg::legend_entry(lx, ly,
+                             svg::LegendEntry{.text = fmt::format("#{}{}", trace.horses[i], winner ? " (winner)" : ""),
+                                              .colour = std::string(svg::palette_colour(i)),
+                                              .stroke_width = winner ? kWinnerWidth : kRunnerWidth,
+                                              .bold = winner,
+                                              .opacity = winner ? 1.0 : kRunnerOpacity});
+  }
+  if (options.mark_progress) {
+    ly += 10;
+    svg += svg::legend_entry(lx, ly, svg::LegendEntry{.text = "race progress:", .colour = kMarkerColour,
+                                                      .stroke_width = kMarkerWidth, .dasharray = kMarkerDash,
+                                                      .marker = true});
+    svg += fmt::format("<text class=\"legend\" x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"11\" fill=\"#555555\">"
+                       "leader past 25/50/75/90%</text>\n",
+                       lx + 30, ly + 18);
   }
   svg += "</g>\n</svg>\n";
   return svg;
@@ -150,6 +169,19 @@ std::optional<LateSurge> find_late_surge_race(std::span<const RaceTrace> traces,
     if (!best || rise > best->winner_late - best->winner_at_half) best = s;
   }
   return best;
+}
+
+std::optional<LateSurgeChart> late_surge_chart(std::span<const RaceTrace> traces) {
+  for (double rise : {0.2, 0.1, 0.0}) {
+    const std::optional<LateSurge> surge = find_late_surge_race(traces, rise);
+    if (!surge) continue;
+    const RaceTrace& trace = traces[surge->trace_index];
+    SvgChartOptions chart;
+    chart.title = fmt::format("Race {}: win probability over race time (late surge by #{})", trace.race_id,
+                              surge->winner);
+    return LateSurgeChart{*surge, render_win_probability_svg(trace, chart)};
+  }
+  return std::nullopt;
 }
 
 }  // namespace streamml::demo

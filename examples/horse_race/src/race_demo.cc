@@ -314,6 +314,7 @@ DemoSummary run_demo(const DemoOptions& options, const std::atomic<bool>& stop) 
   board.out = out;
   board.mode = options.mode;
   board.quiet = options.quiet;
+  board.observer = options.observer;
   // The leaderboard stops on the caller's stop or a failed worker; a failed service stops the stream too.
   std::atomic<bool> board_stop{false};
   std::thread watcher([&] {

@@ -247,23 +247,17 @@ DemoReport make_demo_report(const std::vector<RaceTrace>& model_traces, const st
     report.model_beats_baselines = report.model_beats_baselines && beats;
   }
 
-  std::optional<LateSurge> surge;
-  for (double rise : {0.2, 0.1, 0.0}) {
-    surge = find_late_surge_race(model_traces, rise);
-    if (surge) break;
-  }
+  const std::optional<LateSurgeChart> chart = late_surge_chart(model_traces);
   std::string chart_text = "No race had a late surge that changed the prediction: no chart.\n";
-  if (surge) {
-    const RaceTrace& trace = model_traces[surge->trace_index];
+  if (chart) {
+    const LateSurge& surge = chart->surge;
+    const RaceTrace& trace = model_traces[surge.trace_index];
     report.chart_race = trace.race_id;
-    SvgChartOptions chart;
-    chart.title = fmt::format("Race {}: win probability over race time (late surge by #{})", trace.race_id,
-                              surge->winner);
-    report.chart_svg = render_win_probability_svg(trace, chart);
+    report.chart_svg = chart->svg;
     chart_text = fmt::format(
         "Race {} ({:.0f} m, {} runners): at 50 % the model favoured #{}; the winner #{} had {} then and {} at 90 %.\n",
-        trace.race_id, trace.race_distance_m, trace.horses.size(), surge->favourite_at_half, surge->winner,
-        percent(surge->winner_at_half), percent(surge->winner_late));
+        trace.race_id, trace.race_distance_m, trace.horses.size(), surge.favourite_at_half, surge.winner,
+        percent(surge.winner_at_half), percent(surge.winner_late));
   }
 
   const std::string latency_line =
@@ -287,7 +281,7 @@ DemoReport make_demo_report(const std::vector<RaceTrace>& model_traces, const st
   md += fmt::format("| {} | {} | {} | {} | {} |\n", report.latency.count, ms_text(report.latency.p50_us),
                     ms_text(report.latency.p99_us), ms_text(report.latency.max_us), ms_text(report.latency.mean_us));
   md += "\n## Late surge\n\n" + chart_text;
-  if (surge) md += "\n![win probability over race time](late_surge.svg)\n";
+  if (chart) md += "\n![win probability over race time](late_surge.svg)\n";
   md += "\n## Verdict\n\n" + verdict + "\n";
   report.markdown = std::move(md);
 

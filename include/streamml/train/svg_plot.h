@@ -1,13 +1,15 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
 //
 // SvgPlot: draws the training curves of fit() as a standalone SVG file
-// (`--plot FILE.svg`): one panel for the loss and one for the task's main
-// metric (accuracy or rmse), each with axes, ticks, axis labels and a legend,
-// training in solid blue and validation in dashed orange. The file is
-// rewritten after every epoch, so it can be watched during long runs.
-// Not thread-safe.
+// (`--plot FILE.svg`): one panel for the loss, one for the task's main
+// metric (accuracy or rmse) and one for the AUC when the logs have it, each
+// with axes, ticks, axis labels and a legend, training in solid blue and
+// validation in dashed orange, and the best epoch of the monitored metric as
+// a dashed green line. The file is rewritten after every epoch, so it can be
+// watched during long runs. Not thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,10 +21,21 @@ namespace streamml::train {
 // One epoch's logs, 1-based epoch number.
 using EpochHistory = std::vector<std::pair<int, Logs>>;
 
-// Renders the two panels for `history`; `metric` is the second panel's
-// metric (train key `metric`, validation key `val_<metric>`).
+// The epoch where `monitor` was best (lowest, or highest for
+// higher_is_better() metrics; the first of equals). `monitor` "" is val_loss
+// when the history has it, else loss. nullopt when no epoch logged it.
+struct BestEpoch {
+  int epoch = 0;        // 1-based, as in EpochHistory
+  std::string monitor;  // the metric compared
+  double value = 0;     // its value then
+};
+std::optional<BestEpoch> best_epoch(const EpochHistory& history, const std::string& monitor = "");
+
+// Renders the panels for `history`: loss, `metric` (train key `metric`,
+// validation key `val_<metric>`) and, when any epoch logged auc or val_auc,
+// AUC; every panel marks best_epoch(history, monitor).
 std::string render_training_svg(const EpochHistory& history, const std::string& metric,
-                                const std::string& title = "streamml training");
+                                const std::string& title = "streamml training", const std::string& monitor = "");
 
 // The curves of online learning: (records of the run, metric) points of
 // the windowed and the faded prequential metric, drifts detected and the
@@ -62,8 +75,9 @@ class OnlinePlot final : public Callback {
 
 class SvgPlot final : public Callback {
  public:
-  // `metric` "" picks the task's main metric at train begin.
-  explicit SvgPlot(std::string path, std::string metric = "");
+  // `metric` "" picks the task's main metric at train begin; `monitor` is
+  // the metric whose best epoch is marked ("": val_loss, else loss).
+  explicit SvgPlot(std::string path, std::string metric = "", std::string monitor = "");
 
   void on_train_begin(TrainContext& context) override;
   void on_epoch_end(TrainContext& context, int epoch, const Logs& logs) override;
@@ -75,6 +89,7 @@ class SvgPlot final : public Callback {
 
   std::string path_;
   std::string metric_;
+  std::string monitor_;
   std::string title_;
   EpochHistory history_;
 };

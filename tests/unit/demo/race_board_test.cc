@@ -4,26 +4,19 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <string>
 #include <vector>
+
+#include "unit/demo/three_horse_view.h"
 
 namespace streamml::demo {
 namespace {
 
 // A view of race `id` whose leader is at `progress` of 1000 m; horse 1 leads and is the favourite.
 LeaderboardView race(int64_t id, double progress, bool finished = false) {
-  LeaderboardView v;
-  v.race_id = id;
-  v.race_distance_m = 1000;
-  v.leader_progress = progress;
-  v.time_s = 60.0 * progress;
-  v.contestants = 3;
-  const double p[] = {0.6, 0.3, 0.1};
-  for (int32_t h = 1; h <= 3; ++h) {
-    v.entries.push_back(
-        LeaderboardEntry{h, h, finished ? (h == 1 ? 1.0 : 0.0) : p[h - 1], 1000 * progress - 5.0 * h, finished});
-  }
-  return v;
+  return testing::three_horse_view(id, progress, finished ? std::array{1.0, 0.0, 0.0} : std::array{0.6, 0.3, 0.1},
+                                   finished);
 }
 
 size_t lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }

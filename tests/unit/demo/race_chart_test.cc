@@ -3,11 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "horse_race/race_predictors.h"
 #include "streamml/common/error.h"
+#include "streamml/common/svg.h"
 
 namespace streamml::demo {
 namespace {
@@ -102,6 +105,64 @@ TEST(RaceChart, SvgIsWellFormedWithOneLinePerHorseLegendAndTitle) {
   const size_t end = svg.find('"', first + 8);
   const std::string points = svg.substr(first + 8, end - first - 8);
   EXPECT_EQ(count(points, ",") , trace.ticks.size());
+}
+
+// The stroke colours of the horses' lines, in legend order.
+std::vector<std::string> line_colours(const std::string& svg) {
+  std::vector<std::string> colours;
+  for (size_t pos = svg.find("<polyline stroke=\""); pos != std::string::npos;
+       pos = svg.find("<polyline stroke=\"", pos + 1)) {
+    colours.push_back(svg.substr(pos + 18, svg.find('"', pos + 18) - pos - 18));
+  }
+  return colours;
+}
+
+TEST(RaceChart, LegendExplainsTheDashedProgressMarkers) {
+  const std::vector<RaceTrace> traces = leader_traces(1);
+  const std::string svg = render_win_probability_svg(traces.front());
+  const size_t legend = svg.find("<g class=\"legend\">");
+  ASSERT_NE(legend, std::string::npos);
+  // After the horses: a dashed sample in the markers' style, saying what the lines are.
+  const size_t entry = svg.find(">race progress:</text>", legend);
+  ASSERT_NE(entry, std::string::npos) << svg;
+  EXPECT_NE(svg.rfind(R"(stroke="#888888" stroke-width="1.5" stroke-dasharray="4 4")", entry), std::string::npos);
+  EXPECT_NE(svg.find(">leader past 25/50/75/90%</text>", entry), std::string::npos);
+  EXPECT_NE(svg.find(R"(<g class="progress-marks" stroke="#888888" stroke-width="1.5" stroke-dasharray="4 4")"),
+            std::string::npos);
+
+  SvgChartOptions unmarked;
+  unmarked.mark_progress = false;
+  const std::string plain = render_win_probability_svg(traces.front(), unmarked);
+  EXPECT_EQ(plain.find("race progress"), std::string::npos);
+  EXPECT_EQ(plain.find("progress-marks"), std::string::npos);
+}
+
+TEST(RaceChart, TheWinnerIsBoldAndTheOthersLighterInDistinctColours) {
+  const std::vector<RaceTrace> traces = leader_traces(3);
+  for (const RaceTrace& trace : traces) {
+    const std::string svg = render_win_probability_svg(trace);
+    const std::vector<std::string> colours = line_colours(svg);
+    ASSERT_EQ(colours.size(), trace.horses.size());
+    EXPECT_EQ(std::set<std::string>(colours.begin(), colours.end()).size(), colours.size()) << "one colour each";
+    // Lines: the winner's thick and opaque, drawn last (on top); the others thin and translucent.
+    const std::string winner_colour =
+        std::string(svg::palette_colour(static_cast<size_t>(
+            std::find(trace.horses.begin(), trace.horses.end(), trace.winner) - trace.horses.begin())));
+    EXPECT_EQ(colours.back(), winner_colour);
+    EXPECT_EQ(count(svg, R"(stroke-width="3.5" points=)"), 1u);
+    EXPECT_EQ(count(svg, R"(stroke-width="1.5" stroke-opacity="0.55" points=)"), trace.horses.size() - 1);
+    EXPECT_NE(svg.find(R"(font-weight="bold">#)" + std::to_string(trace.winner) + " (winner)</text>"),
+              std::string::npos);
+    EXPECT_EQ(count(svg, R"(font-weight="bold">#)"), 1u) << "only the winner's legend entry is bold";
+  }
+}
+
+TEST(RaceChart, TitleIsAPanelTitle) {
+  const std::vector<RaceTrace> traces = leader_traces(1);
+  SvgChartOptions options;
+  options.title = "Race 1";
+  EXPECT_NE(render_win_probability_svg(traces.front(), options).find(svg::panel_title(860 / 2.0, 24, "Race 1")),
+            std::string::npos);
 }
 
 TEST(RaceChart, DefaultTitleAndSizeValidation) {

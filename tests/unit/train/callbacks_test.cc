@@ -138,7 +138,8 @@ TEST(SvgPlot, WritesAWellFormedPlotWithBothCurvesAndLegend) {
   ASSERT_EQ(svg.rfind("<?xml", 0), 0u);
   EXPECT_NE(svg.find(R"(<svg xmlns="http://www.w3.org/2000/svg")"), std::string::npos);
   expect_well_formed_xml(svg);
-  // Two panels (loss, accuracy), each with a training and a validation curve of 4 points.
+  // Three panels (loss, accuracy, AUC: the binary task logs auc), each with a training and a validation
+  // curve of 4 points.
   std::regex polyline(R"re(<polyline class="series" data-name="(\w+)"[^>]*points="([^"]*)")re");
   std::vector<std::string> names;
   for (auto it = std::sregex_iterator(svg.begin(), svg.end(), polyline); it != std::sregex_iterator(); ++it) {
@@ -148,8 +149,11 @@ TEST(SvgPlot, WritesAWellFormedPlotWithBothCurvesAndLegend) {
     for (std::string p; points >> p;) ++n;
     EXPECT_EQ(n, 4);
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"training", "validation", "training", "validation"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"training", "validation", "training", "validation", "training",
+                                             "validation"}));
   EXPECT_NE(svg.find(">Loss</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">Accuracy</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">AUC</text>"), std::string::npos);
   EXPECT_NE(svg.find(">accuracy</text>"), std::string::npos);
   EXPECT_NE(svg.find(">epoch</text>"), std::string::npos);
   EXPECT_NE(svg.find(R"(class="legend")"), std::string::npos);

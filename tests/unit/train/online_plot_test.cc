@@ -54,7 +54,7 @@ TEST(OnlinePlot, WithoutDriftsOrPointsItStillDrawsBothPanels) {
   OnlineHistory history;
   history.metric = "rmse";
   const std::string svg = render_online_svg(history);
-  EXPECT_NE(svg.find("Prequential rmse"), std::string::npos);
+  EXPECT_NE(svg.find("Prequential RMSE"), std::string::npos);
   EXPECT_EQ(count(svg, "no data"), 2u);
   EXPECT_EQ(count(svg, "class=\"marker\""), 0u);
 }

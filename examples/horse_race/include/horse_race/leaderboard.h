@@ -103,6 +103,24 @@ class LeaderboardPrinter {
   bool shown_any_ = false;
 };
 
+struct DemoProgress;  // race_board.h
+
+// Sees what run_leaderboard() shows, on its thread, e.g. to show it
+// elsewhere (race_web.h). Implementations must return quickly: they hold up
+// the rankings.
+class LeaderboardObserver {
+ public:
+  virtual ~LeaderboardObserver() = default;
+  // The latest ranking of a running race.
+  virtual void on_ranking(const LeaderboardView& view) = 0;
+  // A race's last ranking, with the official winner in final_view.winner (0:
+  // unknown), and its trace when one was built (else nullptr).
+  virtual void on_race_over(const LeaderboardView& final_view, const RaceTrace* trace) = 0;
+  // The overall progress, at most every min_interval, after every finished
+  // race, and once more at the end with the whole run's figures.
+  virtual void on_progress(const DemoProgress& progress) = 0;
+};
+
 struct LeaderboardRunOptions {
   std::string topic;                   // rankings topic
   size_t expected_rankings = 0;        // stop after this many rankings (0: only on idle timeout or stop)
@@ -113,6 +131,7 @@ struct LeaderboardRunOptions {
   size_t board_races = 3;  // redraw mode: races on the board at once (fewer if the terminal is short)
   std::chrono::milliseconds min_interval{200};       // redraw mode: board refresh throttle
   std::chrono::milliseconds summary_interval{5000};  // lines and quiet mode: progress line period
+  LeaderboardObserver* observer = nullptr;            // also told every ranking and the progress (not owned)
 };
 
 struct LeaderboardResult {
@@ -132,7 +151,8 @@ struct LeaderboardResult {
 // strip), redrawn in place; in lines mode one render_leaderboard_line() per
 // finished race (with "winner #N") and a progress line every
 // summary_interval; quiet, only the progress lines. All modes end with the
-// whole run's progress line. Blocks until
+// whole run's progress line. options.observer, when set, sees every ranking
+// and the progress as well (whatever `out` is). Blocks until
 // expected_rankings were read, the idle timeout or `stop` (which may be set
 // from any thread). Throws KafkaException when the consumer cannot start.
 LeaderboardResult run_leaderboard(const kafka::Config& config, const LeaderboardRunOptions& options,

@@ -41,4 +41,14 @@ struct LateSurge {
 // `min_rise`). nullopt when no race qualifies.
 std::optional<LateSurge> find_late_surge_race(std::span<const RaceTrace> traces, double min_rise = 0.2);
 
+// The demo's late-surge chart (the report's and the web page's).
+struct LateSurgeChart {
+  LateSurge surge;  // surge.trace_index indexes the traces searched
+  std::string svg;  // render_win_probability_svg() of that race, titled with the surge
+};
+
+// The race of find_late_surge_race() with a rise of at least 0.2, else 0.1,
+// else any, charted; nullopt when no race qualifies.
+std::optional<LateSurgeChart> late_surge_chart(std::span<const RaceTrace> traces);
+
 }  // namespace streamml::demo

@@ -102,6 +102,7 @@ struct DemoOptions {
   bool quiet = false;                  // only the progress line every 5 s instead of the board
   std::FILE* out = nullptr;            // board and report (nullptr: stdout)
   LeaderboardPrinter::Mode mode = LeaderboardPrinter::Mode::kAuto;  // board mode
+  LeaderboardObserver* observer = nullptr;  // also sees every ranking and the progress (e.g. race_web.h)
 };
 
 struct DemoSummary {
