@@ -19,8 +19,13 @@ void limit_blas_threads() {
     // calls return wrong results (ModelTest.ConcurrentPredictionsMatch...).
     // The threaded build is safe, and with one thread it runs every call on
     // the caller's thread as the serial one does.
+    // RTLD_DEFAULT does not see a library loaded with RTLD_LOCAL (the
+    // Python module and its LibTorch are): ask the loaded OpenBLAS first.
     using SetThreads = void (*)(int);
-    if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
+    void* openblas = dlopen("libopenblas.so.0", RTLD_LAZY | RTLD_NOLOAD);
+    void* symbol = dlsym(openblas != nullptr ? openblas : RTLD_DEFAULT, "openblas_set_num_threads");
+    if (symbol != nullptr) reinterpret_cast<SetThreads>(symbol)(1);
+    if (openblas != nullptr) dlclose(openblas);  // NOLOAD took a reference
   });
 }
 
