@@ -34,6 +34,10 @@
 //   * saturated throughput: a preloaded backlog drained as fast as possible,
 //     records/s from the first to the last output, and the CPU time of all
 //     of it per record (median of --runs runs; see drain_run()).
+// The process tunes glibc's malloc as the streamml CLI does
+// (streamml::tune_allocator(), common/allocator.h), so serve runs as
+// `streamml serve` does; --default-allocator leaves it alone (the Python
+// loops run in their own processes either way).
 // Prints `RESULT serve_<name> key=value ...` lines. SERVE_BENCH_VERBOSE=1 adds
 // serve's metrics lines and, per drain, the CPU share of each thread.
 //
@@ -41,7 +45,7 @@
 //          [--records 300000] [--tuned-records 150000] [--python-records 20000] [--runs 5]
 //          [--workload small|wide|both] [--no-python] [--no-latency]
 //          [--max-batch N] [--max-wait-us U] [--max-in-flight N] [--busy-fetch | --no-busy-fetch]
-//          [-X key=value]...
+//          [-X key=value]... [--default-allocator]
 //          [-b bootstrap]
 // (--max-*, --busy-fetch and -X tune streamml serve only; the defaults are
 // serve's own. --busy-fetch or --no-busy-fetch: one latency phase, with or
@@ -67,6 +71,7 @@
 #include <thread>
 #include <vector>
 
+#include "streamml/common/allocator.h"
 #include "streamml/common/logging.h"
 #include "streamml/kafka/admin.h"
 #include "streamml/kafka/consumer.h"
@@ -103,6 +108,7 @@ struct Args {
   bool python = true;
   bool latency = true;     // --no-latency: throughput only (for profiling)
   bool busy_fetch_given = false;  // --busy-fetch or --no-busy-fetch: one latency phase, not both
+  bool tune_allocator = true;     // --default-allocator: leave glibc's malloc as it is
   std::vector<std::pair<std::string, std::string>> extra;  // -X properties for serve's clients
   serve::ServerOptions server;  // max_batch, max_wait_us, max_in_flight: serve's defaults unless given
 };
@@ -583,6 +589,7 @@ int main(int argc, char** argv) {
     else if (arg == "--max-in-flight") a.server.max_in_flight = std::stoul(next());
     else if (arg == "--busy-fetch") a.server.busy_fetch = a.busy_fetch_given = true;
     else if (arg == "--no-busy-fetch") a.busy_fetch_given = true;
+    else if (arg == "--default-allocator") a.tune_allocator = false;
     else if (arg == "-X") {
       const std::string kv = next();
       const auto eq = kv.find('=');
@@ -598,6 +605,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  const bool tuned = a.tune_allocator && tune_allocator();  // before librdkafka's threads start, as the CLI does
   set_log_level(std::getenv("SERVE_BENCH_VERBOSE") ? LogLevel::kInfo : LogLevel::kWarn);
   if (a.workload != "small" && a.workload != "wide" && a.workload != "both") {
     std::fprintf(stderr, "--workload %s: expected small, wide or both\n", a.workload.c_str());
@@ -648,8 +656,8 @@ int main(int argc, char** argv) {
                 w.suffix.empty() ? "small" : w.suffix.c_str() + 1, w.features, w.rows.front().size(), w.features,
                 w.classes);
   }
-  std::printf("# broker %s, offered load %d records/s for %d s (warm-up %d s)\n", a.bootstrap.c_str(), a.rate,
-              a.seconds, a.warmup);
+  std::printf("# broker %s, offered load %d records/s for %d s (warm-up %d s), %s allocator\n", a.bootstrap.c_str(),
+              a.rate, a.seconds, a.warmup, tuned ? "tuned (as the CLI)" : "glibc's default");
   std::fflush(stdout);
 
   struct Throughput {

@@ -19,6 +19,8 @@ namespace {
 // failure is called again until the caller's timeout (see producer.h).
 constexpr milliseconds kTxnAttempt{10000};
 constexpr milliseconds kTxnRetryPause{100};
+// The longest topic name Kafka accepts.
+constexpr size_t kMaxTopicName = 249;
 
 // Calls `call(attempt_timeout_ms)` until it succeeds, fails with an error that
 // is not retriable, or `timeout` has passed. Returns the last error (owned by
@@ -76,9 +78,11 @@ void Producer::handle_delivery(const rd_kafka_message_s* msg) {
     }
     return;
   }
-  DeliveryReport report;
+  // One report per thread, reused: its topic keeps its capacity, so a
+  // report costs no allocation (delivery reports come per output record).
+  thread_local DeliveryReport report;
   report.error = internal::to_error(msg->err);
-  report.topic = msg->rkt ? rd_kafka_topic_name(msg->rkt) : "";
+  report.topic.assign(msg->rkt ? rd_kafka_topic_name(msg->rkt) : "");
   report.partition = msg->partition;
   report.offset = msg->offset;
   report.opaque = reinterpret_cast<uint64_t>(msg->_private);
@@ -87,7 +91,18 @@ void Producer::handle_delivery(const rd_kafka_message_s* msg) {
 
 KafkaError Producer::produce(const ProduceRecord& record, milliseconds block_timeout) {
   const auto deadline = std::chrono::steady_clock::now() + block_timeout;
-  std::string topic(record.topic);
+  // librdkafka wants the name NUL-terminated; Kafka's names have at most 249
+  // characters, so a copy on the stack does (no allocation per record).
+  char topic_buf[kMaxTopicName + 1];
+  std::string long_topic;  // a longer name, which the broker then refuses
+  const char* topic = topic_buf;
+  if (record.topic.size() <= kMaxTopicName) {
+    record.topic.copy(topic_buf, record.topic.size());
+    topic_buf[record.topic.size()] = '\0';
+  } else {
+    long_topic.assign(record.topic);
+    topic = long_topic.c_str();
+  }
   while (true) {
     rd_kafka_headers_t* headers = nullptr;
     if (!record.headers.empty()) {
@@ -104,7 +119,7 @@ KafkaError Producer::produce(const ProduceRecord& record, milliseconds block_tim
     static const char kEmpty = '\0';
     if (record.key && key == nullptr) key = &kEmpty;
     rd_kafka_resp_err_t err = rd_kafka_producev(
-        handle_.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(record.partition),
+        handle_.get(), RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(record.partition),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
         RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_TIMESTAMP(record.timestamp_ms),
@@ -113,7 +128,7 @@ KafkaError Producer::produce(const ProduceRecord& record, milliseconds block_tim
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
     if (headers != nullptr) rd_kafka_headers_destroy(headers);  // not consumed on failure
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || std::chrono::steady_clock::now() >= deadline) {
-      return internal::to_error(err, "producing to " + topic);
+      return internal::to_error(err, "producing to " + std::string(topic));
     }
     if (!poll_thread_.joinable()) {
       rd_kafka_poll(handle_.get(), 10);

@@ -52,6 +52,7 @@ class ModelProcessor final : public Processor {
 
   std::string decoder_spec() const override { return decoder_spec_; }
   std::string version() const override { return version_; }
+  bool reads_payloads() const override { return false; }  // the decoded features only
   std::string output_schema() const override {
     return std::string(format_ == OutputFormat::kCsv ? "csv " : "json ") + model_->task().to_string();
   }

@@ -1,6 +1,7 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
 #include "serve/output_producer.h"
 
+#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -31,32 +32,43 @@ OutputProducer::OutputProducer(const ServerOptions& options, const kafka::Consum
 InFlightBatch& OutputProducer::serve(const std::vector<kafka::Message>& msgs, Processor& processor,
                                      data::Decoder* decoder) {
   const size_t n = msgs.size();
-  // Decode; the metadata of decoded records moves into the batch.
-  data::Batch batch;
+  // Decode; the metadata of decoded records moves into the batch. The
+  // batch, results and per-record vectors are members reused from one
+  // micro-batch to the next (no large allocation and free per batch).
+  data::Batch& batch = batch_;
   const size_t width = decoder ? decoder->num_features() : 0;
   const size_t num_labels = decoder ? decoder->num_labels() : 0;
-  std::vector<float> labels(num_labels);
+  labels_.resize(num_labels);
+  batch.size = 0;
   batch.num_features = width;
   batch.features.resize(n * width);
+  batch.meta.clear();
   batch.meta.reserve(n);
-  batch.payloads.reserve(n);
-  std::vector<int64_t> row_of(n, -1);
-  std::vector<std::string> reasons(n);
+  batch.payloads.clear();
+  const bool payloads = processor.reads_payloads();
+  if (payloads) batch.payloads.reserve(n);
+  std::vector<int64_t>& row_of = row_of_;
+  row_of.assign(n, -1);
+  std::vector<std::string>& reasons = reasons_;
+  reasons.clear();
+  reasons.resize(n);
   for (size_t i = 0; i < n; ++i) {
     if (decoder) {
       auto error = decoder->decode(msgs[i].value(), batch.features.data() + batch.size * width,
-                                   num_labels ? labels.data() : nullptr);
+                                   num_labels ? labels_.data() : nullptr);
       if (error) {
         reasons[i] = "undecodable record: " + *error;
         continue;
       }
     }
     row_of[i] = static_cast<int64_t>(batch.size++);
-    batch.meta.push_back(data::meta_of(msgs[i]));
-    batch.payloads.emplace_back(msgs[i].value());
+    const std::string* topic = input_topic(msgs[i].topic_view());
+    batch.meta.push_back(topic ? data::meta_of(msgs[i], *topic) : data::meta_of(msgs[i]));
+    if (payloads) batch.payloads.emplace_back(msgs[i].value());
   }
   batch.features.resize(batch.size * width);
-  std::vector<ProcessResult> results;
+  std::vector<ProcessResult>& results = results_;
+  results.clear();
   if (batch.size > 0) processor.process(batch, results);
   if (results.size() != batch.size) {
     throw std::logic_error("processor returned " + std::to_string(results.size()) + " results for " +
@@ -72,17 +84,14 @@ InFlightBatch& OutputProducer::serve(const std::vector<kafka::Message>& msgs, Pr
   std::string_view last_topic;  // views into msgs, which outlive the loop
   const std::string* last_topic_name = nullptr;  // in options_.input_topics
   int32_t last_partition = -1;
-  kafka::ProduceRecord record;
+  kafka::ProduceRecord& record = record_;
   record.topic = options_.output_topic;
   size_t bytes = 0;  // of the outputs the producer queued
   for (size_t i = 0; i < n; ++i) {
     const kafka::Message& m = msgs[i];
     if (next_of_last == nullptr || m.partition() != last_partition || m.topic_view() != last_topic) {
       next_of_last = &next[{m.topic(), m.partition()}];
-      last_topic_name = nullptr;
-      for (const std::string& t : options_.input_topics) {
-        if (t == m.topic_view()) last_topic_name = &t;
-      }
+      last_topic_name = input_topic(m.topic_view());
       last_topic = m.topic_view();
       last_partition = m.partition();
     }
@@ -102,16 +111,7 @@ InFlightBatch& OutputProducer::serve(const std::vector<kafka::Message>& msgs, Pr
     record.partition = same != same_partitions_.end() && same->second ? meta.partition : kafka::kPartitionAny;
     record.key = out.key ? std::optional<std::string_view>(*out.key) : std::nullopt;
     record.value = out.value;
-    record.headers.clear();
-    record.headers.reserve(out.headers.size() + 5);
-    record.headers.insert(record.headers.end(), out.headers.begin(), out.headers.end());
-    record.headers.push_back({data::kHeaderSourceTopic, meta.topic});
-    record.headers.push_back({data::kHeaderSourcePartition, std::to_string(meta.partition)});
-    record.headers.push_back({data::kHeaderSourceOffset, std::to_string(meta.offset)});
-    record.headers.push_back({kHeaderModelVersion, version});
-    if (meta.timestamp_ms >= 0) {
-      record.headers.push_back({data::kHeaderSourceTimestamp, std::to_string(meta.timestamp_ms)});
-    }
+    set_headers(out, meta, version);
     record.opaque =
         DeliveryPipeline::track(flight, {&flight, meta.timestamp_ms, last_topic_name, meta.partition, meta.offset});
     if (kafka::KafkaError err = producer_.produce(record)) {
@@ -124,6 +124,44 @@ InFlightBatch& OutputProducer::serve(const std::vector<kafka::Message>& msgs, Pr
   pipeline_.add_bytes(flight, bytes);
   flight.offsets = offsets_of(next);
   return flight;
+}
+
+const std::string* OutputProducer::input_topic(std::string_view name) const {
+  for (const std::string& t : options_.input_topics) {
+    if (t == name) return &t;
+  }
+  return nullptr;
+}
+
+// The record's headers: the processor's, then the source headers. The names
+// are set once and the values assigned in place, so an output with no
+// headers of its own allocates nothing here (the values fit the capacity the
+// strings kept from the outputs before it).
+void OutputProducer::set_headers(const OutputRecord& out, const data::RecordMeta& meta, const std::string& version) {
+  kafka::Headers& h = record_.headers;
+  const bool timestamp = meta.timestamp_ms >= 0;
+  const size_t count = out.headers.size() + (timestamp ? 5 : 4);
+  if (!out.headers.empty() || !source_headers_only_ || h.size() != count) {
+    h.clear();
+    h.insert(h.end(), out.headers.begin(), out.headers.end());
+    for (const char* name : {data::kHeaderSourceTopic, data::kHeaderSourcePartition, data::kHeaderSourceOffset,
+                             kHeaderModelVersion}) {
+      h.push_back({name, std::string()});
+    }
+    if (timestamp) h.push_back({data::kHeaderSourceTimestamp, std::string()});
+    source_headers_only_ = out.headers.empty();
+  }
+  auto set_number = [](kafka::Header& header, int64_t value) {
+    char text[24];
+    const auto [end, ec] = std::to_chars(text, text + sizeof(text), value);
+    header.value->assign(text, end);
+  };
+  kafka::Header* source = h.data() + out.headers.size();
+  source[0].value->assign(meta.topic);
+  set_number(source[1], meta.partition);
+  set_number(source[2], meta.offset);
+  source[3].value->assign(version);
+  if (timestamp) set_number(source[4], meta.timestamp_ms);
 }
 
 // An output the producer refused at once: it gets no delivery report, so

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "serve/delivery_pipeline.h"
+#include "streamml/data/batch.h"
 #include "streamml/data/dead_letter.h"
 #include "streamml/data/decoder.h"
 #include "streamml/data/record_meta.h"
@@ -60,6 +61,11 @@ class OutputProducer {
   bool refused(InFlightBatch& flight, const data::RecordMeta& meta, const OutputRecord& out,
                const kafka::KafkaError& err);
 
+  // The entry of options_.input_topics named `name` (nullptr: none).
+  const std::string* input_topic(std::string_view name) const;
+  // Sets record_.headers for `out` of the input `meta` (see the .cc).
+  void set_headers(const OutputRecord& out, const data::RecordMeta& meta, const std::string& version);
+
   const ServerOptions& options_;
   std::map<std::string, bool> same_partitions_;  // input topic -> output has as many partitions
   kafka::Producer& producer_;
@@ -67,6 +73,14 @@ class OutputProducer {
   DeliveryPipeline& pipeline_;
   ServeMetrics& metrics_;
   const OnRejected on_rejected_;
+  // Reused from one micro-batch to the next (serve()).
+  data::Batch batch_;
+  std::vector<float> labels_;
+  std::vector<int64_t> row_of_;     // per input record: its row in batch_, -1 when undecodable
+  std::vector<std::string> reasons_;  // per input record: why it was undecodable
+  std::vector<ProcessResult> results_;
+  kafka::ProduceRecord record_;       // reused for every output (keeps its headers' capacity)
+  bool source_headers_only_ = false;  // record_.headers holds the source headers only
 };
 
 }  // namespace streamml::serve

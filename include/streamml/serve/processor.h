@@ -45,8 +45,13 @@ class Processor {
   virtual std::string decoder_spec() const = 0;
 
   // One result per row of `batch` (features decoded with decoder_spec(),
-  // payloads and metadata always present).
+  // metadata always present, payloads unless reads_payloads() is false).
   virtual void process(const data::Batch& batch, std::vector<ProcessResult>& results) = 0;
+
+  // Whether process() reads batch.payloads (default: true). A processor that
+  // only reads the decoded features answers false, and the serving loop
+  // leaves the payloads out of its batches (no copy per record).
+  virtual bool reads_payloads() const { return true; }
 
   // Version stamped into every output's headers (e.g. the model file's
   // version); changes on hot reload.
