@@ -101,7 +101,12 @@ std::unique_ptr<demo::DemoLogFile> log_to_out_dir(const DemoCliOptions& o) {
 // --web: the race page, serving before the demo starts so that a browser can open it at once; says where.
 std::unique_ptr<demo::RaceWebServer> start_web(const DemoCliOptions& o) {
   if (o.web_port < 0) return nullptr;
-  auto web = std::make_unique<demo::RaceWebServer>(demo::RaceWebOptions{.host = o.web_bind, .port = o.web_port});
+  std::unique_ptr<demo::RaceWebServer> web;
+  try {
+    web = std::make_unique<demo::RaceWebServer>(demo::RaceWebOptions{.host = o.web_bind, .port = o.web_port});
+  } catch (const Error& e) {
+    throw ConfigError(fmt::format("--web {} --web-bind {}: {}", o.web_port, o.web_bind, e.what()));
+  }
   std::printf("streamml demo: the race live at %s\n", web->url().c_str());
   std::fflush(stdout);
   return web;

@@ -5,6 +5,9 @@
 // history -> train -> serve & leaderboard & live. Scaled down (20 history
 // races, 2 live races at 200x).
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -19,6 +22,7 @@ namespace {
 
 using testing::cli_path;
 using testing::run_command;
+using testing::run_command_capture;
 using testing::TestKafka;
 
 std::string read_file(const std::filesystem::path& path) {
@@ -132,6 +136,27 @@ TEST_F(DemoRaceStepsTest, WholeDemoLogsToAFileInTheOutputDirectory) {
   EXPECT_NE(out.find("races 2/2 finished"), std::string::npos) << out;
   EXPECT_NE(out.find("streaming model"), std::string::npos) << out;
   EXPECT_NE(out.find("log: " + (out_dir / "demo.log").string()), std::string::npos) << out;
+}
+
+// --web on a port another socket holds: the demo stops before it starts,
+// with an error naming the flags, not only the library's message.
+TEST(DemoWebCli, APortInUseIsAnErrorNamingTheFlag) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(fd, 1), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string port = std::to_string(ntohs(addr.sin_port));
+  const auto r = run_command_capture(cli_path() + " demo --history-races 10 --live-races 1 --web " + port);
+  close(fd);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("streamml: error: --web " + port + " --web-bind 127.0.0.1: race page: cannot listen"),
+            std::string::npos)
+      << r.err;
 }
 
 }  // namespace
