@@ -7,6 +7,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -153,7 +155,18 @@ EmbeddedCluster::EmbeddedCluster(EmbeddedClusterOptions options) : impl_(std::ma
   Config config{{"log_level", "3"}};
   ConfPtr conf = internal::make_conf(RD_KAFKA_PRODUCER, config);
   impl_->owner = internal::make_handle(RD_KAFKA_PRODUCER, std::move(conf));
-  impl_->mock = rd_kafka_mock_cluster_new(impl_->owner.get(), options.brokers);
+  {
+    // The mock cluster's thread inherits this thread's signal mask. librdkafka
+    // 2.0's mock ends its poll loop on EINTR ("Mock cluster failed to poll
+    // ... Interrupted system call"), which kills the cluster: seen when
+    // PyTorch DataLoader workers exited (SIGCHLD) in a process hosting it.
+    // Its thread takes no signal; the process's other threads do.
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    impl_->mock = rd_kafka_mock_cluster_new(impl_->owner.get(), options.brokers);
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  }
   if (impl_->mock == nullptr) {
     throw KafkaException(RD_KAFKA_RESP_ERR__FAIL, "cannot start the embedded Kafka cluster");
   }

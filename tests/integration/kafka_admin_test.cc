@@ -3,8 +3,13 @@
 // Admin: create, list, describe; errors name the topic. The embedded
 // cluster's control socket lets other processes create topics.
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -142,6 +147,40 @@ TEST(KafkaAdminTest, UnreachableClusterFailsWithinTheTimeoutNamingTheAddress) {
   } catch (const kafka::KafkaException& e) {
     EXPECT_NE(std::string(e.what()).find("127.0.0.1:1"), std::string::npos) << e.what();
   }
+}
+
+// Signals sent to the process while an embedded cluster runs (SIGCHLD from
+// exiting child processes, as PyTorch's DataLoader workers send) do not
+// stop it: librdkafka's mock ends its poll loop on EINTR, so its thread must
+// not take them. This thread blocks SIGUSR1 while sending, so the kernel
+// hands each to another thread that takes it: before the fix, the mock's
+// (which logged "Mock cluster failed to poll ... Interrupted system call").
+TEST(EmbeddedClusterSignals, SignalsToTheProcessLeaveTheClusterServing) {
+  struct sigaction action {};
+  action.sa_handler = [](int) {};
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;  // no SA_RESTART: an interrupted poll() fails with EINTR
+  struct sigaction previous_action {};
+  ASSERT_EQ(sigaction(SIGUSR1, &action, &previous_action), 0);
+  EmbeddedCluster cluster(EmbeddedClusterOptions{});
+  sigset_t usr1, previous_mask;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &usr1, &previous_mask);
+  for (int i = 0; i < 200; ++i) {
+    kill(getpid(), SIGUSR1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  // No thread took them: the last one is still pending for the process.
+  sigset_t pending;
+  sigpending(&pending);
+  EXPECT_TRUE(sigismember(&pending, SIGUSR1)) << "a thread of the cluster took SIGUSR1";
+  Admin admin(Config{{"bootstrap.servers", cluster.bootstrap_servers()}});
+  admin.create_topics({NewTopic{"after-signals", 1, 1, {}}});
+  admin.wait_for_topic("after-signals");
+  EXPECT_TRUE(admin.topic_exists("after-signals"));
+  pthread_sigmask(SIG_SETMASK, &previous_mask, nullptr);  // the pending one reaches the handler
+  sigaction(SIGUSR1, &previous_action, nullptr);
 }
 
 class ControlSocketTest : public ::testing::Test {
