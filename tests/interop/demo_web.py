@@ -210,7 +210,7 @@ def main():
             if demo.poll() is not None:
                 fail(f"the demo ended (exit {demo.returncode}) before the page showed a race:\n{demo_output()}")
             return tools.evaluate("""(() => {
-                const updates = Number(document.body.dataset.probabilityUpdates);
+                const updates = Number((document.body || {dataset: {}}).dataset.probabilityUpdates);
                 const race = document.querySelector('article.race');
                 if (updates < 1 || !race) return null;
                 const runners = race.querySelectorAll('.track .runner').length;
@@ -233,7 +233,7 @@ def main():
         # Updates keep coming over the same stream, then the screenshot.
         first = shown["updates"]
         wait_for("a second probability update", PAGE_S,
-                 lambda: tools.evaluate("Number(document.body.dataset.probabilityUpdates)") > first, 0.5)
+                 lambda: tools.evaluate("Number((document.body || {dataset: {}}).dataset.probabilityUpdates)") > first, 0.5)
         # For the screenshot (docs/demo-web.png), a moment with a finished race and others running when one
         # comes within a minute; else the page as it is.
         deadline = time.monotonic() + 60
@@ -260,7 +260,7 @@ def main():
         if code != 0:
             fail(f"streamml demo exited with {code}:\n{demo_output()}")
         wait_for("the page says the demo finished", 60,
-                 lambda: tools.evaluate("document.body.dataset.done") == "1", 0.5)
+                 lambda: tools.evaluate("(document.body || {dataset: {}}).dataset.done") == "1", 0.5)
         results = tools.evaluate("document.querySelectorAll('#results li').length")
         if results < 1:
             fail("the page lists no finished race")
