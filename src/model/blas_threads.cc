@@ -16,7 +16,8 @@ void limit_blas_threads() {
     // system selects (OpenBLAS, the reference BLAS, ...); only OpenBLAS has
     // the call. Debian's single-threaded build (libopenblas0-serial) is not
     // safe when two threads call it at once: about 1% of concurrent sgemm
-    // calls return wrong results (ModelTest.ConcurrentPredictionsMatch...).
+    // calls return wrong results (ConcurrentModels in
+    // tests/unit/model/concurrent_predict_test.cc).
     // The threaded build is safe, and with one thread it runs every call on
     // the caller's thread as the serial one does.
     // RTLD_DEFAULT does not see a library loaded with RTLD_LOCAL (the
