@@ -38,11 +38,17 @@ export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
 jobs="${STREAMML_JOBS:-2}"
 labels="${STREAMML_SANITIZE_LABELS:-unit|integration}"
 supp="${root}/scripts/sanitizers"
+# -O1 and line tables only (-g1): what the sanitizers' own documentation
+# suggests, enough for symbolized stack traces with file:line, and half the
+# compile time of -O2 -g under ASan (src/model/model.cc: 35 s instead of 62 s
+# of CPU; a Kafka integration test: 6.7 s instead of 15 s).
+flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG")
 
 case "${mode}" in
   asan)
     build="${STREAMML_ASAN_BUILD_DIR:-build-asan}"
-    cmake -S . -B "${build}" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTREAMML_SANITIZE=ON \
+    cmake -S . -B "${build}" -G Ninja "${flags[@]}" -DSTREAMML_SANITIZE=ON \
       -DSTREAMML_BUILD_BENCH=OFF >/dev/null
     # Test binaries only (and the CLI the integration tests drive).
     # STREAMML_ASAN_TARGETS narrows them (a regex, e.g. '_(common|kafka|data)$'
@@ -61,7 +67,7 @@ case "${mode}" in
     ;;
   tsan)
     build="${STREAMML_TSAN_BUILD_DIR:-build-tsan}"
-    cmake -S . -B "${build}" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTREAMML_TSAN=ON \
+    cmake -S . -B "${build}" -G Ninja "${flags[@]}" -DSTREAMML_TSAN=ON \
       -DSTREAMML_BUILD_BENCH=OFF >/dev/null
     # Torch-free test binaries only (see above).
     targets="$(ninja -C "${build}" -t targets all |
