@@ -3,10 +3,13 @@
 # whole suite (unit, integration, interop). Integration and interop tests use
 # an embedded Kafka cluster, or the broker in STREAMML_TEST_BOOTSTRAP=host:port.
 #
-# Then (each stage can be turned off):
-#  - the install test (scripts/install_test.sh): installs build/ into a
-#    temporary prefix and builds and runs tests/install/, a project that
-#    does find_package(streamml); one test; STREAMML_CI_INSTALL=0 skips it;
+# Then the install test (scripts/install_test.sh): installs build/ into a
+# temporary prefix and builds and runs tests/install/, a project that does
+# find_package(streamml); one test; STREAMML_CI_INSTALL=0 skips it.
+#
+# In CI (CI=true, which CI systems set) or with STREAMML_SANITIZERS=1, three
+# more stages run (STREAMML_SANITIZERS=0 turns them off in CI too; each can
+# also be turned off alone):
 #  - the unit and integration suites again under ASan+UBSan
 #    (scripts/sanitize.sh asan, build-asan/): STREAMML_ASAN_TARGETS picks the
 #    test binaries (a regex, default '.': every unit and integration suite,
@@ -16,6 +19,8 @@
 #    producer/consumer, the serving loop); STREAMML_CI_TSAN=0 skips it;
 #  - a fuzz smoke pass of every libFuzzer target (scripts/fuzz.sh, clang,
 #    build-fuzz/), STREAMML_CI_FUZZ_SECONDS per target (15; 0 skips it).
+# Tests run 4 at a time (STREAMML_TEST_JOBS): most integration tests wait on
+# group joins and timeouts, so 4 jobs on 2 cores take 0.62 of the time of 2.
 # Measured times on 2 cores: "CI time" in BENCHMARKS.md.
 #
 # The last line printed is "N passed, N failed" over all stages (ctest tests,
@@ -46,6 +51,13 @@ count_ctest() {
   echo "test.sh: $2: $((t - f)) passed, ${f} failed"
 }
 
+export STREAMML_TEST_JOBS="${STREAMML_TEST_JOBS:-4}"
+sanitizers="${STREAMML_SANITIZERS:-}"
+if [ -z "${sanitizers}" ]; then
+  sanitizers=0
+  if [ "${CI:-}" = true ]; then sanitizers=1; fi
+fi
+
 stage_start() { echo "== test.sh: $1 ($(date -u +%H:%M:%S))"; }
 
 stage_start "build"
@@ -54,7 +66,7 @@ if bash scripts/deps.sh && bash scripts/build.sh; then
   built=1
   stage_start "unit, integration, interop"
   (cd "${STREAMML_BUILD_DIR:-build}" &&
-    ctest -L 'unit|integration|interop' -j "${STREAMML_TEST_JOBS:-2}" --output-on-failure --timeout 600) \
+    ctest -L 'unit|integration|interop' -j "${STREAMML_TEST_JOBS}" --output-on-failure --timeout 600) \
     2>&1 | tee "${logs}/main.log"
   count_ctest "${logs}/main.log" "main suite"
 else
@@ -73,7 +85,7 @@ if [ "${STREAMML_CI_INSTALL:-1}" != 0 ] && [ "${built}" = 1 ]; then
   fi
 fi
 
-if [ "${STREAMML_CI_ASAN:-1}" != 0 ]; then
+if [ "${sanitizers}" != 0 ] && [ "${STREAMML_CI_ASAN:-1}" != 0 ]; then
   # Every unit and integration suite by default (about 6 min of tests once
   # built). Narrower when time is short, e.g. the unit suites and the
   # LibTorch-free integration suites:
@@ -84,14 +96,14 @@ if [ "${STREAMML_CI_ASAN:-1}" != 0 ]; then
   count_ctest "${logs}/asan.log" "ASan+UBSan suite"
 fi
 
-if [ "${STREAMML_CI_TSAN:-1}" != 0 ]; then
+if [ "${sanitizers}" != 0 ] && [ "${STREAMML_CI_TSAN:-1}" != 0 ]; then
   stage_start "TSan: LibTorch-free suites"
   bash scripts/sanitize.sh tsan 2>&1 | tee "${logs}/tsan.log"
   count_ctest "${logs}/tsan.log" "TSan suite"
 fi
 
 fuzz_seconds="${STREAMML_CI_FUZZ_SECONDS:-15}"
-if [ "${fuzz_seconds}" != 0 ]; then
+if [ "${sanitizers}" != 0 ] && [ "${fuzz_seconds}" != 0 ]; then
   stage_start "fuzz smoke, ${fuzz_seconds}s per target"
   STREAMML_FUZZ_SEED="${STREAMML_FUZZ_SEED:-1}" bash scripts/fuzz.sh "${fuzz_seconds}" 2>&1 | tee "${logs}/fuzz.log"
   status=${PIPESTATUS[0]}
