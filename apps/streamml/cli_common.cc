@@ -1,20 +1,51 @@
 // Copyright streamml authors. Licensed under the Apache License 2.0.
 #include "cli_common.h"
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <thread>
 
 #include "streamml/common/error.h"
 #include "streamml/common/logging.h"
 #include "streamml/kafka/admin.h"
+#include "streamml/kafka/error.h"
 #include "streamml/version.h"
 
 namespace streamml::cli {
 namespace {
 
-volatile sig_atomic_t g_stop = 0;
+// Set by the SIGINT/SIGTERM handler: a lock-free atomic is safe to store to
+// there, and library loops read it directly (stop_flag()).
+std::atomic<bool> g_stopped{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+volatile sig_atomic_t g_stop_signal = 0;  // which one came
 
-void on_signal(int) { g_stop = 1; }
+void on_signal(int sig) {
+  g_stop_signal = sig;
+  g_stopped.store(true);
+}
+
+// The commands that stop gracefully on SIGINT/SIGTERM catch them from the very
+// start. LibTorch's static initializers run for ~0.3 s before main() (seconds
+// on a busy machine), and a signal then killed the process (exit 130 or 143).
+// The executable's .preinit_array runs before every shared library's
+// initializers; it installs the stop handlers when the command is one of
+// these (the others keep the default dispositions; `demo` gives them back for
+// its steps that do not stop early: restore_stop_signals()).
+void catch_stop_signals_early(int argc, char** argv, char**) {
+  int i = 1;
+  while (i < argc && std::strncmp(argv[i], "--log-level", 11) == 0) i += std::strchr(argv[i], '=') ? 1 : 2;
+  if (i >= argc) return;
+  for (const char* command : {"serve", "consume", "broker", "demo"}) {
+    if (std::strcmp(argv[i], command) == 0) install_stop_signals();
+  }
+}
+[[gnu::used, gnu::section(".preinit_array")]] void (*const kCatchStopSignalsEarly)(int, char**, char**) =
+    &catch_stop_signals_early;
 
 }  // namespace
 
@@ -39,15 +70,32 @@ kafka::Config KafkaOptions::make_config() {
     config.set("bootstrap.servers", brokers);
   }
   for (const auto& p : properties) config.set_property(p);
-  // Fail fast and clearly when nobody answers at the bootstrap address.
+  // Fail fast and clearly when nobody answers at the bootstrap address. The
+  // wait is cut into slices so that a stop signal ends it: the command then
+  // sees stop_requested() and stops.
   kafka::Config probe = config;
   probe.set_default("socket.connection.setup.timeout.ms", std::to_string(std::max(timeout_ms, 1000)));
   kafka::Admin admin(probe);
-  try {
-    admin.brokers(timeout());
-  } catch (const kafka::KafkaException& e) {
-    throw kafka::KafkaException(e.code(), "cannot reach Kafka at '" + brokers + "' within " +
-                                       std::to_string(timeout_ms) + " ms (--timeout): " + e.what());
+  using Clock = std::chrono::steady_clock;
+  constexpr kafka::milliseconds kSlice{250};
+  const Clock::time_point deadline = Clock::now() + timeout();
+  for (;;) {
+    const Clock::time_point started = Clock::now();
+    const auto left = std::chrono::duration_cast<kafka::milliseconds>(deadline - started);
+    try {
+      admin.brokers(std::clamp(left, kafka::milliseconds(1), kSlice));
+      break;
+    } catch (const kafka::KafkaException& e) {
+      if (stop_requested()) break;
+      if (Clock::now() >= deadline) {
+        // The error's own text names the last slice's timeout: give librdkafka's reason.
+        throw kafka::KafkaException(e.code(), "cannot reach Kafka at '" + brokers + "' within " +
+                                                  std::to_string(timeout_ms) +
+                                                  " ms (--timeout): " + kafka::KafkaError(e.code()).message());
+      }
+      // An error that came at once (not a timeout) is not retried in a busy loop.
+      std::this_thread::sleep_until(std::min(deadline, started + kSlice));
+    }
   }
   log_debug("Kafka config: {}", config.to_string());
   return config;
@@ -109,6 +157,14 @@ void install_stop_signals() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-bool stop_requested() { return g_stop != 0; }
+bool stop_requested() { return g_stopped.load(); }
+
+const std::atomic<bool>& stop_flag() { return g_stopped; }
+
+void restore_stop_signals() {
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  if (g_stop_signal != 0) std::raise(g_stop_signal);
+}
 
 }  // namespace streamml::cli

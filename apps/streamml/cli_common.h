@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -66,7 +67,15 @@ CLI::Option* add_deprecated_alias(CLI::App& app, const std::string& old_name, co
 void set_examples(CLI::App& app, const std::vector<std::string>& examples);
 
 // Installs SIGINT/SIGTERM handlers; stop_requested() turns true on either.
+// `serve`, `consume`, `broker` and `demo` have them from the process's start
+// (before LibTorch's static initializers), and make_config()'s probe of the
+// cluster ends early on a stop signal.
 void install_stop_signals();
 bool stop_requested();
+// The same, as the flag that library loops take (`const std::atomic<bool>&`).
+const std::atomic<bool>& stop_flag();
+// Gives SIGINT/SIGTERM back their default dispositions (a command that does
+// not stop early); a stop signal that was caught before ends the process now.
+void restore_stop_signals();
 
 }  // namespace streamml::cli

@@ -127,7 +127,9 @@ int run(ConsumeOptions& o) {
     throw ConfigError("-p and -o go with -t TOPIC (kcat style), or give a range spec topic:partition:start");
   }
   if (specs.empty()) throw ConfigError("give a topic: -t TOPIC [-p P] [-o OFFSET], or range specs topic[:partition[:start[:end]]]");
+  install_stop_signals();
   kafka::Config config = o.kafka.make_config();
+  if (stop_requested()) return kExitOk;  // stopped while it started or probed the cluster
   config.set_default("fetch.wait.max.ms", "10");
   const bool group_mode = !o.group.empty();
   if (group_mode) {
@@ -138,7 +140,6 @@ int run(ConsumeOptions& o) {
     config.set_default("auto.offset.reset", "error");
   }
   if (o.exit_at_end) config.set("enable.partition.eof", "true");
-  install_stop_signals();
   kafka::Consumer consumer(config);
   consumer.set_data_loss_policy(parse_data_loss_policy(o.on_data_loss));
 

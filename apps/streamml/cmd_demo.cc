@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <thread>
 
 #include "cli_common.h"
 #include "command.h"
@@ -46,29 +45,6 @@ struct DemoCliOptions {
   int64_t idle_timeout_ms = 30000;
   int web_port = -1;  // --web: serve the race page on this port (0: any free one); -1: no page
   std::string web_bind = "127.0.0.1";
-};
-
-// Turns SIGINT/SIGTERM into an atomic flag for the library's loops.
-class StopFlag {
- public:
-  StopFlag() : thread_([this] {
-      while (!done_.load()) {
-        if (stop_requested()) stop_.store(true);
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-    }) {
-    install_stop_signals();
-  }
-  ~StopFlag() {
-    done_.store(true);
-    thread_.join();
-  }
-  const std::atomic<bool>& flag() const { return stop_; }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> done_{false};
-  std::thread thread_;
 };
 
 std::string topic(const DemoCliOptions& o, const char* suffix) { return o.topic_prefix + "-" + suffix; }
@@ -183,6 +159,7 @@ void ensure_rankings_topic(const kafka::Config& config, const DemoCliOptions& o,
 
 int run_live(DemoCliOptions& o, const std::atomic<bool>& stop) {
   const kafka::Config config = o.kafka.make_config();
+  if (stop.load()) return kExitFailure;  // interrupted while it started
   const std::vector<demo::Race> races = demo::simulate_races(o.seed, first_live_race(o), o.live_races);
   ensure_live_topic(config, o, races);
   const size_t n = demo::stream_live_races(config, topic(o, "live"), races,
@@ -195,6 +172,7 @@ int run_live(DemoCliOptions& o, const std::atomic<bool>& stop) {
 // The ranking service (serve::Server with the race processor) until --idle-timeout ms pass without input.
 int run_serve(DemoCliOptions& o, const std::atomic<bool>& stop) {
   const kafka::Config config = o.kafka.make_config();
+  if (stop.load()) return kExitOk;  // stopped while it started, like `serve`
   const std::string path = out_file(o, "live_model.smlm");
   auto model = std::make_shared<model::Model>(model::Model::load(path));
   serve::ProcessorFactory factory = demo::race_ranking_factory(model, demo::RaceRankingOptions{.version = path});
@@ -226,6 +204,7 @@ int run_leaderboard_step(DemoCliOptions& o, const std::atomic<bool>& stop) {
   const auto log = log_to_out_dir(o);
   const auto web = start_web(o);
   const kafka::Config config = o.kafka.make_config();
+  if (stop.load()) return kExitFailure;  // interrupted while it started
   const std::vector<demo::Race> races = demo::simulate_races(o.seed, first_live_race(o), o.live_races);
   std::map<int64_t, int32_t> winners;
   size_t expected = 0;
@@ -260,15 +239,21 @@ int run_leaderboard_step(DemoCliOptions& o, const std::atomic<bool>& stop) {
 }
 
 int run(DemoCliOptions& o) {
-  StopFlag stop;
-  if (o.step == "all") return run_all(o, stop.flag());
+  if (o.step == "all") {
+    install_stop_signals();
+    return run_all(o, stop_flag());
+  }
   if (o.kafka.brokers.empty()) throw ConfigError("--step " + o.step + " needs -b BROKERS");
   if (o.web_port >= 0 && o.step != "leaderboard") throw ConfigError("--web shows --step all or leaderboard only");
-  if (o.step == "history") return run_history(o);
-  if (o.step == "train") return run_train(o);
-  if (o.step == "live") return run_live(o, stop.flag());
-  if (o.step == "serve") return run_serve(o, stop.flag());
-  if (o.step == "leaderboard") return run_leaderboard_step(o, stop.flag());
+  if (o.step == "history" || o.step == "train") {
+    // Short batch steps with no stop flag: a signal ends them at once.
+    restore_stop_signals();
+    return o.step == "history" ? run_history(o) : run_train(o);
+  }
+  install_stop_signals();
+  if (o.step == "live") return run_live(o, stop_flag());
+  if (o.step == "serve") return run_serve(o, stop_flag());
+  if (o.step == "leaderboard") return run_leaderboard_step(o, stop_flag());
   throw ConfigError("--step '" + o.step + "': expected all, history, train, live, serve or leaderboard");
 }
 

@@ -6,7 +6,6 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
-#include <cstring>
 #include <thread>
 
 #include "cli_common.h"
@@ -21,20 +20,6 @@ namespace {
 
 volatile sig_atomic_t g_reload = 0;
 void on_sighup(int) { g_reload = 1; }
-
-// SIGINT/SIGTERM stop `serve` gracefully (exit 0) from its very start.
-// LibTorch's static initializers run for ~0.3 s before main() (seconds on
-// a busy machine), and a signal then killed the process (exit 143). The
-// executable's .preinit_array runs before every shared library's
-// initializers; it installs the stop handlers when the command is `serve`
-// (other commands keep the default dispositions until they install theirs).
-void catch_stop_signals_early(int argc, char** argv, char**) {
-  int i = 1;
-  while (i < argc && std::strncmp(argv[i], "--log-level", 11) == 0) i += std::strchr(argv[i], '=') ? 1 : 2;
-  if (i < argc && std::strcmp(argv[i], "serve") == 0) install_stop_signals();
-}
-[[gnu::used, gnu::section(".preinit_array")]] void (*const kCatchStopSignalsEarly)(int, char**, char**) =
-    &catch_stop_signals_early;
 
 struct ServeCliOptions {
   KafkaOptions kafka;

@@ -16,6 +16,7 @@
 
 #include "integration/serve_support.h"
 #include "support/free_port.h"
+#include "support/signal_state.h"
 
 extern char** environ;
 
@@ -233,16 +234,6 @@ TEST(ServeCli, OldFlagNamesStillWorkWithADeprecationNote) {
   }
 }
 
-// Whether process `pid` has a handler for `sig` (SigCgt in /proc/PID/status).
-bool catches(pid_t pid, int sig) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("SigCgt:", 0) == 0) return (std::stoull(line.substr(7), nullptr, 16) >> (sig - 1)) & 1;
-  }
-  return false;
-}
-
 // A SIGTERM while serve starts is a graceful stop. serve catches it before
 // LibTorch's static initializers run (they take ~0.3 s, seconds on a busy
 // machine), long before it reaches the cluster: here an address where
@@ -253,7 +244,7 @@ TEST(ServeCli, SigtermWhileStartingExitsZero) {
                       s.out, "-G", s.group},
                      s.dir.file("serve.log"));
   ASSERT_TRUE(serve.started());
-  ASSERT_TRUE(testing::wait_for([&] { return catches(serve.pid(), SIGTERM); }, 4s))
+  ASSERT_TRUE(testing::wait_for([&] { return testing::catches(serve.pid(), SIGTERM); }, 4s))
       << "serve does not catch SIGTERM while it starts\n" << serve.log();
   EXPECT_EQ(serve.signal_and_wait(SIGTERM, 30s), 0) << serve.log();
 }
