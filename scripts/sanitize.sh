@@ -25,7 +25,9 @@
 #                              TSan.
 #
 # Extra arguments are passed to ctest (e.g. -R KafkaDataset). Environment:
-# STREAMML_JOBS (build jobs, 2), STREAMML_TEST_JOBS (ctest jobs, 2),
+# STREAMML_SANITIZE_BUILD_ONLY=1 (build, run nothing: scripts/test.sh builds
+# ahead while other stages test), STREAMML_JOBS (build jobs, 2),
+# STREAMML_TEST_JOBS (ctest jobs, 2),
 # STREAMML_SANITIZE_LABELS (ctest -L, default 'unit|integration'),
 # STREAMML_ASAN_TARGETS (regex over the test binaries to build for asan).
 # Suppressions (third-party code only) live in scripts/sanitizers/.
@@ -58,6 +60,7 @@ case "${mode}" in
     case "${targets}" in *integration_*) targets="${targets} streamml_cli" ;; esac
     # shellcheck disable=SC2086
     cmake --build "${build}" -j "${jobs}" --target ${targets}
+    if [ "${STREAMML_SANITIZE_BUILD_ONLY:-0}" = 1 ]; then exit 0; fi
     # Leaks are checked (third-party suppressions, if any, in lsan.supp).
     export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:check_initialization_order=1${ASAN_OPTIONS:+:${ASAN_OPTIONS}}"
     export LSAN_OPTIONS="suppressions=${supp}/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:${LSAN_OPTIONS}}"
@@ -75,6 +78,7 @@ case "${mode}" in
       sort -u)"
     # shellcheck disable=SC2086
     cmake --build "${build}" -j "${jobs}" --target ${targets}
+    if [ "${STREAMML_SANITIZE_BUILD_ONLY:-0}" = 1 ]; then exit 0; fi
     export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=${supp}/tsan.supp${TSAN_OPTIONS:+:${TSAN_OPTIONS}}"
     cd "${build}"
     # The CLI is not built under TSan (it links LibTorch): leave out the tests
