@@ -8,7 +8,6 @@
 // kSignalCheck and runs Python's signal handlers between them, so Ctrl-C
 // raises KeyboardInterrupt within about that long; the dataset stays usable
 // (the batch it was waiting for comes with the next call).
-#include <librdkafka/rdkafka.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -313,7 +312,7 @@ py::list produce(const std::string& topic, const py::sequence& values, const py:
       for (;;) {
         kafka::KafkaError e = producer.produce(record);
         if (e.ok()) break;
-        if (e.code() != RD_KAFKA_RESP_ERR__QUEUE_FULL) throw kafka::KafkaException(e.code(), "produce to " + topic + ": " + e.message());
+        if (!e.is_queue_full()) throw kafka::KafkaException(e.code(), "produce to " + topic + ": " + e.message());
         producer.poll(kafka::milliseconds(10));
       }
     }

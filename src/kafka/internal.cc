@@ -199,6 +199,8 @@ bool KafkaError::is_message_too_large() const noexcept {
   return code_ == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || code_ == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE;
 }
 
+bool KafkaError::is_queue_full() const noexcept { return code_ == RD_KAFKA_RESP_ERR__QUEUE_FULL; }
+
 bool KafkaError::is_membership_lost() const noexcept {
   return code_ == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID || code_ == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
          code_ == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS;

@@ -35,6 +35,9 @@ class KafkaError {
   // The record is larger than the producer's message.max.bytes (or the
   // topic's limit): this record is refused, the next ones are not.
   bool is_message_too_large() const noexcept;
+  // The producer's local queue is full (queue.buffering.max.messages or
+  // .kbytes): the record was not enqueued; serve delivery reports and retry.
+  bool is_queue_full() const noexcept;
   // A transactional call failed so that the transaction must be aborted
   // before a new one begins.
   bool requires_abort() const noexcept { return requires_abort_; }

@@ -49,6 +49,9 @@ TEST(KafkaErrorTest, NamedPredicatesClassifyTheCodesCallersActOn) {
   EXPECT_FALSE(KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT).is_membership_lost());
   EXPECT_FALSE(KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT).is_offset_out_of_range());
   EXPECT_FALSE(KafkaError().is_offset_out_of_range());
+  EXPECT_TRUE(KafkaError(RD_KAFKA_RESP_ERR__QUEUE_FULL).is_queue_full());
+  EXPECT_FALSE(KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT).is_queue_full());
+  EXPECT_FALSE(KafkaError().is_queue_full());
   EXPECT_EQ(KafkaError(kErrFail).name(), "_FAIL");
   EXPECT_EQ(KafkaError(kErrMessageTimedOut).name(), "_MSG_TIMED_OUT");
 }
