@@ -19,6 +19,8 @@ PACKAGES=(
   # per call (src/model/blas_threads.cc). Its alternatives priority (100) is
   # above the serial build's, so it is the libblas.so.3 in use once installed.
   libopenblas0-pthread
+  # jemalloc serves malloc() in the streamml CLI (CMakeLists.txt, STREAMML_JEMALLOC).
+  libjemalloc-dev
   clang libclang-rt-14-dev
   # The browser test of the demo's race page (tests/interop/demo_web.py): headless chromium.
   chromium

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <thread>
 
+#include "streamml/common/allocator.h"
 #include "streamml/common/error.h"
 #include "streamml/common/logging.h"
 #include "streamml/kafka/admin.h"
@@ -129,7 +130,8 @@ kafka::DataLossPolicy parse_data_loss_policy(const std::string& value) {
 }
 
 std::string version_text() {
-  return std::string("streamml ") + kVersion + " (librdkafka " + kafka::librdkafka_version() + ")";
+  return std::string("streamml ") + kVersion + " (librdkafka " + kafka::librdkafka_version() + ", " +
+         allocator_name() + ")";
 }
 
 CLI::Option* add_deprecated_alias(CLI::App& app, const std::string& old_name, const std::string& new_name,

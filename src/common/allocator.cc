@@ -12,6 +12,8 @@
 // ~20k, and both read faster (BENCHMARKS.md, issue 14).
 #include "streamml/common/allocator.h"
 
+#include <dlfcn.h>
+#include <gnu/libc-version.h>
 #include <malloc.h>
 
 #include <cstdlib>
@@ -29,13 +31,38 @@ bool environment_tunes_malloc() {
          std::getenv("MALLOC_MMAP_THRESHOLD_") != nullptr || std::getenv("MALLOC_TRIM_THRESHOLD_") != nullptr;
 }
 
+// jemalloc's mallctl() when jemalloc is loaded and its malloc() is the one
+// the process calls (not merely loaded by some library), else nullptr.
+using MallctlFunction = int (*)(const char*, void*, size_t*, void*, size_t);
+MallctlFunction jemalloc_mallctl() {
+  void* jemalloc = dlopen("libjemalloc.so.2", RTLD_LAZY | RTLD_NOLOAD);
+  if (jemalloc == nullptr) return nullptr;
+  void* mallctl = dlsym(jemalloc, "mallctl");
+  const bool serves_malloc = dlsym(jemalloc, "malloc") == dlsym(RTLD_DEFAULT, "malloc");
+  dlclose(jemalloc);  // NOLOAD took a reference; the library stays loaded
+  return serves_malloc ? reinterpret_cast<MallctlFunction>(mallctl) : nullptr;
+}
+
 }  // namespace
 
 bool tune_allocator() {
-  if (environment_tunes_malloc()) return false;
+  if (environment_tunes_malloc() || jemalloc_mallctl() != nullptr) return false;
   // mallopt returns 1 on success; setting either threshold also turns off
   // glibc's dynamic adjustment of both.
   return mallopt(M_MMAP_THRESHOLD, kMmapThreshold) == 1 && mallopt(M_TRIM_THRESHOLD, kTrimThreshold) == 1;
+}
+
+std::string allocator_name() {
+  if (MallctlFunction mallctl = jemalloc_mallctl()) {
+    const char* version = nullptr;
+    size_t size = sizeof(version);
+    if (mallctl("version", &version, &size, nullptr, 0) == 0 && version != nullptr) {
+      const std::string full = version;  // "5.3.0-0-g<commit>"
+      return "jemalloc " + full.substr(0, full.find('-'));
+    }
+    return "jemalloc";
+  }
+  return std::string("glibc ") + gnu_get_libc_version();
 }
 
 }  // namespace streamml

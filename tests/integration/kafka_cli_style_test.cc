@@ -95,6 +95,10 @@ TEST(KafkaCliStyleTest, VersionFlagAndCommandPrintTheSameText) {
   EXPECT_EQ(flag.out, command.out);
   EXPECT_EQ(command.out.rfind("streamml ", 0), 0u) << command.out;
   EXPECT_NE(command.out.find("librdkafka"), std::string::npos) << command.out;
+  // The allocator serving malloc(): jemalloc unless the build left it out
+  // (STREAMML_JEMALLOC, off under the sanitizers).
+  EXPECT_NE(command.out.find(STREAMML_CLI_JEMALLOC ? ", jemalloc 5." : ", glibc 2."), std::string::npos)
+      << command.out;
 }
 
 // The example lines at the end of a help page ("  streamml ...").

@@ -74,5 +74,11 @@ TEST(TuneAllocator, SetsTheThresholdsOtherwise) {
   EXPECT_TRUE(tune_allocator());
 }
 
+TEST(AllocatorName, NamesGlibcWhenNothingReplacedIt) {
+  // The unit tests do not link jemalloc (only the CLI and serve's benchmark do).
+  const std::string name = allocator_name();
+  EXPECT_EQ(name.rfind("glibc 2.", 0), 0u) << name;
+}
+
 }  // namespace
 }  // namespace streamml
