@@ -34,14 +34,15 @@
 //   * saturated throughput: a preloaded backlog drained as fast as possible,
 //     records/s from the first to the last output, and the CPU time of all
 //     of it per record (median of --runs runs; see drain_run()).
-// The process tunes glibc's malloc as the streamml CLI does
-// (streamml::tune_allocator(), common/allocator.h), so serve runs as
-// `streamml serve` does; --default-allocator leaves it alone (the Python
-// loops run in their own processes either way).
+// The process allocates as `streamml serve` does: it links jemalloc as the
+// CLI does (STREAMML_JEMALLOC; without it, glibc's malloc tuned by
+// streamml::tune_allocator(), common/allocator.h, as the CLI then does;
+// --default-allocator leaves glibc's malloc untuned). The Python loops run in
+// their own processes, with Python's allocators, either way.
 // Prints `RESULT serve_<name> key=value ...` lines. SERVE_BENCH_VERBOSE=1 adds
 // serve's metrics lines and, per drain, the CPU share of each thread.
 //
-// Usage: serve_latency_bench [--rate 5000] [--seconds 12] [--warmup 2]
+// Usage: serve_latency_bench [--rate 5000] [--seconds 12] [--warmup 2] [--load-linger-ms 0.2]
 //          [--records 300000] [--tuned-records 150000] [--python-records 20000] [--runs 5]
 //          [--workload small|wide|both] [--no-python] [--no-latency]
 //          [--max-batch N] [--max-wait-us U] [--max-in-flight N] [--busy-fetch | --no-busy-fetch]
@@ -100,6 +101,7 @@ struct Args {
   int rate = 5000;
   int seconds = 12;
   int warmup = 2;
+  std::string load_linger_ms = "0.2";  // the load generator's linger.ms (paced_run())
   int records = 300000;
   int tuned_records = 150000;
   int python_records = 20000;
@@ -384,7 +386,10 @@ LatencyResult paced_run(const Args& a, const Workload& w, const std::string& in,
   std::vector<int64_t> sent_us(static_cast<size_t>(total), 0);
   std::mutex offsets_mu;
   std::map<int64_t, int64_t> sent_at_offset;  // guarded by offsets_mu
-  kafka::Producer producer(kafka::Config{{"bootstrap.servers", a.bootstrap}, {"linger.ms", "0"}},
+  // One batch per tick (see below): the tick's records are produced within
+  // microseconds, so a linger this short gathers them. It counts in every
+  // latency measured (each key holds the time before produce()).
+  kafka::Producer producer(kafka::Config{{"bootstrap.servers", a.bootstrap}, {"linger.ms", a.load_linger_ms}},
                            [&](const kafka::DeliveryReport& r) {
                              if (!r.error.ok()) return;
                              std::lock_guard lock(offsets_mu);
@@ -399,6 +404,12 @@ LatencyResult paced_run(const Args& a, const Workload& w, const std::string& in,
   // back (5 per tick at 5,000/s), each keyed with its own send time. A wake-up
   // per record would make the load generator (and the broker answering one
   // produce request per record) the busiest thread of a 2-core machine.
+  // Each tick's records travel as one batch (--load-linger-ms): the embedded
+  // broker finds a fetch's offset by walking the partition's list of batches
+  // from its start (librdkafka's mock keeps no index; a real broker does), so
+  // with a batch per record (linger 0) the 4-feature topic held ~50,000
+  // batches after 12 s and each 1 ms fetch walked them all: the broker
+  // thread saturated and the p99 grew with the run (BENCHMARKS.md, issue 14).
   for (int i = 0; i < total;) {
     const auto now_steady = Clock::now();
     const int64_t due = std::min<int64_t>(
@@ -577,6 +588,7 @@ int main(int argc, char** argv) {
     if (arg == "--rate") a.rate = std::stoi(next());
     else if (arg == "--seconds") a.seconds = std::stoi(next());
     else if (arg == "--warmup") a.warmup = std::stoi(next());
+    else if (arg == "--load-linger-ms") a.load_linger_ms = next();
     else if (arg == "--records") a.records = std::stoi(next());
     else if (arg == "--python-records") a.python_records = std::stoi(next());
     else if (arg == "--tuned-records") a.tuned_records = std::stoi(next());
@@ -656,8 +668,8 @@ int main(int argc, char** argv) {
                 w.suffix.empty() ? "small" : w.suffix.c_str() + 1, w.features, w.rows.front().size(), w.features,
                 w.classes);
   }
-  std::printf("# broker %s, offered load %d records/s for %d s (warm-up %d s), %s allocator\n", a.bootstrap.c_str(),
-              a.rate, a.seconds, a.warmup, tuned ? "tuned (as the CLI)" : "glibc's default");
+  std::printf("# broker %s, offered load %d records/s for %d s (warm-up %d s), allocator %s%s\n", a.bootstrap.c_str(),
+              a.rate, a.seconds, a.warmup, allocator_name().c_str(), tuned ? ", tuned (as the CLI)" : "");
   std::fflush(stdout);
 
   struct Throughput {
