@@ -12,7 +12,6 @@
 // (BENCHMARKS.md, issue 14). Fewer arenas (narenas:2) saved a little more
 // memory but cost serve 10-15 % of its rate, so the arena count stays
 // jemalloc's (4 per CPU).
-extern "C" {
-// NOLINTNEXTLINE: the name and type are jemalloc's.
+extern "C" {  // the name and type are jemalloc's
 const char* malloc_conf = "dirty_decay_ms:1000,muzzy_decay_ms:0";
 }

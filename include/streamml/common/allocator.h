@@ -21,7 +21,7 @@ namespace streamml {
 // anything. Call it early, before other threads start; not thread-safe.
 bool tune_allocator();
 
-// The allocator that serves malloc() in this process: "jemalloc 5.3.0-..."
+// The allocator that serves malloc() in this process: "jemalloc 5.3.0"
 // when jemalloc replaced glibc's (linked, as the streamml CLI is, or
 // LD_PRELOADed), otherwise "glibc 2.36".
 std::string allocator_name();
