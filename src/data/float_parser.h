@@ -6,8 +6,12 @@
 // number) read 8 bytes per step without a branch per digit and are exact: a
 // mantissa <= 2^24 and a power of ten <= 10^10 are both exact floats, so
 // their one IEEE division is the correctly rounded value (Clinger's fast
-// path), the float strtof and std::from_chars give. Inputs outside that
-// case go to the general path (std::from_chars). Pure functions.
+// path), the float strtof and std::from_chars give. A mantissa up to 2^53
+// (printf's "%f" gives 6 decimals, so 8 or more digits) is divided in double,
+// exact in the same way, and the double rounded to float: that second
+// rounding is right unless the double sits exactly halfway between two
+// floats, the one case left to the general path. Inputs outside these cases
+// go to the general path (std::from_chars). Pure functions.
 #pragma once
 
 #include <bit>
@@ -22,22 +26,36 @@ namespace streamml::data::internal {
 // 1/0. False when empty or not entirely a number.
 bool parse_float(std::string_view text, float& out);
 // The common case of parse_float, on the start of [first, last): a plain
-// decimal -?[0-9]+(.[0-9]+)? with a mantissa <= 2^24 and <= 10 decimals,
-// whose mantissa and power of ten are exact floats, so one division gives the
-// correctly rounded value, the float std::from_chars gives (Clinger's fast
-// path). Returns the end of the number, or nullptr when the text does not
-// start with such a number (the caller then takes parse_float's general path).
+// decimal -?[0-9]+(.[0-9]+)? with a mantissa < 2^53 and <= 10 decimals,
+// converted exactly (see decimal_to_float). Returns the end of the number, or
+// nullptr when the text does not start with such a number (the caller then
+// takes parse_float's general path).
 const char* parse_plain_decimal(const char* first, const char* last, float& out);
 // True when `text` is empty or only spaces/tabs.
 bool is_blank(std::string_view text);
+
+// Short fields with AVX2, four at a time, where the CPU has it (the CSV
+// decoder's field loop). Field i of `n` runs from ends[i - 1] + 1 (0 for the
+// first) to ends[i], with at least 9 bytes readable from its start (and,
+// when n is not a multiple of 4, 16 bytes after ends[n - 1]). A field that is
+// -?[0-9]{1,8} or -?[0-9]+.[0-9]+ of at most 8 bytes after the sign gets its
+// float in values[i] (exactly as parse_plain_decimal_field gives it) and
+// parsed[i] = 1; any other field gets parsed[i] = 0 and is left to the
+// caller. values and parsed have room for n rounded up to a multiple of 4.
+// Returns true when every field was parsed. Requires
+// short_decimals_available().
+bool parse_short_decimals(const char* data, const uint32_t* ends, size_t n, float* values, uint8_t* parsed);
+bool short_decimals_available();
 
 // Word-at-a-time pieces of the plain decimal paths, inline for the CSV
 // decoder's field loop (parse_plain_decimal_field).
 
 // Powers of ten that a float holds exactly (5^10 < 2^24).
 inline constexpr float kExactPow10[] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f, 1e8f, 1e9f, 1e10f};
+inline constexpr double kExactPow10Double[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10};
 inline constexpr uint64_t kPow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
 inline constexpr uint64_t kMaxExactMantissa = uint64_t{1} << 24;
+inline constexpr uint64_t kMaxExactDoubleMantissa = uint64_t{1} << 53;
 
 constexpr uint64_t repeat_byte(uint8_t b) { return 0x0101010101010101ull * b; }
 
@@ -76,6 +94,29 @@ inline float with_sign(float value, bool negative) {
   return std::bit_cast<float>(std::bit_cast<uint32_t>(value) ^ (uint32_t{negative} << 31));
 }
 
+// mantissa / 10^decimals (decimals <= 10), negated when `negative`, rounded
+// to the nearest float exactly as std::from_chars rounds the decimal. False
+// when that cannot be done without the general path: a mantissa of 2^53 or
+// more, or the rare double that lies exactly halfway between two floats.
+inline bool decimal_to_float(uint64_t mantissa, int decimals, bool negative, float& out) {
+  if (mantissa <= kMaxExactMantissa) {
+    out = with_sign(static_cast<float>(mantissa) / kExactPow10[decimals], negative);
+    return true;
+  }
+  if (mantissa >= kMaxExactDoubleMantissa) return false;
+  // Both exact doubles: the quotient is the correctly rounded double. The
+  // float nearest to it is the float nearest to the decimal unless the double
+  // is a midpoint of two floats (its 29 bits below float precision are
+  // 1000...0): any other double has no midpoint between it and the decimal.
+  // (With <= 10 decimals and a mantissa < 2^53, a double on a midpoint comes
+  // only from a decimal that is that midpoint, which ties-to-even rounds
+  // right too; the check keeps exactness from resting on that argument.)
+  const double d = static_cast<double>(mantissa) / kExactPow10Double[decimals];
+  if ((std::bit_cast<uint64_t>(d) & ((uint64_t{1} << 29) - 1)) == uint64_t{1} << 28) return false;
+  out = with_sign(static_cast<float>(d), negative);
+  return true;
+}
+
 // Parses the whole field [first, last) when it is a plain decimal with at
 // most 7 integer digits and at most 7 decimals whose value is exact as above.
 // Reads up to 17 bytes from `first` (the field and what follows): the caller
@@ -86,6 +127,35 @@ inline bool parse_plain_decimal_field(const char* first, const char* last, float
   const char* p = first + negative;
   const int64_t length = last - p;
   if (length <= 0 || length > 15) return false;
+  if (length <= 8) {
+    // The common short field ("12.3456"): one word holds all of it. The
+    // first non-digit must be the point; the digits after it move down one
+    // byte to close the gap, and the word holds one number of length - 1
+    // digits (or `length` digits when there is no point).
+    uint64_t digits;
+    leading_digits(load8(p), digits);
+    const uint64_t in_field = ~uint64_t{0} >> (64 - 8 * length);
+    const uint64_t non_digit =
+        ((((digits & repeat_byte(0x7f)) + repeat_byte(0x76)) | digits) & repeat_byte(0x80)) & in_field;
+    if (non_digit == 0) {
+      // An integer of at most 8 digits: one conversion, one rounding.
+      out = with_sign(static_cast<float>(digits_value(digits, static_cast<int>(length))), negative);
+      return true;
+    }
+    const int point = std::countr_zero(non_digit) >> 3;
+    const int decimals = static_cast<int>(length) - point - 1;
+    // One non-digit, the point, with digits on both sides.
+    if (point == 0 || decimals == 0 || (non_digit & (non_digit - 1)) != 0 ||
+        ((digits >> (8 * point)) & 0xff) != ('.' ^ '0')) {
+      return false;
+    }
+    const uint64_t below = (uint64_t{1} << (8 * point)) - 1;
+    const uint64_t joined = (digits & below) | ((digits >> 8) & ~below);
+    // <= 7 digits: below 2^24, exact.
+    out = with_sign(static_cast<float>(digits_value(joined, static_cast<int>(length) - 1)) / kExactPow10[decimals],
+                    negative);
+    return true;
+  }
   uint64_t int_digits;
   const int n = leading_digits(load8(p), int_digits);
   if (n == 0 || n == 8) return false;
@@ -98,9 +168,7 @@ inline bool parse_plain_decimal_field(const char* first, const char* last, float
     if (leading_digits(load8(p + n + 1), frac_digits) < decimals) return false;
     mantissa = mantissa * kPow10[decimals] + digits_value(frac_digits, decimals);
   }
-  if (mantissa > kMaxExactMantissa) return false;
-  out = with_sign(static_cast<float>(mantissa) / kExactPow10[decimals], negative);
-  return true;
+  return decimal_to_float(mantissa, decimals, negative, out);
 }
 
 }  // namespace streamml::data::internal

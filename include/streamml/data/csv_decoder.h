@@ -87,6 +87,10 @@ class CsvDecoder final : public Decoder {
   // slots of records without the label columns (empty otherwise: both kinds
   // of record then have their features in the same columns).
   std::vector<int32_t> unlabelled_slot_of_column_;
+  // How many leading columns are features 0, 1, ... in order (copied as a
+  // block), with each of the two tables.
+  size_t feature_prefix_ = 0;
+  size_t unlabelled_feature_prefix_ = 0;
   // features_only: fields of a labelled record (columns=, names= or the
   // last selected column) and of one without labels; `exact_widths_` when
   // the column count is known.
