@@ -49,6 +49,36 @@ std::string delimiter_spec(char c) {
 constexpr size_t kMaxIndexedFields = 256;
 
 #if defined(__SSE2__)
+// The 32 bytes of `line` from `base`: in place, or near the end a copy in
+// `tail` padded with NUL, which is neither a delimiter nor a quote.
+inline const char* block_at(std::string_view line, size_t base, char* tail) {
+  if (line.size() - base >= 32) return line.data() + base;
+  std::memset(tail, 0, 32);
+  std::memcpy(tail, line.data() + base, line.size() - base);
+  return tail;
+}
+
+// Appends to `ends` the positions (from `base`) of the n bits set in
+// `found`, and says whether max_ends are there. Eight without a branch (a
+// field is rarely shorter than 4 bytes), then the rest; the slots past n are
+// scratch.
+[[gnu::always_inline]] inline bool append_positions(uint32_t found, int n, size_t base, size_t max_ends,
+                                                    uint32_t* ends, size_t& count) {
+  uint32_t* out = ends + count;
+  for (int i = 0; i < 8; ++i) {
+    out[i] = static_cast<uint32_t>(base) + static_cast<uint32_t>(std::countr_zero(found));
+    found &= found - 1;
+  }
+  for (int i = 8; i < n; ++i) {
+    out[i] = static_cast<uint32_t>(base) + static_cast<uint32_t>(std::countr_zero(found));
+    found &= found - 1;
+  }
+  count += static_cast<size_t>(n);
+  if (count < max_ends) return false;
+  count = max_ends;
+  return true;
+}
+
 // Writes the positions of the first delimiters of `line`, at most `max_ends`
 // of them, to `ends` (room for max_ends + 32), 32 bytes per step; `count`
 // gets how many. False when a quote comes up in the bytes looked at: quoted
@@ -58,44 +88,22 @@ constexpr size_t kMaxIndexedFields = 256;
 bool index_delimiters(std::string_view line, char delimiter, size_t max_ends, uint32_t* ends, size_t& count) {
   const __m128i delimiters = _mm_set1_epi8(delimiter);
   const __m128i quotes = _mm_set1_epi8('"');
-  const char* const data = line.data();
-  const size_t size = line.size();
   count = 0;
-  for (size_t base = 0; base < size; base += 32) {
-    __m128i low, high;
-    if (size - base >= 32) {
-      low = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + base));
-      high = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + base + 16));
-    } else {
-      alignas(16) char tail[32] = {};  // NUL is neither a delimiter nor a quote
-      std::memcpy(tail, data + base, size - base);
-      low = _mm_load_si128(reinterpret_cast<const __m128i*>(tail));
-      high = _mm_load_si128(reinterpret_cast<const __m128i*>(tail + 16));
-    }
+  alignas(16) char tail[32];
+  for (size_t base = 0; base < line.size(); base += 32) {
+    const char* block = block_at(line, base, tail);
+    const __m128i low = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block));
+    const __m128i high = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16));
     if (_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(low, quotes), _mm_cmpeq_epi8(high, quotes))) != 0) {
       return false;
     }
-    uint32_t found = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(low, delimiters))) |
-                     static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(high, delimiters))) << 16;
+    const uint32_t found = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(low, delimiters))) |
+                           static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(high, delimiters))) << 16;
     // Bits set, without std::popcount (a library call without -mpopcnt).
     uint32_t bits = found - ((found >> 1) & 0x55555555u);
     bits = (bits & 0x33333333u) + ((bits >> 2) & 0x33333333u);
     bits = (bits + (bits >> 4)) & 0x0f0f0f0fu;
-    const int n = static_cast<int>((bits * 0x01010101u) >> 24);
-    uint32_t* out = ends + count;
-    // Eight without a branch (a field is rarely shorter than 4 bytes), then
-    // the rest; the slots past n are scratch.
-    for (int i = 0; i < 8; ++i) {
-      out[i] = static_cast<uint32_t>(base) + static_cast<uint32_t>(std::countr_zero(found));
-      found &= found - 1;
-    }
-    for (int i = 8; i < n; ++i) {
-      out[i] = static_cast<uint32_t>(base) + static_cast<uint32_t>(std::countr_zero(found));
-      found &= found - 1;
-    }
-    count += static_cast<size_t>(n);
-    if (count >= max_ends) {
-      count = max_ends;
+    if (append_positions(found, static_cast<int>((bits * 0x01010101u) >> 24), base, max_ends, ends, count)) {
       return true;
     }
   }
@@ -110,35 +118,13 @@ __attribute__((target("avx2,popcnt,bmi"))) bool index_delimiters_avx2(std::strin
                                                                        size_t& count) {
   const __m256i delimiters = _mm256_set1_epi8(delimiter);
   const __m256i quotes = _mm256_set1_epi8('"');
-  const char* const data = line.data();
-  const size_t size = line.size();
   count = 0;
-  for (size_t base = 0; base < size; base += 32) {
-    __m256i bytes;
-    if (size - base >= 32) {
-      bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + base));
-    } else {
-      alignas(32) char tail[32] = {};  // NUL is neither a delimiter nor a quote
-      std::memcpy(tail, data + base, size - base);
-      bytes = _mm256_load_si256(reinterpret_cast<const __m256i*>(tail));
-    }
+  alignas(32) char tail[32];
+  for (size_t base = 0; base < line.size(); base += 32) {
+    const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block_at(line, base, tail)));
     if (_mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, quotes)) != 0) return false;
-    uint32_t found = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, delimiters)));
-    const int n = _mm_popcnt_u32(found);
-    uint32_t* out = ends + count;
-    for (int i = 0; i < 8; ++i) {
-      out[i] = static_cast<uint32_t>(base) + _tzcnt_u32(found);
-      found = _blsr_u32(found);
-    }
-    for (int i = 8; i < n; ++i) {
-      out[i] = static_cast<uint32_t>(base) + _tzcnt_u32(found);
-      found = _blsr_u32(found);
-    }
-    count += static_cast<size_t>(n);
-    if (count >= max_ends) {
-      count = max_ends;
-      return true;
-    }
+    const uint32_t found = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, delimiters)));
+    if (append_positions(found, _mm_popcnt_u32(found), base, max_ends, ends, count)) return true;
   }
   return true;
 }
@@ -321,7 +307,9 @@ std::string CsvDecoder::column_name(size_t column) const {
 std::vector<std::string> CsvDecoder::feature_names() const {
   std::vector<std::string> names;
   for (size_t c : feature_columns_) {
-    names.push_back(c < options_.names.size() ? options_.names[c] : "c" + std::to_string(c));
+    // fmt, not "c" + std::to_string(c): GCC 12 warns (-Wrestrict, a false
+    // positive) about that operator+ in optimized builds.
+    names.push_back(c < options_.names.size() ? options_.names[c] : fmt::format("c{}", c));
   }
   return names;
 }
@@ -330,7 +318,9 @@ std::vector<std::string> CsvDecoder::label_names() const {
   std::vector<std::string> names;
   if (options_.features_only) return names;
   for (size_t c : label_columns_) {
-    names.push_back(c < options_.names.size() ? options_.names[c] : "c" + std::to_string(c));
+    // fmt, not "c" + std::to_string(c): GCC 12 warns (-Wrestrict, a false
+    // positive) about that operator+ in optimized builds.
+    names.push_back(c < options_.names.size() ? options_.names[c] : fmt::format("c{}", c));
   }
   return names;
 }
