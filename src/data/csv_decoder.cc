@@ -129,7 +129,6 @@ __attribute__((target("avx2,popcnt,bmi"))) bool index_delimiters_avx2(std::strin
   return true;
 }
 #endif
-#endif
 
 // The short fields of `line` (count delimiters at `ends`, `fields` fields)
 // with internal::parse_short_decimals, four at a time: those with 9 bytes
@@ -161,6 +160,7 @@ size_t parse_short_vectored(std::string_view line, const uint32_t* ends, size_t 
                all_parsed;
   return fields;
 }
+#endif
 
 [[noreturn]] void config_error(std::string_view option, const std::string& why) {
   throw ConfigError("csv decoder: option '" + std::string(option) + "': " + why +
