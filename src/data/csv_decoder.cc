@@ -162,6 +162,13 @@ size_t parse_short_vectored(std::string_view line, const uint32_t* ends, size_t 
 }
 #endif
 
+// Column c's name, or "c<c>" without one.
+std::string name_or_c(const std::vector<std::string>& names, size_t c) {
+  // fmt, not "c" + std::to_string(c): GCC 12 warns (-Wrestrict, a false
+  // positive) about that operator+ in optimized builds.
+  return c < names.size() ? names[c] : fmt::format("c{}", c);
+}
+
 [[noreturn]] void config_error(std::string_view option, const std::string& why) {
   throw ConfigError("csv decoder: option '" + std::string(option) + "': " + why +
                     " (expected: " + std::string(kCsvForm) + ")");
@@ -307,9 +314,7 @@ std::string CsvDecoder::column_name(size_t column) const {
 std::vector<std::string> CsvDecoder::feature_names() const {
   std::vector<std::string> names;
   for (size_t c : feature_columns_) {
-    // fmt, not "c" + std::to_string(c): GCC 12 warns (-Wrestrict, a false
-    // positive) about that operator+ in optimized builds.
-    names.push_back(c < options_.names.size() ? options_.names[c] : fmt::format("c{}", c));
+    names.push_back(name_or_c(options_.names, c));
   }
   return names;
 }
@@ -318,9 +323,7 @@ std::vector<std::string> CsvDecoder::label_names() const {
   std::vector<std::string> names;
   if (options_.features_only) return names;
   for (size_t c : label_columns_) {
-    // fmt, not "c" + std::to_string(c): GCC 12 warns (-Wrestrict, a false
-    // positive) about that operator+ in optimized builds.
-    names.push_back(c < options_.names.size() ? options_.names[c] : fmt::format("c{}", c));
+    names.push_back(name_or_c(options_.names, c));
   }
   return names;
 }
@@ -362,9 +365,9 @@ std::optional<std::string> CsvDecoder::decode_columns(std::string_view line, con
   if (plain_numbers && needed <= kMaxIndexedFields && line.size() < UINT32_MAX) {
     uint32_t ends[kMaxIndexedFields + 32];
     size_t count = 0;
-    const bool avx2 = internal::short_decimals_available();  // the CPU has AVX2
+    const bool has_avx2 = internal::short_decimals_available();
 #if defined(__x86_64__) && defined(__GNUC__)
-    const bool indexed = avx2 ? index_delimiters_avx2(line, delimiter, needed, ends, count)
+    const bool indexed = has_avx2 ? index_delimiters_avx2(line, delimiter, needed, ends, count)
                               : index_delimiters(line, delimiter, needed, ends, count);
 #else
     const bool indexed = index_delimiters(line, delimiter, needed, ends, count);
@@ -405,7 +408,7 @@ std::optional<std::string> CsvDecoder::decode_columns(std::string_view line, con
       uint8_t parsed[kMaxIndexedFields + 4];
       size_t vectored = 0;
       bool all_parsed = false;
-      if (avx2) {
+      if (has_avx2) {
         vectored = parse_short_vectored(line, ends, count, fields, values, parsed, all_parsed);
       }
       size_t column = 0;

@@ -67,18 +67,22 @@ inline uint64_t load8(const char* p) {
   return w;
 }
 
+// Of a word xor '0' (a digit byte becomes 0..9, any other byte > 9): the
+// high bit of each byte that is > 9 (no carry crosses bytes: 0x7f + 0x76 <
+// 0x100).
+inline uint64_t non_digit_bytes(uint64_t digits) {
+  return (((digits & repeat_byte(0x7f)) + repeat_byte(0x76)) | digits) & repeat_byte(0x80);
+}
+
 // Number of leading ASCII digits in the word's bytes (from byte 0), 8 when
 // all eight are digits. `digits` gets the word with '0'..'9' mapped to 0..9.
 inline int leading_digits(uint64_t word, uint64_t& digits) {
-  digits = word ^ repeat_byte('0');  // a digit byte becomes 0..9, any other byte > 9
-  // High bit of each byte set when the byte is > 9 (no carry crosses bytes:
-  // 0x7f + 0x76 < 0x100).
-  const uint64_t non_digit =
-      (((digits & repeat_byte(0x7f)) + repeat_byte(0x76)) | digits) & repeat_byte(0x80);
+  digits = word ^ repeat_byte('0');
+  const uint64_t non_digit = non_digit_bytes(digits);
   return non_digit == 0 ? 8 : std::countr_zero(non_digit) >> 3;
 }
 
-// The value of the first n (1..7) digits of a word from leading_digits.
+// The value of the first n (1..8) digits of a word from leading_digits.
 inline uint64_t digits_value(uint64_t digits, int n) {
   // Move the n digits to the top bytes; the bytes below become leading zeros.
   uint64_t v = digits << (8 * (8 - n));
@@ -132,11 +136,8 @@ inline bool parse_plain_decimal_field(const char* first, const char* last, float
     // first non-digit must be the point; the digits after it move down one
     // byte to close the gap, and the word holds one number of length - 1
     // digits (or `length` digits when there is no point).
-    uint64_t digits;
-    leading_digits(load8(p), digits);
-    const uint64_t in_field = ~uint64_t{0} >> (64 - 8 * length);
-    const uint64_t non_digit =
-        ((((digits & repeat_byte(0x7f)) + repeat_byte(0x76)) | digits) & repeat_byte(0x80)) & in_field;
+    const uint64_t digits = load8(p) ^ repeat_byte('0');
+    const uint64_t non_digit = non_digit_bytes(digits) & (~uint64_t{0} >> (64 - 8 * length));
     if (non_digit == 0) {
       // An integer of at most 8 digits: one conversion, one rounding.
       out = with_sign(static_cast<float>(digits_value(digits, static_cast<int>(length))), negative);
