@@ -52,7 +52,6 @@ bool short_decimals_available();
 
 // Powers of ten that a float holds exactly (5^10 < 2^24).
 inline constexpr float kExactPow10[] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f, 1e8f, 1e9f, 1e10f};
-inline constexpr double kExactPow10Double[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10};
 inline constexpr uint64_t kPow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
 inline constexpr uint64_t kMaxExactMantissa = uint64_t{1} << 24;
 inline constexpr uint64_t kMaxExactDoubleMantissa = uint64_t{1} << 53;
@@ -115,7 +114,7 @@ inline bool decimal_to_float(uint64_t mantissa, int decimals, bool negative, flo
   // (With <= 10 decimals and a mantissa < 2^53, a double on a midpoint comes
   // only from a decimal that is that midpoint, which ties-to-even rounds
   // right too; the check keeps exactness from resting on that argument.)
-  const double d = static_cast<double>(mantissa) / kExactPow10Double[decimals];
+  const double d = static_cast<double>(mantissa) / static_cast<double>(kExactPow10[decimals]);  // exact widening
   if ((std::bit_cast<uint64_t>(d) & ((uint64_t{1} << 29) - 1)) == uint64_t{1} << 28) return false;
   out = with_sign(static_cast<float>(d), negative);
   return true;
