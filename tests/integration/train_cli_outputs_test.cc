@@ -116,7 +116,14 @@ TEST(TrainCliOutputs, APlotThatFailsDuringTrainingStillLeavesTheSavedModel) {
          run.wait_for(20ms) != std::future_status::ready) {
   }
   ASSERT_TRUE(std::filesystem::exists(plot)) << "no plot after the first epoch";
-  std::filesystem::remove_all(plots);
+  // The trainer may write the next plot (a temporary file, then a rename) while
+  // the directory is being emptied: remove_all then finds it not empty. Try
+  // again until the directory is gone.
+  for (int attempt = 0; std::filesystem::exists(plots); ++attempt) {
+    std::error_code error;
+    std::filesystem::remove_all(plots, error);
+    ASSERT_LT(attempt, 1000) << "cannot remove " << plots << ": " << error.message();
+  }
   testing::CommandResult r = run.get();
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("--plot"), std::string::npos) << r.err;
